@@ -1,0 +1,139 @@
+//! The running daemon: built from settings, run until shutdown.
+//!
+//! `build` does everything that can fail at start-up (database, migrations, listener), so the
+//! daemon either starts whole or exits with the reason before telling systemd it is ready.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use chrono::Utc;
+use tokio::net::TcpListener;
+
+use crate::api::{self, AppState};
+use crate::jobs::handler::{Registry, error_chain};
+use crate::jobs::scheduler::{RecurringJob, Scheduler};
+use crate::jobs::{housekeeping, worker};
+use crate::settings::Settings;
+use crate::shutdown::Shutdown;
+use crate::store::Store;
+use crate::systemd;
+use crate::telemetry;
+
+pub struct App {
+    settings: Settings,
+    store: Store,
+    listener: TcpListener,
+    registry: Registry,
+    recurring: Vec<RecurringJob>,
+}
+
+impl App {
+    pub async fn build(settings: Settings) -> anyhow::Result<App> {
+        let store = Store::connect(&settings.database).await.with_context(|| {
+            format!(
+                "could not connect to the database {:?}",
+                settings.database.url
+            )
+        })?;
+        App::build_with_store(settings, store).await
+    }
+
+    /// Builds on an existing store (tests hand in the database `#[sqlx::test]` made).
+    pub async fn build_with_store(settings: Settings, store: Store) -> anyhow::Result<App> {
+        if settings.database.migrate_on_start {
+            store
+                .migrate()
+                .await
+                .context("could not apply migrations")?;
+        }
+        let listener = TcpListener::bind(settings.http.listen)
+            .await
+            .with_context(|| format!("could not listen on {}", settings.http.listen))?;
+        let mut registry = Registry::default();
+        let recurring = vec![housekeeping::install(&mut registry, &settings)];
+        Ok(App {
+            settings,
+            store,
+            listener,
+            registry,
+            recurring,
+        })
+    }
+
+    /// Adds a job kind before the app runs.
+    pub fn registry_mut(&mut self) -> &mut Registry {
+        &mut self.registry
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Serves, works and schedules until `shutdown` completes: HTTP stops taking requests and
+    /// workers stop claiming when it begins; this returns once running jobs are settled.
+    pub async fn run(self, shutdown: Shutdown) -> anyhow::Result<()> {
+        let state = AppState {
+            store: self.store.clone(),
+            prometheus: telemetry::prometheus(),
+        };
+        let router = api::router(state);
+        let stopping = shutdown.stopping();
+        let http = tokio::spawn(
+            axum::serve(self.listener, router)
+                .with_graceful_shutdown(stopping.clone().cancelled_owned())
+                .into_future(),
+        );
+        let workers = tokio::spawn(worker::run(
+            self.store.clone(),
+            self.registry,
+            self.settings.jobs.clone(),
+            shutdown.clone(),
+        ));
+        let scheduler = Scheduler::new(
+            self.store.clone(),
+            self.recurring,
+            self.settings.jobs.max_attempts,
+            Utc::now(),
+        );
+        let scheduler = tokio::spawn(scheduler.run(shutdown.clone()));
+        if let Some(interval) = systemd::watchdog_interval() {
+            tokio::spawn(watchdog(self.store.clone(), interval, shutdown.clone()));
+        }
+        tracing::info!(listen = %self.settings.http.listen, "Serving.");
+        systemd::notify_ready();
+
+        let (http, workers, scheduler) = tokio::join!(http, workers, scheduler);
+        workers.context("the worker pool panicked")?;
+        scheduler.context("the scheduler panicked")?;
+        http.context("the HTTP server panicked")?
+            .context("the HTTP server failed")?;
+        tracing::info!("Stopped.");
+        Ok(())
+    }
+}
+
+/// Pings the systemd watchdog only while the database answers, so a daemon that lost its
+/// database for longer than `WatchdogSec` is restarted.
+async fn watchdog(store: Store, interval: std::time::Duration, shutdown: Shutdown) {
+    let period = interval / 2;
+    let stopping = shutdown.stopping();
+    loop {
+        match tokio::time::timeout(period, store.ping()).await {
+            Ok(Ok(())) => systemd::notify_watchdog(),
+            Ok(Err(err)) => {
+                tracing::warn!(error = %error_chain(&err), "Database ping failed; withholding the watchdog ping.");
+            }
+            Err(_) => tracing::warn!("Database ping timed out; withholding the watchdog ping."),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(period) => {}
+            _ = stopping.cancelled() => return,
+        }
+    }
+}

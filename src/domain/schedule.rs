@@ -1,0 +1,219 @@
+//! Cron schedules as operators write them.
+//!
+//! Operators write the classic five fields (`min hour day-of-month month day-of-week`, Sunday
+//! being 0 or 7); six or seven fields add seconds in front and a year at the end. The `cron`
+//! crate counts weekdays from 1 = Sunday, so numeric weekdays of a five-field expression are
+//! translated once here and every other module sees one meaning.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// A parsed, valid cron expression; it keeps the text it was written as.
+#[derive(Clone)]
+pub struct CronSchedule {
+    source: String,
+    schedule: cron::Schedule,
+}
+
+impl CronSchedule {
+    pub fn parse(expression: &str) -> Result<CronSchedule, String> {
+        let fields: Vec<&str> = expression.split_whitespace().collect();
+        let normalized = match fields.len() {
+            5 => {
+                let weekdays = classic_weekdays(fields[4])?;
+                format!(
+                    "0 {} {} {} {} {}",
+                    fields[0], fields[1], fields[2], fields[3], weekdays
+                )
+            }
+            6 | 7 => fields.join(" "),
+            n => {
+                return Err(format!(
+                    "expected a cron expression of 5 fields (minute hour day month weekday), \
+                     found {n} field{} in {expression:?}",
+                    if n == 1 { "" } else { "s" }
+                ));
+            }
+        };
+        let schedule = cron::Schedule::from_str(&normalized)
+            .map_err(|err| format!("not a valid cron expression {expression:?}: {err}"))?;
+        Ok(CronSchedule {
+            source: expression.to_owned(),
+            schedule,
+        })
+    }
+
+    /// The first fire strictly after `after`.
+    pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.schedule.after(&after).next()
+    }
+
+    /// The latest fire in `(after, until]`, if any: after downtime only the most recent missed
+    /// fire runs, not every one of them.
+    pub fn latest_fire_in(
+        &self,
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        self.schedule
+            .after(&after)
+            .take_while(|fire| *fire <= until)
+            .last()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+}
+
+/// Maps classic weekday numbers (0-7, Sunday = 0 or 7) to the crate's (1-7, Sunday = 1). Names
+/// (MON, Sun) mean the same in both and pass through.
+fn classic_weekdays(field: &str) -> Result<String, String> {
+    let to_crate = |n: &str| -> Result<u32, String> {
+        match n.parse::<u32>() {
+            Ok(day @ 0..=7) => Ok(day % 7 + 1),
+            Ok(day) => Err(format!("weekday {day} is out of range (expected 0-7)")),
+            Err(_) => Err(format!("weekday {n:?} is not a number or a day name")),
+        }
+    };
+    let mut items = Vec::new();
+    for item in field.split(',') {
+        let (range, step) = match item.split_once('/') {
+            Some((range, step)) => (range, Some(step)),
+            None => (item, None),
+        };
+        let is_numeric = range.chars().all(|c| c.is_ascii_digit() || c == '-') && !range.is_empty();
+        let mapped = if !is_numeric {
+            range.to_owned()
+        } else {
+            match range.split_once('-') {
+                None => to_crate(range)?.to_string(),
+                // 5-7 is Friday to Sunday; Sunday is 1 in the crate, so the range wraps.
+                Some((start, "7")) if step.is_none() && start != "0" => {
+                    let start = to_crate(start)?;
+                    if start == 1 {
+                        "1-7".to_owned()
+                    } else {
+                        format!("{start}-7,1")
+                    }
+                }
+                Some((start, end)) => format!("{}-{}", to_crate(start)?, to_crate(end)?),
+            }
+        };
+        items.push(match step {
+            Some(step) => format!("{mapped}/{step}"),
+            None => mapped,
+        });
+    }
+    Ok(items.join(","))
+}
+
+impl PartialEq for CronSchedule {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
+}
+
+impl fmt::Debug for CronSchedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CronSchedule({:?})", self.source)
+    }
+}
+
+impl Serialize for CronSchedule {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.source)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Datelike, TimeZone, Weekday};
+
+    fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap()
+    }
+
+    #[test]
+    fn five_fields_fire_on_the_minute() {
+        let monthly = CronSchedule::parse("0 0 1 * *").unwrap();
+        assert_eq!(
+            monthly.next_after(at(2026, 11, 26, 12, 0)),
+            Some(at(2026, 12, 1, 0, 0))
+        );
+    }
+
+    #[test]
+    fn classic_weekday_numbers_keep_their_meaning() {
+        let cases = [
+            ("0", vec![Weekday::Sun]),
+            ("7", vec![Weekday::Sun]),
+            (
+                "1-5",
+                vec![
+                    Weekday::Mon,
+                    Weekday::Tue,
+                    Weekday::Wed,
+                    Weekday::Thu,
+                    Weekday::Fri,
+                ],
+            ),
+            ("5-7", vec![Weekday::Fri, Weekday::Sat, Weekday::Sun]),
+            (
+                "0-6/2",
+                vec![Weekday::Sun, Weekday::Tue, Weekday::Thu, Weekday::Sat],
+            ),
+            ("MON,wed", vec![Weekday::Mon, Weekday::Wed]),
+        ];
+        for (field, expected) in cases {
+            let schedule = CronSchedule::parse(&format!("30 9 * * {field}")).unwrap();
+            let mut days: Vec<Weekday> = Vec::new();
+            let mut cursor = at(2026, 11, 1, 0, 0);
+            while let Some(next) = schedule.next_after(cursor) {
+                if next >= at(2026, 11, 8, 0, 0) {
+                    break;
+                }
+                days.push(next.weekday());
+                cursor = next;
+            }
+            days.sort_by_key(|d| d.num_days_from_sunday());
+            let mut expected = expected;
+            expected.sort_by_key(|d| d.num_days_from_sunday());
+            assert_eq!(days, expected, "weekday field {field}");
+        }
+    }
+
+    #[test]
+    fn latest_fire_skips_older_missed_fires() {
+        let hourly = CronSchedule::parse("17 * * * *").unwrap();
+        let fire = hourly.latest_fire_in(at(2026, 11, 26, 8, 0), at(2026, 11, 26, 12, 20));
+        assert_eq!(fire, Some(at(2026, 11, 26, 12, 17)));
+        assert_eq!(
+            hourly.latest_fire_in(at(2026, 11, 26, 12, 17), at(2026, 11, 26, 13, 0)),
+            None
+        );
+    }
+
+    #[test]
+    fn bad_expressions_say_why() {
+        assert!(
+            CronSchedule::parse("every day")
+                .unwrap_err()
+                .contains("5 fields")
+        );
+        assert!(
+            CronSchedule::parse("0 0 * * 9")
+                .unwrap_err()
+                .contains("out of range")
+        );
+        assert!(
+            CronSchedule::parse("61 * * * *")
+                .unwrap_err()
+                .contains("not a valid")
+        );
+    }
+}

@@ -1,0 +1,33 @@
+//! The recurring job that keeps the queue tables small.
+
+use chrono::Utc;
+use serde_json::json;
+
+use crate::jobs::handler::{JobContext, JobError, Registry};
+use crate::jobs::scheduler::RecurringJob;
+use crate::settings::Settings;
+
+pub const KIND: &str = "housekeeping";
+
+/// Registers the handler and returns its schedule.
+pub fn install(registry: &mut Registry, settings: &Settings) -> RecurringJob {
+    let retain = chrono::Duration::from_std(settings.jobs.retain_finished())
+        .expect("retention is bounded by settings validation");
+    registry.register(KIND, move |context: JobContext| async move {
+        let before = Utc::now() - retain;
+        let jobs = context.store.prune_finished_jobs(before).await?;
+        let fires = context.store.prune_cron_fires(before).await?;
+        tracing::info!(
+            jobs,
+            cron_fires = fires,
+            "Pruned finished jobs and old cron fires."
+        );
+        Ok::<(), JobError>(())
+    });
+    RecurringJob {
+        key: KIND.to_owned(),
+        schedule: settings.scheduler.housekeeping.clone(),
+        kind: KIND.to_owned(),
+        payload: json!({}),
+    }
+}

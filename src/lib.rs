@@ -1,0 +1,23 @@
+//! igny8: pulls content from CMSs into PostgreSQL, improves it, and pushes it back without
+//! clobbering edits made in the CMS. Modules in reading order:
+
+/// The HTTP surface: health, readiness, metrics.
+pub mod api;
+/// The daemon assembled from the parts above.
+pub mod app;
+/// Ids and checked values.
+pub mod domain;
+/// The job queue's workers, handlers and cron scheduler.
+pub mod jobs;
+/// Configuration reload on SIGHUP and file changes.
+pub mod reload;
+/// Typed configuration from defaults, files, environment and flags.
+pub mod settings;
+/// The two-phase graceful stop and the signals that drive it.
+pub mod shutdown;
+/// All SQL: one file per aggregate.
+pub mod store;
+/// READY, RELOADING, STOPPING and WATCHDOG notifications to systemd.
+pub mod systemd;
+/// Logging and metrics set-up.
+pub mod telemetry;

@@ -1,0 +1,178 @@
+//! Configuration reload on SIGHUP and when a configuration file changes.
+//!
+//! A new configuration is loaded and checked in full first; if anything is wrong the daemon
+//! logs every problem and keeps the configuration it has. Live changes: `log.level` and
+//! `shutdown.drain_seconds`. Other keys (database, listen address, workers) are bound to
+//! resources made at start-up; a change to them is logged and applies at the next restart.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use notify::{RecursiveMode, Watcher};
+use tokio::sync::{mpsc, watch};
+
+use crate::settings::{ConfigError, Settings, Sources};
+use crate::shutdown::Shutdown;
+use crate::systemd;
+use crate::telemetry::Telemetry;
+
+/// File events closer together than this are one change (editors write in several steps).
+const SETTLE: Duration = Duration::from_millis(300);
+
+/// Holds the live configuration and replaces it when a reload succeeds.
+pub struct Reloader {
+    sources: Sources,
+    current: watch::Sender<Arc<Settings>>,
+    telemetry: Option<Telemetry>,
+}
+
+impl Reloader {
+    pub fn new(sources: Sources, settings: Settings, telemetry: Option<Telemetry>) -> Reloader {
+        let (current, _) = watch::channel(Arc::new(settings));
+        Reloader {
+            sources,
+            current,
+            telemetry,
+        }
+    }
+
+    pub fn current(&self) -> Arc<Settings> {
+        self.current.borrow().clone()
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<Arc<Settings>> {
+        self.current.subscribe()
+    }
+
+    /// Loads the sources again. On success the new settings become current; on failure the old
+    /// ones stay and the problems are returned.
+    pub fn reload(&self) -> Result<Arc<Settings>, ConfigError> {
+        let new = match Settings::load(&self.sources) {
+            Ok(new) => new,
+            Err(err) => {
+                metrics::counter!("igny8_config_reloads_total", "outcome" => "rejected")
+                    .increment(1);
+                return Err(err);
+            }
+        };
+        let old = self.current();
+        if let Some(telemetry) = &self.telemetry
+            && new.log.level != old.log.level
+            && let Err(err) = telemetry.set_level(&new.log.level)
+        {
+            tracing::warn!(error = %err, "Could not change the log filter.");
+        }
+        for key in restart_only_changes(&old, &new) {
+            tracing::warn!(
+                key,
+                "Configuration key changed; it takes effect at the next restart."
+            );
+        }
+        let new = Arc::new(new);
+        self.current.send_replace(new.clone());
+        metrics::counter!("igny8_config_reloads_total", "outcome" => "applied").increment(1);
+        Ok(new)
+    }
+
+    /// Reloads on every request from `requests` or change of a configuration file, until
+    /// shutdown begins.
+    pub async fn run(self, mut requests: mpsc::Receiver<()>, shutdown: Shutdown) {
+        let (changed_tx, mut changed) = mpsc::channel::<()>(1);
+        // Dropping the watcher stops it, so it lives as long as this loop.
+        let _watcher = watch_files(&self.sources.watched_paths(), changed_tx);
+        let stopping = shutdown.stopping();
+        loop {
+            tokio::select! {
+                request = requests.recv() => if request.is_none() { return },
+                Some(()) = changed.recv() => {
+                    tokio::time::sleep(SETTLE).await;
+                    while changed.try_recv().is_ok() {}
+                    tracing::info!("A configuration file changed; reloading.");
+                }
+                _ = stopping.cancelled() => return,
+            }
+            systemd::notify_reloading();
+            match self.reload() {
+                Ok(_) => {
+                    tracing::info!("Configuration reloaded.");
+                    systemd::notify_reloaded("serving; configuration reloaded");
+                }
+                Err(err) => {
+                    for problem in &err.problems {
+                        tracing::error!(%problem, "Configuration problem.");
+                    }
+                    tracing::error!("The new configuration is invalid; keeping the old one.");
+                    systemd::notify_reloaded(
+                        "serving; last reload rejected, old configuration kept",
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn restart_only_changes(old: &Settings, new: &Settings) -> Vec<&'static str> {
+    let mut changed = Vec::new();
+    if old.database != new.database {
+        changed.push("database");
+    }
+    if old.http != new.http {
+        changed.push("http");
+    }
+    if old.data_dir != new.data_dir {
+        changed.push("data_dir");
+    }
+    if old.jobs != new.jobs {
+        changed.push("jobs");
+    }
+    if old.scheduler != new.scheduler {
+        changed.push("scheduler");
+    }
+    if old.log.format != new.log.format {
+        changed.push("log.format");
+    }
+    changed
+}
+
+/// Watches the directories holding the configuration (editors replace files rather than write
+/// them in place, which a watch on the file itself would miss). A failure to watch is logged:
+/// SIGHUP still works.
+fn watch_files(paths: &[PathBuf], changed: mpsc::Sender<()>) -> Option<notify::RecommendedWatcher> {
+    let relevant: Vec<PathBuf> = paths.to_vec();
+    let handler = move |event: notify::Result<notify::Event>| {
+        let Ok(event) = event else { return };
+        if event.kind.is_access() {
+            return;
+        }
+        let touches_config = event.paths.iter().any(|path| {
+            relevant
+                .iter()
+                .any(|watched| path == watched || path.parent() == Some(watched))
+                && path.extension().is_some_and(|ext| ext == "toml")
+        });
+        if touches_config {
+            let _ = changed.try_send(());
+        }
+    };
+    let mut watcher = match notify::recommended_watcher(handler) {
+        Ok(watcher) => watcher,
+        Err(err) => {
+            tracing::warn!(error = %err, "Cannot watch configuration files; SIGHUP still reloads.");
+            return None;
+        }
+    };
+    for path in paths {
+        let dir = if path.is_dir() {
+            Some(path.as_path())
+        } else {
+            path.parent()
+        };
+        if let Some(dir) = dir.filter(|dir| dir.is_dir())
+            && let Err(err) = watcher.watch(dir, RecursiveMode::NonRecursive)
+        {
+            tracing::warn!(path = %dir.display(), error = %err, "Cannot watch a configuration directory.");
+        }
+    }
+    Some(watcher)
+}

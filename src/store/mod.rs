@@ -1,0 +1,125 @@
+//! The only module that speaks SQL. One file per aggregate; callers get typed functions.
+
+pub mod cron_fires;
+pub mod jobs;
+
+use sqlx::migrate::{MigrateDatabase, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres};
+
+use crate::settings::DatabaseSettings;
+
+/// The schema, embedded at build time.
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// A transaction a caller can group several store calls in (for example an enqueue with the
+/// change that caused it).
+pub type Transaction = sqlx::Transaction<'static, Postgres>;
+
+/// Handle to the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: PgPool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// The job's lease was taken over by another claim: this worker must not act on it.
+    #[error("the job's lease is no longer held by this worker")]
+    LeaseLost,
+    #[error("database constraint {constraint} violated")]
+    Constraint { constraint: String },
+    #[error("database migration failed")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error")]
+    Database(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        match &err {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(db) => match db.constraint() {
+                Some(constraint) => StoreError::Constraint {
+                    constraint: constraint.to_owned(),
+                },
+                None => StoreError::Database(err),
+            },
+            _ => StoreError::Database(err),
+        }
+    }
+}
+
+/// Whether the schema this binary embeds is fully applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SchemaStatus {
+    pub embedded: i64,
+    pub applied: i64,
+}
+
+impl SchemaStatus {
+    pub fn is_current(self) -> bool {
+        self.applied >= self.embedded
+    }
+}
+
+impl Store {
+    /// Connects, creating the database first when it does not exist yet.
+    pub async fn connect(settings: &DatabaseSettings) -> Result<Store, StoreError> {
+        let url = settings.url.expose();
+        if !Postgres::database_exists(url).await? {
+            Postgres::create_database(url).await?;
+            tracing::info!(database = %settings.url.database_name(), "Created the database.");
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .connect_with(settings.url.connect_options())
+            .await?;
+        Ok(Store { pool })
+    }
+
+    pub fn from_pool(pool: PgPool) -> Store {
+        Store { pool }
+    }
+
+    pub fn connect_options(&self) -> PgConnectOptions {
+        self.pool.connect_options().as_ref().clone()
+    }
+
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn begin(&self) -> Result<Transaction, StoreError> {
+        Ok(self.pool.begin().await?)
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn schema_status(&self) -> Result<SchemaStatus, StoreError> {
+        let embedded = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+        let applied: Option<i64> =
+            sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.pool)
+                .await
+                .or_else(|err| match &err {
+                    // No migration table yet: nothing is applied.
+                    sqlx::Error::Database(db) if db.code().as_deref() == Some("42P01") => Ok(None),
+                    _ => Err(err),
+                })?;
+        Ok(SchemaStatus {
+            embedded,
+            applied: applied.unwrap_or(0),
+        })
+    }
+
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
