@@ -1,0 +1,7 @@
+//! Integration tests against the real PostgreSQL: one binary, one module per area.
+
+mod daemon;
+mod migrations;
+mod queue;
+mod scheduler;
+mod support;
