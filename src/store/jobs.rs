@@ -219,16 +219,25 @@ impl Store {
         lease: Duration,
     ) -> Result<Option<ClaimedJob>, StoreError> {
         let row: Option<(JobId, String, Value, i32, i32, i32)> = sqlx::query_as(
-            "WITH next AS (
+            // Two index-ordered probes rather than one OR, so a claim reads one row however
+            // long the queue is: expired leases first (their worker died), then due jobs.
+            "WITH expired AS (
                  SELECT id FROM jobs
-                 WHERE kind = ANY($3)
-                   AND ((state = 'pending' AND run_at <= now())
-                     OR (state = 'running' AND lease_until < now()
-                         AND attempts - releases < max_attempts))
+                 WHERE state = 'running' AND lease_until < now() AND kind = ANY($3)
+                   AND attempts - releases < max_attempts
+                 ORDER BY lease_until
+                 LIMIT 1
+                 FOR UPDATE SKIP LOCKED
+             ),
+             due AS (
+                 SELECT id FROM jobs
+                 WHERE state = 'pending' AND run_at <= now() AND kind = ANY($3)
+                   AND NOT EXISTS (SELECT 1 FROM expired)
                  ORDER BY run_at, id
                  LIMIT 1
                  FOR UPDATE SKIP LOCKED
-             )
+             ),
+             next AS (SELECT id FROM expired UNION ALL SELECT id FROM due)
              UPDATE jobs SET
                  state = 'running',
                  attempts = jobs.attempts + 1,
