@@ -176,3 +176,42 @@ fn watch_files(paths: &[PathBuf], changed: mpsc::Sender<()>) -> Option<notify::R
     }
     Some(watcher)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    #[test]
+    fn a_broken_file_keeps_the_old_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        let main_file = dir.path().join("igny8.toml");
+        std::fs::write(&main_file, "[shutdown]\ndrain_seconds = 5\n").unwrap();
+        let sources = Sources {
+            main_file: main_file.clone(),
+            main_file_explicit: true,
+            env: BTreeMap::new(),
+            overrides: Vec::new(),
+        };
+        let reloader = Reloader::new(sources.clone(), Settings::load(&sources).unwrap(), None);
+        let mut live = reloader.subscribe();
+
+        std::fs::write(&main_file, "[shutdown]\ndrain_seconds = 9\n").unwrap();
+        reloader.reload().unwrap();
+        assert!(live.has_changed().unwrap());
+        assert_eq!(live.borrow_and_update().shutdown.drain_seconds, 9);
+
+        for broken in [
+            "[shutdown]\ndrain_seconds = \n",
+            "[shutdown]\ndrain_secs = 12\n",
+            "[shutdown]\ndrain_seconds = 0\n",
+        ] {
+            std::fs::write(&main_file, broken).unwrap();
+            let err = reloader.reload().unwrap_err();
+            assert!(!err.problems.is_empty());
+            assert_eq!(reloader.current().shutdown.drain_seconds, 9, "after {broken:?}");
+            assert!(!live.has_changed().unwrap(), "subscribers see no change");
+        }
+    }
+}

@@ -82,7 +82,7 @@ fn write_config(path: &Path, pool: &PgPool, port: u16) {
 }
 
 #[sqlx::test]
-async fn systemd_sees_ready_after_healthz_answers_then_reload_and_stop(pool: PgPool) {
+async fn systemd_sees_ready_after_healthz_answers_then_watchdog_reload_and_stop(pool: PgPool) {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("igny8.toml");
     let port = free_port();
@@ -95,6 +95,7 @@ async fn systemd_sees_ready_after_healthz_answers_then_reload_and_stop(pool: PgP
         .arg(&config)
         .arg("serve")
         .env("NOTIFY_SOCKET", &socket_path)
+        .env("WATCHDOG_USEC", "1000000")
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -116,6 +117,8 @@ async fn systemd_sees_ready_after_healthz_answers_then_reload_and_stop(pool: PgP
     assert_eq!(ready.status(), 200);
     let ready: serde_json::Value = ready.json().await.unwrap();
     assert_eq!(ready["ready"], true);
+    // WatchdogSec=1s: pings come every half period while the database answers.
+    wait_for_notification(&socket, "WATCHDOG=1", Duration::from_secs(10));
 
     // A broken file and SIGHUP: the reload is announced, rejected, and the daemon carries on
     // with the configuration it had.
