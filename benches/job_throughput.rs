@@ -23,7 +23,9 @@ const WORKERS: u32 = 2;
 fn bench_database() -> DatabaseSettings {
     let server = std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    let base = server.rsplit_once('/').map_or(server.as_str(), |(base, _)| base);
+    let base = server
+        .rsplit_once('/')
+        .map_or(server.as_str(), |(base, _)| base);
     DatabaseSettings {
         url: DatabaseUrl::parse(&format!("{base}/igny8_bench")).unwrap(),
         max_connections: 8,

@@ -210,7 +210,11 @@ mod tests {
             std::fs::write(&main_file, broken).unwrap();
             let err = reloader.reload().unwrap_err();
             assert!(!err.problems.is_empty());
-            assert_eq!(reloader.current().shutdown.drain_seconds, 9, "after {broken:?}");
+            assert_eq!(
+                reloader.current().shutdown.drain_seconds,
+                9,
+                "after {broken:?}"
+            );
             assert!(!live.has_changed().unwrap(), "subscribers see no change");
         }
     }

@@ -63,7 +63,15 @@ pub fn prometheus() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let recorder = PrometheusBuilder::new().build_recorder();
+            // Histograms with buckets rather than summaries, so several daemons' series can be
+            // aggregated.
+            let recorder = PrometheusBuilder::new()
+                .set_buckets(&[
+                    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+                    60.0, 300.0,
+                ])
+                .expect("bucket list is not empty")
+                .build_recorder();
             let handle = recorder.handle();
             // Only this function installs a recorder, and only once.
             metrics::set_global_recorder(recorder).expect("no other metrics recorder installed");
