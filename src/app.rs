@@ -60,19 +60,10 @@ impl App {
         })
     }
 
-    /// Adds a job kind before the app runs.
-    pub fn registry_mut(&mut self) -> &mut Registry {
-        &mut self.registry
-    }
-
     pub fn local_addr(&self) -> SocketAddr {
         self.listener
             .local_addr()
             .expect("a bound listener has an address")
-    }
-
-    pub fn store(&self) -> &Store {
-        &self.store
     }
 
     /// Serves, works and schedules until `shutdown` completes: HTTP stops taking requests and

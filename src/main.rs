@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use igny8::app::App;
 use igny8::reload::Reloader;
 use igny8::settings::{DEFAULT_MAIN_FILE, Settings, Sources};
-use igny8::shutdown::{self, Shutdown};
+use igny8::shutdown::{Shutdown, Signals};
 use igny8::store::Store;
 use igny8::telemetry;
 
@@ -76,15 +76,21 @@ impl Cli {
             overrides.push(("data_dir", dir.display().to_string()));
         }
         Sources {
+            // Absolute, so messages name the file unambiguously and file events (which carry
+            // absolute paths) can be matched against it.
             main_file: self
                 .config
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_MAIN_FILE)),
+                .as_deref()
+                .map_or_else(|| PathBuf::from(DEFAULT_MAIN_FILE), absolute),
             main_file_explicit: self.config.is_some(),
             env: std::env::vars().collect::<BTreeMap<_, _>>(),
             overrides,
         }
     }
+}
+
+fn absolute(path: &std::path::Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 #[tokio::main]
@@ -135,12 +141,13 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
 
 async fn serve(sources: Sources, settings: Settings) -> anyhow::Result<()> {
     let telemetry = telemetry::init(&settings.log).map_err(anyhow::Error::msg)?;
+    let signals = Signals::install().context("could not install signal handlers")?;
     let app = App::build(settings.clone()).await?;
     let shutdown = Shutdown::new();
     let reloader = Reloader::new(sources, settings, Some(telemetry));
     let live = reloader.subscribe();
     let (reload_tx, reload_rx) = mpsc::channel(1);
-    tokio::spawn(shutdown::handle_signals(
+    tokio::spawn(signals.handle(
         shutdown.clone(),
         move || live.borrow().shutdown.drain(),
         reload_tx,

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use notify::{RecursiveMode, Watcher};
+use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 use tokio::sync::{mpsc, watch};
 
 use crate::settings::{ConfigError, Settings, Sources};
@@ -79,8 +79,9 @@ impl Reloader {
     /// shutdown begins.
     pub async fn run(self, mut requests: mpsc::Receiver<()>, shutdown: Shutdown) {
         let (changed_tx, mut changed) = mpsc::channel::<()>(1);
+        let paths = self.sources.watched_paths();
         // Dropping the watcher stops it, so it lives as long as this loop.
-        let _watcher = watch_files(&self.sources.watched_paths(), changed_tx);
+        let mut watcher = file_watcher(paths.clone(), changed_tx);
         let stopping = shutdown.stopping();
         loop {
             tokio::select! {
@@ -91,6 +92,10 @@ impl Reloader {
                     tracing::info!("A configuration file changed; reloading.");
                 }
                 _ = stopping.cancelled() => return,
+            }
+            // A conf.d created since the last look is watched from now on.
+            if let Some(watcher) = &mut watcher {
+                watch_directories(watcher, &paths);
             }
             systemd::notify_reloading();
             match self.reload() {
@@ -137,19 +142,19 @@ fn restart_only_changes(old: &Settings, new: &Settings) -> Vec<&'static str> {
 
 /// Watches the directories holding the configuration (editors replace files rather than write
 /// them in place, which a watch on the file itself would miss). A failure to watch is logged:
-/// SIGHUP still works.
-fn watch_files(paths: &[PathBuf], changed: mpsc::Sender<()>) -> Option<notify::RecommendedWatcher> {
-    let relevant: Vec<PathBuf> = paths.to_vec();
+/// SIGHUP still works. `paths` are absolute, as the events are.
+fn file_watcher(paths: Vec<PathBuf>, changed: mpsc::Sender<()>) -> Option<RecommendedWatcher> {
+    let relevant = paths.clone();
     let handler = move |event: notify::Result<notify::Event>| {
         let Ok(event) = event else { return };
         if event.kind.is_access() {
             return;
         }
         let touches_config = event.paths.iter().any(|path| {
-            relevant
-                .iter()
-                .any(|watched| path == watched || path.parent() == Some(watched))
-                && path.extension().is_some_and(|ext| ext == "toml")
+            let is_toml = path.extension().is_some_and(|ext| ext == "toml");
+            relevant.iter().any(|watched| {
+                path == watched || (is_toml && path.parent() == Some(watched.as_path()))
+            })
         });
         if touches_config {
             let _ = changed.try_send(());
@@ -162,6 +167,13 @@ fn watch_files(paths: &[PathBuf], changed: mpsc::Sender<()>) -> Option<notify::R
             return None;
         }
     };
+    watch_directories(&mut watcher, &paths);
+    Some(watcher)
+}
+
+/// Watches each path's directory (a directory itself, or a file's parent) that exists.
+/// Watching a directory again is harmless.
+fn watch_directories(watcher: &mut RecommendedWatcher, paths: &[PathBuf]) {
     for path in paths {
         let dir = if path.is_dir() {
             Some(path.as_path())
@@ -174,7 +186,6 @@ fn watch_files(paths: &[PathBuf], changed: mpsc::Sender<()>) -> Option<notify::R
             tracing::warn!(path = %dir.display(), error = %err, "Cannot watch a configuration directory.");
         }
     }
-    Some(watcher)
 }
 
 #[cfg(test)]

@@ -166,20 +166,36 @@ impl DatabaseUrl {
             .unwrap_or_else(|| self.options.get_username().to_owned())
     }
 
-    /// The URL with any password replaced, for display.
+    /// The URL with any password replaced (in the user part or a `password` parameter), for
+    /// display.
     pub fn redacted(&self) -> String {
-        let Some((scheme, rest)) = self.url.split_once("://") else {
-            return "<redacted>".to_owned();
+        let Ok(mut url) = url::Url::parse(&self.url) else {
+            return "<redacted: unparsable URL>".to_owned();
         };
-        let Some((userinfo, host)) = rest.split_once('@') else {
-            return self.url.clone();
-        };
-        match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{scheme}://{user}:<redacted>@{host}"),
-            None => self.url.clone(),
+        if url.password().is_some() {
+            url.set_password(Some(REDACTED))
+                .expect("a URL with a password has a host");
         }
+        if url.query_pairs().any(|(key, _)| key == "password") {
+            let pairs: Vec<(String, String)> = url
+                .query_pairs()
+                .map(|(key, value)| {
+                    let value = if key == "password" {
+                        REDACTED.to_owned()
+                    } else {
+                        value.into_owned()
+                    };
+                    (key.into_owned(), value)
+                })
+                .collect();
+            url.query_pairs_mut().clear().extend_pairs(pairs);
+        }
+        url.to_string()
     }
 }
+
+/// What a secret is shown as.
+const REDACTED: &str = "REDACTED";
 
 impl PartialEq for DatabaseUrl {
     fn eq(&self, other: &Self) -> bool {
@@ -398,7 +414,7 @@ impl Settings {
 
         let mut check = Checker {
             problems: &mut problems,
-            origin_of: &origin_of,
+            provenance: &provenance,
         };
         let settings = check.settings(raw);
         if problems.is_empty() {
@@ -423,14 +439,20 @@ struct Provenance {
 impl Provenance {
     /// The last source that set `key`, or one of its parents or children.
     fn origin_of(&self, key: &str) -> String {
+        self.rank(key).map_or_else(
+            || "compiled defaults".to_owned(),
+            |rank| self.layers[rank].0.clone(),
+        )
+    }
+
+    /// The precedence of the source that set `key` last; `None` for the compiled defaults.
+    fn rank(&self, key: &str) -> Option<usize> {
         let related = |set: &String| {
             set == key || set.starts_with(&format!("{key}.")) || key.starts_with(&format!("{set}."))
         };
         self.layers
             .iter()
-            .rev()
-            .find(|(_, keys)| keys.iter().any(related))
-            .map_or_else(|| "compiled defaults".to_owned(), |(name, _)| name.clone())
+            .rposition(|(_, keys)| keys.iter().any(related))
     }
 }
 
@@ -588,7 +610,7 @@ fn type_problem(err: config::ConfigError, origin_of: &dyn Fn(&str) -> String) ->
 /// Turns the raw shape into [`Settings`], recording a problem for every value that is not usable.
 struct Checker<'a> {
     problems: &'a mut Vec<ConfigProblem>,
-    origin_of: &'a dyn Fn(&str) -> String,
+    provenance: &'a Provenance,
 }
 
 impl Checker<'_> {
@@ -682,23 +704,38 @@ impl Checker<'_> {
     }
 
     fn database_url(&mut self, raw: &RawDatabase) -> Option<DatabaseUrl> {
-        let url = match (&raw.url, &raw.url_file) {
-            (Some(_), Some(_)) => {
-                self.problems.push(ConfigProblem {
-                    source: (self.origin_of)("database.url_file"),
-                    key: Some("database.url_file".to_owned()),
-                    problem: "set either database.url or database.url_file, not both".to_owned(),
-                });
-                return None;
+        // Both may be set by different sources (a file names url_file, the environment a URL
+        // for one run): the later source wins, as for any key. Within one source it is an error.
+        let (url, url_file) = match (&raw.url, &raw.url_file) {
+            (Some(url), Some(file)) => {
+                let url_rank = self.provenance.rank("database.url");
+                let file_rank = self.provenance.rank("database.url_file");
+                if url_rank == file_rank {
+                    self.problems.push(ConfigProblem {
+                        source: self.provenance.origin_of("database.url_file"),
+                        key: Some("database.url_file".to_owned()),
+                        problem: "set either database.url or database.url_file, not both"
+                            .to_owned(),
+                    });
+                    return None;
+                }
+                if url_rank > file_rank {
+                    (Some(url), None)
+                } else {
+                    (None, Some(file))
+                }
             }
-            (Some(url), None) => url.clone(),
+            (url, file) => (url.as_ref(), file.as_ref()),
+        };
+        let url = match (url, url_file) {
+            (Some(url), _) => url.clone(),
             (None, Some(file)) => {
                 let path = credential_path(file);
                 match std::fs::read_to_string(&path) {
                     Ok(text) => text.trim().to_owned(),
                     Err(err) => {
                         self.problems.push(ConfigProblem {
-                            source: (self.origin_of)("database.url_file"),
+                            source: self.provenance.origin_of("database.url_file"),
                             key: Some("database.url_file".to_owned()),
                             problem: format!("cannot read {}: {err}", path.display()),
                         });
@@ -708,7 +745,7 @@ impl Checker<'_> {
             }
             (None, None) => DEFAULT_DATABASE_URL.to_owned(),
         };
-        let key = if raw.url_file.is_some() {
+        let key = if url_file.is_some() {
             "database.url_file"
         } else {
             "database.url"
@@ -741,7 +778,7 @@ impl Checker<'_> {
             Ok(value) => Some(value),
             Err(problem) => {
                 self.problems.push(ConfigProblem {
-                    source: (self.origin_of)(key),
+                    source: self.provenance.origin_of(key),
                     key: Some(key.to_owned()),
                     problem,
                 });
@@ -925,7 +962,39 @@ mod tests {
         let printed = settings.to_redacted_toml();
         let debugged = format!("{settings:?}");
         assert!(!printed.contains("hunter2") && !debugged.contains("hunter2"));
-        assert!(printed.contains("postgres://igny8:<redacted>@db.example/igny8"));
+        assert!(printed.contains("postgres://igny8:REDACTED@db.example/igny8"));
+    }
+
+    #[test]
+    fn passwords_in_query_or_odd_places_are_redacted() {
+        for (url, shown) in [
+            (
+                "postgres://igny8@db/igny8?password=s3cret&sslmode=require",
+                "postgres://igny8@db/igny8?password=REDACTED&sslmode=require",
+            ),
+            (
+                "postgres://igny8:p%40s3cret@db:5433/igny8",
+                "postgres://igny8:REDACTED@db:5433/igny8",
+            ),
+            ("postgres://igny8@db/igny8", "postgres://igny8@db/igny8"),
+        ] {
+            assert_eq!(DatabaseUrl::parse(url).unwrap().redacted(), shown);
+        }
+    }
+
+    #[test]
+    fn a_later_source_may_replace_url_file_with_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let sources = sources_with(
+            dir.path(),
+            "[database]\nurl_file = \"/nonexistent\"\n",
+            &[("IGNY8__DATABASE__URL", "postgres://other@db/other")],
+        );
+        let settings = Settings::load(&sources).unwrap();
+        assert_eq!(
+            settings.database.url.redacted(),
+            "postgres://other@db/other"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -49,45 +49,56 @@ impl Shutdown {
             }
         });
     }
-
-    /// Stops intake and abandons running work at once.
-    pub fn abandon_now(&self) {
-        self.stopping.cancel();
-        self.abandoning.cancel();
-    }
 }
 
-/// Waits for signals until the process ends: SIGTERM/SIGINT begin the shutdown (the drain time
-/// is read at that moment, so a reloaded value counts), a second one exits, SIGHUP sends a
-/// reload request.
-pub async fn handle_signals(
-    shutdown: Shutdown,
-    drain: impl Fn() -> Duration,
-    reload: mpsc::Sender<()>,
-) -> std::io::Result<()> {
-    let mut terminate = signal(SignalKind::terminate())?;
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    let mut hangup = signal(SignalKind::hangup())?;
-    loop {
-        tokio::select! {
-            _ = terminate.recv() => {}
-            _ = interrupt.recv() => {}
-            _ = hangup.recv() => {
-                // A full queue means a reload is already pending; one is enough.
-                let _ = reload.try_send(());
-                continue;
+/// The signal streams. Installing them replaces the default actions (terminate on SIGTERM and
+/// SIGHUP), so this happens before READY=1: a `systemctl reload` right after start-up must not
+/// kill the daemon.
+pub struct Signals {
+    terminate: Signal,
+    interrupt: Signal,
+    hangup: Signal,
+}
+
+impl Signals {
+    pub fn install() -> std::io::Result<Signals> {
+        Ok(Signals {
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+            hangup: signal(SignalKind::hangup())?,
+        })
+    }
+
+    /// Handles signals until the process ends: SIGTERM/SIGINT begin the shutdown (the drain
+    /// time is read at that moment, so a reloaded value counts), a second one exits, SIGHUP
+    /// sends a reload request.
+    pub async fn handle(
+        mut self,
+        shutdown: Shutdown,
+        drain: impl Fn() -> Duration,
+        reload: mpsc::Sender<()>,
+    ) {
+        loop {
+            tokio::select! {
+                _ = self.terminate.recv() => {}
+                _ = self.interrupt.recv() => {}
+                _ = self.hangup.recv() => {
+                    // A full queue means a reload is already pending; one is enough.
+                    let _ = reload.try_send(());
+                    continue;
+                }
             }
+            if shutdown.stopping().is_cancelled() {
+                tracing::warn!("Second stop signal; exiting at once.");
+                std::process::exit(1);
+            }
+            let drain = drain();
+            tracing::info!(
+                drain_seconds = drain.as_secs(),
+                "Stop signal received; draining."
+            );
+            systemd::notify_stopping();
+            shutdown.begin(drain);
         }
-        if shutdown.stopping().is_cancelled() {
-            tracing::warn!("Second stop signal; exiting at once.");
-            std::process::exit(1);
-        }
-        let drain = drain();
-        tracing::info!(
-            drain_seconds = drain.as_secs(),
-            "Stop signal received; draining."
-        );
-        systemd::notify_stopping();
-        shutdown.begin(drain);
     }
 }

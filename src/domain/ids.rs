@@ -12,12 +12,6 @@ use serde::{Deserialize, Serialize};
 #[serde(transparent)]
 pub struct JobId(i64);
 
-impl JobId {
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
-
 impl fmt::Display for JobId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)

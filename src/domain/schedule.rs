@@ -2,8 +2,8 @@
 //!
 //! Operators write the classic five fields (`min hour day-of-month month day-of-week`, Sunday
 //! being 0 or 7); six or seven fields add seconds in front and a year at the end. The `cron`
-//! crate counts weekdays from 1 = Sunday, so numeric weekdays of a five-field expression are
-//! translated once here and every other module sees one meaning.
+//! crate counts weekdays from 1 = Sunday, so numeric weekdays are translated once here and every
+//! other module sees crontab's meaning.
 
 use std::fmt;
 use std::str::FromStr;
@@ -29,7 +29,11 @@ impl CronSchedule {
                     fields[0], fields[1], fields[2], fields[3], weekdays
                 )
             }
-            6 | 7 => fields.join(" "),
+            6 | 7 => {
+                let mut fields: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
+                fields[5] = classic_weekdays(&fields[5])?;
+                fields.join(" ")
+            }
             n => {
                 return Err(format!(
                     "expected a cron expression of 5 fields (minute hour day month weekday), \
@@ -63,18 +67,15 @@ impl CronSchedule {
             .take_while(|fire| *fire <= until)
             .last()
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.source
-    }
 }
 
-/// Maps classic weekday numbers (0-7, Sunday = 0 or 7) to the crate's (1-7, Sunday = 1). Names
-/// (MON, Sun) mean the same in both and pass through.
+/// Maps classic weekday numbers (0-7, Sunday = 0 or 7) to the crate's (1-7, Sunday = 1).
+/// Numeric items, ranges and steps are expanded to the days they mean and listed; names (MON,
+/// Sun, MON-FRI) mean the same in both and pass through.
 fn classic_weekdays(field: &str) -> Result<String, String> {
-    let to_crate = |n: &str| -> Result<u32, String> {
+    let day = |n: &str| -> Result<u32, String> {
         match n.parse::<u32>() {
-            Ok(day @ 0..=7) => Ok(day % 7 + 1),
+            Ok(day @ 0..=7) => Ok(day),
             Ok(day) => Err(format!("weekday {day} is out of range (expected 0-7)")),
             Err(_) => Err(format!("weekday {n:?} is not a number or a day name")),
         }
@@ -85,29 +86,34 @@ fn classic_weekdays(field: &str) -> Result<String, String> {
             Some((range, step)) => (range, Some(step)),
             None => (item, None),
         };
-        let is_numeric = range.chars().all(|c| c.is_ascii_digit() || c == '-') && !range.is_empty();
-        let mapped = if !is_numeric {
-            range.to_owned()
-        } else {
-            match range.split_once('-') {
-                None => to_crate(range)?.to_string(),
-                // 5-7 is Friday to Sunday; Sunday is 1 in the crate, so the range wraps.
-                Some((start, "7")) if step.is_none() && start != "0" => {
-                    let start = to_crate(start)?;
-                    if start == 1 {
-                        "1-7".to_owned()
-                    } else {
-                        format!("{start}-7,1")
-                    }
-                }
-                Some((start, end)) => format!("{}-{}", to_crate(start)?, to_crate(end)?),
-            }
+        let numeric = range == "*" || range.chars().all(|c| c.is_ascii_digit() || c == '-');
+        if range.is_empty() || !numeric || (range == "*" && step.is_none()) {
+            items.push(item.to_owned());
+            continue;
+        }
+        let (first, last) = match range.split_once('-') {
+            _ if range == "*" => (0, 6),
+            // A single day with a step runs to the end of the week, as in crontab.
+            None if step.is_some() => (day(range)?, 7),
+            None => (day(range)?, day(range)?),
+            Some((first, last)) => (day(first)?, day(last)?),
         };
-        items.push(match step {
-            Some(step) => format!("{mapped}/{step}"),
-            None => mapped,
-        });
+        if first > last {
+            return Err(format!("weekday range {range} runs backwards"));
+        }
+        let step = match step {
+            None => 1,
+            Some(step) => match step.parse::<u32>() {
+                Ok(step) if step > 0 => step,
+                _ => return Err(format!("weekday step {step:?} is not a positive number")),
+            },
+        };
+        for classic in (first..=last).step_by(step as usize) {
+            items.push((classic % 7 + 1).to_string());
+        }
     }
+    items.sort();
+    items.dedup();
     Ok(items.join(","))
 }
 
@@ -134,6 +140,16 @@ mod tests {
     use super::*;
     use chrono::{Datelike, TimeZone, Weekday};
 
+    const WEEK: [Weekday; 7] = [
+        Weekday::Sun,
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+    ];
+
     fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap()
     }
@@ -149,42 +165,52 @@ mod tests {
 
     #[test]
     fn classic_weekday_numbers_keep_their_meaning() {
+        use Weekday::{Fri, Mon, Sat, Sun, Thu, Tue, Wed};
         let cases = [
-            ("0", vec![Weekday::Sun]),
-            ("7", vec![Weekday::Sun]),
-            (
-                "1-5",
-                vec![
-                    Weekday::Mon,
-                    Weekday::Tue,
-                    Weekday::Wed,
-                    Weekday::Thu,
-                    Weekday::Fri,
-                ],
-            ),
-            ("5-7", vec![Weekday::Fri, Weekday::Sat, Weekday::Sun]),
-            (
-                "0-6/2",
-                vec![Weekday::Sun, Weekday::Tue, Weekday::Thu, Weekday::Sat],
-            ),
-            ("MON,wed", vec![Weekday::Mon, Weekday::Wed]),
+            ("0", vec![Sun]),
+            ("7", vec![Sun]),
+            ("1-5", vec![Mon, Tue, Wed, Thu, Fri]),
+            ("5-7", vec![Fri, Sat, Sun]),
+            ("0-7", WEEK.to_vec()),
+            ("*", WEEK.to_vec()),
+            ("0-6/2", vec![Sun, Tue, Thu, Sat]),
+            ("0-7/2", vec![Sun, Tue, Thu, Sat]),
+            ("1-7/2", vec![Mon, Wed, Fri, Sun]),
+            ("*/3", vec![Sun, Wed, Sat]),
+            ("5/1", vec![Fri, Sat, Sun]),
+            ("1,3-4", vec![Mon, Wed, Thu]),
+            ("MON,wed", vec![Mon, Wed]),
+            ("MON-FRI", vec![Mon, Tue, Wed, Thu, Fri]),
         ];
         for (field, expected) in cases {
-            let schedule = CronSchedule::parse(&format!("30 9 * * {field}")).unwrap();
-            let mut days: Vec<Weekday> = Vec::new();
-            let mut cursor = at(2026, 11, 1, 0, 0);
-            while let Some(next) = schedule.next_after(cursor) {
-                if next >= at(2026, 11, 8, 0, 0) {
-                    break;
-                }
-                days.push(next.weekday());
-                cursor = next;
+            for expression in [format!("30 9 * * {field}"), format!("0 30 9 * * {field}")] {
+                assert_eq!(
+                    days_fired(&expression),
+                    sorted(expected.clone()),
+                    "{expression}"
+                );
             }
-            days.sort_by_key(|d| d.num_days_from_sunday());
-            let mut expected = expected;
-            expected.sort_by_key(|d| d.num_days_from_sunday());
-            assert_eq!(days, expected, "weekday field {field}");
         }
+    }
+
+    fn sorted(mut days: Vec<Weekday>) -> Vec<Weekday> {
+        days.sort_by_key(|d| d.num_days_from_sunday());
+        days
+    }
+
+    /// The weekdays a schedule fires on in one week.
+    fn days_fired(expression: &str) -> Vec<Weekday> {
+        let schedule = CronSchedule::parse(expression).unwrap();
+        let mut days = Vec::new();
+        let mut cursor = at(2026, 11, 1, 0, 0);
+        while let Some(next) = schedule.next_after(cursor) {
+            if next >= at(2026, 11, 8, 0, 0) {
+                break;
+            }
+            days.push(next.weekday());
+            cursor = next;
+        }
+        sorted(days)
     }
 
     #[test]

@@ -4,8 +4,9 @@
 //! they stop claiming; a running job may finish until the drain deadline, after which it is
 //! handed back to the queue (released), so it is either done or pending again, never lost.
 
+use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
@@ -18,6 +19,9 @@ use crate::settings::JobSettings;
 use crate::shutdown::Shutdown;
 use crate::store::jobs::{ClaimedJob, FailOutcome, Lease};
 use crate::store::{Store, StoreError};
+
+/// How long a handler may take to stop after its cancel token fires at the drain deadline.
+const ABANDON_GRACE: Duration = Duration::from_secs(2);
 
 /// How an attempt ended, from the worker's point of view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +45,14 @@ impl Settled {
             Settled::LeaseLost => "lease_lost",
         }
     }
+}
+
+/// How a handler's run ended, before the outcome is written.
+enum Ending {
+    Succeeded,
+    /// Cut short by the drain deadline.
+    Stopped,
+    Failed(JobError),
 }
 
 /// Shared by the pool's loops.
@@ -144,44 +156,79 @@ async fn settle(pool: &Pool, job: ClaimedJob) -> Settled {
     // A task of its own, so a panicking handler fails its job instead of killing the worker.
     let mut running = tokio::spawn(handler.run(context));
     let abandoning = pool.shutdown.abandoning();
-    let finished = tokio::select! {
+    let mut finished = tokio::select! {
+        // A result that is ready wins over a deadline passing at the same moment.
+        biased;
         joined = &mut running => Some(joined),
-        _ = abandoning.cancelled() => None,
         () = keep_lease(pool, lease) => {
             running.abort();
+            let _ = running.await;
+            tracing::warn!("Job lease was taken over while running; this attempt is abandoned.");
             return record(&job, Settled::LeaseLost, started);
         }
+        _ = abandoning.cancelled() => None,
     };
-    let settled = match finished {
-        None => {
+    if finished.is_none() {
+        // The handler's cancel token fired with the deadline; give it a moment to stop on its
+        // own, then stop it, and only then hand the job back, so it never runs twice at once.
+        finished = tokio::time::timeout(ABANDON_GRACE, &mut running).await.ok();
+        if finished.is_none() {
             running.abort();
-            match pool.store.release_job(lease).await {
-                Ok(()) => Settled::Released,
-                Err(err) => lease_problem(err),
-            }
+            let _ = running.await;
         }
-        Some(Ok(Ok(()))) => match pool.store.complete_job(lease).await {
+    }
+    let ending = match finished {
+        Some(Ok(Ok(()))) => Ending::Succeeded,
+        // Stopped by the deadline rather than failed: the attempt does not count.
+        None => Ending::Stopped,
+        Some(Ok(Err(_))) if abandoning.is_cancelled() => Ending::Stopped,
+        Some(Ok(Err(err))) => Ending::Failed(err),
+        Some(Err(join_error)) => Ending::Failed(JobError::Retry(format!(
+            "the job handler panicked: {join_error}"
+        ))),
+    };
+    let settled = match ending {
+        Ending::Succeeded => match with_retries(|| pool.store.complete_job(lease)).await {
             Ok(()) => Settled::Done,
             Err(err) => lease_problem(err),
         },
-        Some(Ok(Err(err))) => fail(pool, &job, &err).await,
-        Some(Err(join_error)) => {
-            let err = JobError::Retry(format!("the job handler panicked: {join_error}"));
-            fail(pool, &job, &err).await
-        }
+        Ending::Stopped => match with_retries(|| pool.store.release_job(lease)).await {
+            Ok(()) => Settled::Released,
+            Err(err) => lease_problem(err),
+        },
+        Ending::Failed(err) => fail(pool, &job, &err).await,
     };
     record(&job, settled, started)
+}
+
+/// Retries a statement that settles a job through short database outages, so a job that ran
+/// is not run again (or buried) just because its outcome could not be written at once. The
+/// lease stays valid meanwhile: the retries end well within a third of it.
+async fn with_retries<T, F, Fut>(mut statement: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, StoreError>>,
+{
+    let mut wait = Duration::from_millis(100);
+    for _ in 0..4 {
+        match statement().await {
+            Err(StoreError::Database(err)) => {
+                tracing::warn!(error = %err, "Could not record a job outcome; retrying.");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            other => return other,
+        }
+    }
+    statement().await
 }
 
 async fn fail(pool: &Pool, job: &ClaimedJob, err: &JobError) -> Settled {
     let failures = u32::try_from(job.counted_attempts).unwrap_or(1);
     let delay = retry_delay(failures, random_jitter());
     let message = err.to_string();
-    match pool
-        .store
-        .fail_job(job.lease, &message, delay, err.is_permanent())
-        .await
-    {
+    let permanent = err.is_permanent();
+    match with_retries(|| pool.store.fail_job(job.lease, &message, delay, permanent)).await {
         Ok(FailOutcome::RetryAt(at)) => {
             tracing::warn!(error = %message, retry_at = %at, "Job failed; will retry.");
             Settled::Retrying

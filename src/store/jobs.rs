@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgConnection;
-use sqlx::postgres::PgListener;
+use sqlx::postgres::{PgListener, PgPoolOptions};
 use uuid::Uuid;
 
 use crate::domain::ids::JobId;
@@ -140,21 +140,6 @@ pub async fn enqueue(conn: &mut PgConnection, job: &NewJob) -> Result<Option<Job
     Ok(id)
 }
 
-/// Marks the job done on the caller's transaction, so database effects of the job commit with
-/// its completion or not at all.
-pub async fn complete_in(conn: &mut PgConnection, lease: Lease) -> Result<(), StoreError> {
-    let result = sqlx::query(
-        "UPDATE jobs SET state = 'done', lease_owner = NULL, lease_until = NULL,
-                         finished_at = now(), updated_at = now()
-         WHERE id = $1 AND attempts = $2 AND state = 'running'",
-    )
-    .bind(lease.job_id)
-    .bind(lease.attempt)
-    .execute(conn)
-    .await?;
-    lease_held(result.rows_affected())
-}
-
 fn max_attempts(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
@@ -179,7 +164,12 @@ impl JobWakeups {
 
 impl Store {
     pub async fn job_wakeups(&self) -> Result<JobWakeups, StoreError> {
-        let mut listener = PgListener::connect_with(self.pool()).await?;
+        // A pool of its own: the listener keeps its connection for good, and must not take one
+        // of the connections workers and requests share.
+        let own = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_lazy_with(self.pool().connect_options().as_ref().clone());
+        let mut listener = PgListener::connect_with(&own).await?;
         listener.listen(WAKE_CHANNEL).await?;
         Ok(JobWakeups { listener })
     }
@@ -280,8 +270,16 @@ impl Store {
     }
 
     pub async fn complete_job(&self, lease: Lease) -> Result<(), StoreError> {
-        let mut conn = self.pool().acquire().await?;
-        complete_in(&mut conn, lease).await
+        let result = sqlx::query(
+            "UPDATE jobs SET state = 'done', lease_owner = NULL, lease_until = NULL,
+                             finished_at = now(), updated_at = now()
+             WHERE id = $1 AND attempts = $2 AND state = 'running'",
+        )
+        .bind(lease.job_id)
+        .bind(lease.attempt)
+        .execute(self.pool())
+        .await?;
+        lease_held(result.rows_affected())
     }
 
     /// Records a failed attempt: back to pending after `retry_after`, or dead when no attempt

@@ -4,7 +4,7 @@ pub mod cron_fires;
 pub mod jobs;
 
 use sqlx::migrate::{MigrateDatabase, Migrator};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres};
 
 use crate::settings::DatabaseSettings;
@@ -82,10 +82,6 @@ impl Store {
 
     pub fn from_pool(pool: PgPool) -> Store {
         Store { pool }
-    }
-
-    pub fn connect_options(&self) -> PgConnectOptions {
-        self.pool.connect_options().as_ref().clone()
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {

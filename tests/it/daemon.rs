@@ -1,6 +1,7 @@
 //! The built binary under a service manager's eye: readiness, reload and stop as systemd sees
 //! them through NOTIFY_SOCKET, and configuration errors as an operator sees them.
 
+use std::io::Read;
 use std::net::TcpListener;
 use std::os::unix::net::UnixDatagram;
 use std::path::Path;
@@ -99,7 +100,7 @@ async fn systemd_sees_ready_after_healthz_answers_then_watchdog_reload_and_stop(
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let http = reqwest::Client::new();
@@ -120,15 +121,24 @@ async fn systemd_sees_ready_after_healthz_answers_then_watchdog_reload_and_stop(
     // WatchdogSec=1s: pings come every half period while the database answers.
     wait_for_notification(&socket, "WATCHDOG=1", Duration::from_secs(10));
 
-    // A broken file and SIGHUP: the reload is announced, rejected, and the daemon carries on
-    // with the configuration it had.
-    std::fs::write(&config, "[http]\nlisten = \n").unwrap();
-    signal(&child, Signal::SIGHUP);
-    let reload = wait_for_notification(&socket, "READY=1", Duration::from_secs(30));
-    assert!(
-        reload.iter().any(|m| m.lines().any(|l| l == "RELOADING=1")),
-        "{reload:?}"
-    );
+    // A file that tries to change a live key but is broken elsewhere: the change is noticed
+    // (file watch), announced, rejected, and the daemon carries on with what it had. SIGHUP
+    // does the same on demand.
+    std::fs::write(
+        &config,
+        "[shutdown]\ndrain_seconds = 1\n[http]\nlisten = \n",
+    )
+    .unwrap();
+    for trigger in ["file watch", "SIGHUP"] {
+        if trigger == "SIGHUP" {
+            signal(&child, Signal::SIGHUP);
+        }
+        let reload = wait_for_notification(&socket, "READY=1", Duration::from_secs(30));
+        assert!(
+            reload.iter().any(|m| m.lines().any(|l| l == "RELOADING=1")),
+            "{trigger}: {reload:?}"
+        );
+    }
     let metrics = http
         .get(format!("{base}/metrics"))
         .send()
@@ -138,7 +148,7 @@ async fn systemd_sees_ready_after_healthz_answers_then_watchdog_reload_and_stop(
         .await
         .unwrap();
     assert!(
-        metrics.contains("igny8_config_reloads_total{outcome=\"rejected\"}"),
+        metrics.contains("igny8_config_reloads_total{outcome=\"rejected\"} 2"),
         "{metrics}"
     );
     assert!(
@@ -159,6 +169,16 @@ async fn systemd_sees_ready_after_healthz_answers_then_watchdog_reload_and_stop(
     wait_for_notification(&socket, "STOPPING=1", Duration::from_secs(10));
     let status = wait_exit(&mut child, Duration::from_secs(30));
     assert_eq!(status.code(), Some(0));
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    // The drain time in force is still the one the daemon started with.
+    assert!(logs.contains("\"drain_seconds\":5"), "{logs}");
+    assert!(!logs.contains("\"drain_seconds\":1"), "{logs}");
 }
 
 #[test]
@@ -204,7 +224,7 @@ fn print_config_never_shows_the_database_password() {
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(!stdout.contains("s3cret"), "{stdout}");
     assert!(
-        stdout.contains("postgres://igny8:<redacted>@db.internal/igny8"),
+        stdout.contains("postgres://igny8:REDACTED@db.internal/igny8"),
         "{stdout}"
     );
 }

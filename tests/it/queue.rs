@@ -263,6 +263,49 @@ async fn an_enqueue_rolls_back_with_its_transaction(pool: PgPool) {
     assert!(matches!(store.job(id).await, Err(StoreError::NotFound)));
 }
 
+#[sqlx::test]
+async fn heartbeats_keep_a_long_job_from_being_claimed_again(pool: PgPool) {
+    let store = Store::from_pool(pool);
+    let id = store
+        .enqueue(&NewJob::new("long", json!({}), 5))
+        .await
+        .unwrap()
+        .unwrap();
+    let runs = Arc::new(Mutex::new(0));
+    let shutdown = Shutdown::new();
+    // Two daemons' pools with a 5 s lease and a job of 8 s: without heartbeats the second pool
+    // would take the job over after 5 s and run it again.
+    let mut pools = Vec::new();
+    for _ in 0..2 {
+        let mut registry = Registry::default();
+        let counter = runs.clone();
+        registry.register("long", move |_context: JobContext| {
+            let counter = counter.clone();
+            async move {
+                *counter.lock().unwrap() += 1;
+                tokio::time::sleep(Duration::from_secs(8)).await;
+                Ok::<(), JobError>(())
+            }
+        });
+        pools.push(tokio::spawn(worker::run(
+            store.clone(),
+            registry,
+            job_settings(1, 5, 5),
+            shutdown.clone(),
+        )));
+    }
+    eventually(WAIT, "the long job to finish", || async {
+        (state_of(&store, id).await == JobState::Done).then_some(())
+    })
+    .await;
+    shutdown.begin(Duration::from_secs(5));
+    for pool in pools {
+        pool.await.unwrap();
+    }
+    assert_eq!(*runs.lock().unwrap(), 1);
+    assert_eq!(store.job(id).await.unwrap().attempts, 1);
+}
+
 /// Runs one job whose handler takes `work` under a shutdown begun mid-job with `drain`.
 async fn shutdown_mid_job(pool: PgPool, work: Duration, drain: Duration) -> (Store, JobId) {
     let store = Store::from_pool(pool);
