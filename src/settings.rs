@@ -16,6 +16,8 @@ use config::{Config, Environment, File, FileFormat, Format};
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgConnectOptions;
 
+use crate::domain::credits::{CostTable, Operation};
+use crate::domain::module::Module;
 use crate::domain::schedule::CronSchedule;
 
 /// Where the configuration is read from: everything except the compiled defaults.
@@ -59,6 +61,82 @@ pub struct Settings {
     pub jobs: JobSettings,
     pub scheduler: SchedulerSettings,
     pub shutdown: ShutdownSettings,
+    pub credits: CreditSettings,
+    pub modules: ModuleSettings,
+    pub rate_limits: BTreeMap<RateLimitGroup, RateLimit>,
+    /// Plans declared here are created or updated by name at start-up.
+    pub plans: BTreeMap<String, PlanSettings>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CreditSettings {
+    /// An operation's hold is released by the sweeper when it was neither captured nor released
+    /// within this time (the operation crashed).
+    pub hold_ttl_seconds: u64,
+    /// When every active account receives its plan's monthly credits (UTC).
+    pub replenish: CronSchedule,
+    pub costs: CostTable,
+}
+
+impl CreditSettings {
+    pub fn hold_ttl(&self) -> Duration {
+        Duration::from_secs(self.hold_ttl_seconds)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModuleSettings {
+    /// Whether a module is on for an account that has not switched it itself.
+    pub defaults: BTreeMap<Module, bool>,
+}
+
+/// A family of API routes that share a request quota per account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RateLimitGroup {
+    /// Every authenticated route without a group of its own.
+    Default,
+    Linker,
+    Optimizer,
+    /// Requests without a valid token, per peer address.
+    Unauthenticated,
+}
+
+impl RateLimitGroup {
+    pub const ALL: [RateLimitGroup; 4] = [
+        RateLimitGroup::Default,
+        RateLimitGroup::Linker,
+        RateLimitGroup::Optimizer,
+        RateLimitGroup::Unauthenticated,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RateLimitGroup::Default => "default",
+            RateLimitGroup::Linker => "linker",
+            RateLimitGroup::Optimizer => "optimizer",
+            RateLimitGroup::Unauthenticated => "unauthenticated",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RateLimit {
+    /// Sustained requests per minute.
+    pub per_minute: u32,
+    /// Requests allowed at once above the sustained rate.
+    pub burst: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanSettings {
+    pub monthly_credits: i64,
+    pub support_level: String,
+    pub billing_cycle: String,
+    /// In minor currency units.
+    pub price: i64,
+    pub currency: String,
+    pub features: serde_json::Value,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -71,6 +149,16 @@ pub struct DatabaseSettings {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HttpSettings {
     pub listen: SocketAddr,
+    /// Request bodies above this size are refused with 413.
+    pub body_limit_bytes: usize,
+    /// A request still running after this long is answered 503.
+    pub request_timeout_seconds: u64,
+}
+
+impl HttpSettings {
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_seconds)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -265,6 +353,107 @@ struct RawSettings {
     jobs: RawJobs,
     scheduler: RawScheduler,
     shutdown: RawShutdown,
+    credits: RawCredits,
+    modules: RawModules,
+    rate_limits: BTreeMap<String, RawRateLimit>,
+    plans: BTreeMap<String, RawPlan>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+struct RawCredits {
+    hold_ttl_seconds: u64,
+    replenish: String,
+    costs: BTreeMap<String, u32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+struct RawModules {
+    defaults: BTreeMap<String, bool>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(default)]
+struct RawRateLimit {
+    per_minute: u32,
+    burst: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+struct RawPlan {
+    monthly_credits: i64,
+    support_level: String,
+    billing_cycle: String,
+    price: i64,
+    currency: String,
+    features: serde_json::Value,
+}
+
+impl Default for RawCredits {
+    fn default() -> Self {
+        RawCredits {
+            hold_ttl_seconds: 3600,
+            replenish: "0 0 1 * *".to_owned(),
+            costs: Operation::ALL
+                .iter()
+                .map(|op| (op.as_str().to_owned(), op.default_cost()))
+                .collect(),
+        }
+    }
+}
+
+impl Default for RawModules {
+    fn default() -> Self {
+        RawModules {
+            defaults: Module::ALL
+                .iter()
+                .map(|m| (m.as_str().to_owned(), true))
+                .collect(),
+        }
+    }
+}
+
+/// Quotas of a group the configuration does not mention.
+impl Default for RawRateLimit {
+    fn default() -> Self {
+        RawRateLimit {
+            per_minute: 120,
+            burst: 30,
+        }
+    }
+}
+
+fn default_rate_limits() -> BTreeMap<String, RawRateLimit> {
+    RateLimitGroup::ALL
+        .iter()
+        .map(|group| {
+            let (per_minute, burst) = match group {
+                RateLimitGroup::Default => (600, 60),
+                RateLimitGroup::Linker => (30, 5),
+                RateLimitGroup::Optimizer => (10, 3),
+                RateLimitGroup::Unauthenticated => (60, 20),
+            };
+            (
+                group.as_str().to_owned(),
+                RawRateLimit { per_minute, burst },
+            )
+        })
+        .collect()
+}
+
+impl Default for RawPlan {
+    fn default() -> Self {
+        RawPlan {
+            monthly_credits: 0,
+            support_level: "standard".to_owned(),
+            billing_cycle: "monthly".to_owned(),
+            price: 0,
+            currency: "USD".to_owned(),
+            features: serde_json::json!({}),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -282,6 +471,8 @@ struct RawDatabase {
 #[serde(default)]
 struct RawHttp {
     listen: String,
+    body_limit_bytes: u64,
+    request_timeout_seconds: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -323,6 +514,10 @@ impl Default for RawSettings {
             jobs: RawJobs::default(),
             scheduler: RawScheduler::default(),
             shutdown: RawShutdown::default(),
+            credits: RawCredits::default(),
+            modules: RawModules::default(),
+            rate_limits: default_rate_limits(),
+            plans: BTreeMap::new(),
         }
     }
 }
@@ -342,6 +537,8 @@ impl Default for RawHttp {
     fn default() -> Self {
         RawHttp {
             listen: "127.0.0.1:8080".to_owned(),
+            body_limit_bytes: 1024 * 1024,
+            request_timeout_seconds: 30,
         }
     }
 }
@@ -675,14 +872,39 @@ impl Checker<'_> {
             3600,
         );
 
+        let body_limit_bytes = self.in_range(
+            "http.body_limit_bytes",
+            raw.http.body_limit_bytes,
+            1024,
+            64 * 1024 * 1024,
+        );
+        let request_timeout_seconds = self.in_range(
+            "http.request_timeout_seconds",
+            raw.http.request_timeout_seconds,
+            1,
+            600,
+        );
+        let credits = self.credits(raw.credits);
+        let modules = self.modules(raw.modules);
+        let rate_limits = self.rate_limits(raw.rate_limits);
+        let plans = self.plans(raw.plans);
+
         Some(Settings {
+            credits: credits?,
+            modules: modules?,
+            rate_limits: rate_limits?,
+            plans: plans?,
             data_dir: data_dir?,
             database: DatabaseSettings {
                 url: url?,
                 max_connections: max_connections?,
                 migrate_on_start: raw.database.migrate_on_start,
             },
-            http: HttpSettings { listen: listen? },
+            http: HttpSettings {
+                listen: listen?,
+                body_limit_bytes: usize::try_from(body_limit_bytes?).ok()?,
+                request_timeout_seconds: request_timeout_seconds?,
+            },
             log: LogSettings {
                 level: level?,
                 format: format?,
@@ -700,6 +922,172 @@ impl Checker<'_> {
             shutdown: ShutdownSettings {
                 drain_seconds: drain_seconds?,
             },
+        })
+    }
+
+    fn credits(&mut self, raw: RawCredits) -> Option<CreditSettings> {
+        let hold_ttl_seconds = self.in_range(
+            "credits.hold_ttl_seconds",
+            raw.hold_ttl_seconds,
+            60,
+            7 * 24 * 3600,
+        );
+        let replenish = self.check("credits.replenish", raw.replenish, |s| {
+            CronSchedule::parse(&s)
+        });
+        let mut costs = BTreeMap::new();
+        let mut valid = true;
+        for (name, cost) in raw.costs {
+            let key = format!("credits.costs.{name}");
+            let operation = self.check(&key, name, |name| name.parse::<Operation>());
+            let cost = self.in_range(&key, cost, 0, 1_000_000);
+            match (operation, cost) {
+                (Some(operation), Some(cost)) => {
+                    costs.insert(operation, cost);
+                }
+                _ => valid = false,
+            }
+        }
+        valid.then_some(())?;
+        Some(CreditSettings {
+            hold_ttl_seconds: hold_ttl_seconds?,
+            replenish: replenish?,
+            costs: CostTable::new(costs),
+        })
+    }
+
+    fn modules(&mut self, raw: RawModules) -> Option<ModuleSettings> {
+        let mut defaults: BTreeMap<Module, bool> = Module::ALL.iter().map(|m| (*m, true)).collect();
+        let mut valid = true;
+        for (name, enabled) in raw.defaults {
+            let key = format!("modules.defaults.{name}");
+            match self.check(&key, name, |name| name.parse::<Module>()) {
+                Some(module) => {
+                    defaults.insert(module, enabled);
+                }
+                None => valid = false,
+            }
+        }
+        valid.then_some(ModuleSettings { defaults })
+    }
+
+    fn rate_limits(
+        &mut self,
+        raw: BTreeMap<String, RawRateLimit>,
+    ) -> Option<BTreeMap<RateLimitGroup, RateLimit>> {
+        let mut limits = BTreeMap::new();
+        let mut valid = true;
+        for (name, limit) in raw {
+            let key = format!("rate_limits.{name}");
+            let group = self.check(&key, name, |name| {
+                RateLimitGroup::ALL
+                    .into_iter()
+                    .find(|g| g.as_str() == name)
+                    .ok_or_else(|| {
+                        format!(
+                            "expected a group of default, linker, optimizer, unauthenticated, \
+                             found {name:?}"
+                        )
+                    })
+            });
+            let per_minute =
+                self.in_range(&format!("{key}.per_minute"), limit.per_minute, 1, 1_000_000);
+            let burst = self.in_range(&format!("{key}.burst"), limit.burst, 1, 100_000);
+            match (group, per_minute, burst) {
+                (Some(group), Some(per_minute), Some(burst)) => {
+                    limits.insert(group, RateLimit { per_minute, burst });
+                }
+                _ => valid = false,
+            }
+        }
+        valid.then_some(limits)
+    }
+
+    fn plans(&mut self, raw: BTreeMap<String, RawPlan>) -> Option<BTreeMap<String, PlanSettings>> {
+        let mut plans = BTreeMap::new();
+        let mut valid = true;
+        for (name, plan) in raw {
+            let key = format!("plans.{name}");
+            let name = self.check(&key, name, |name| {
+                let ok = !name.is_empty()
+                    && name.len() <= 64
+                    && name.bytes().all(|b| {
+                        b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
+                    });
+                if ok {
+                    Ok(name)
+                } else {
+                    Err(format!(
+                        "a plan name is 1 to 64 of a-z, 0-9, - and _, found {name:?}"
+                    ))
+                }
+            });
+            let monthly_credits = self.in_range(
+                &format!("{key}.monthly_credits"),
+                plan.monthly_credits,
+                0,
+                i64::MAX / 4,
+            );
+            let price = self.in_range(&format!("{key}.price"), plan.price, 0, i64::MAX / 4);
+            let support_level = self.one_of(
+                &format!("{key}.support_level"),
+                plan.support_level,
+                &["standard", "priority", "dedicated"],
+            );
+            let billing_cycle = self.one_of(
+                &format!("{key}.billing_cycle"),
+                plan.billing_cycle,
+                &["monthly", "yearly"],
+            );
+            let currency = self.check(&format!("{key}.currency"), plan.currency, |c| {
+                if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) {
+                    Ok(c)
+                } else {
+                    Err(format!(
+                        "expected an ISO 4217 code such as USD, found {c:?}"
+                    ))
+                }
+            });
+            let features = self.check(&format!("{key}.features"), plan.features, |f| {
+                if f.is_object() || f.is_array() {
+                    Ok(f)
+                } else {
+                    Err("expected a table or an array".to_owned())
+                }
+            });
+            let checked = (|| {
+                Some((
+                    name?,
+                    PlanSettings {
+                        monthly_credits: monthly_credits?,
+                        support_level: support_level?,
+                        billing_cycle: billing_cycle?,
+                        price: price?,
+                        currency: currency?,
+                        features: features?,
+                    },
+                ))
+            })();
+            match checked {
+                Some((name, plan)) => {
+                    plans.insert(name, plan);
+                }
+                None => valid = false,
+            }
+        }
+        valid.then_some(plans)
+    }
+
+    fn one_of(&mut self, key: &str, value: String, allowed: &[&str]) -> Option<String> {
+        self.check(key, value, |value| {
+            if allowed.contains(&value.as_str()) {
+                Ok(value)
+            } else {
+                Err(format!(
+                    "expected one of {}, found {value:?}",
+                    allowed.join(", ")
+                ))
+            }
         })
     }
 
@@ -998,6 +1386,61 @@ mod tests {
     }
 
     #[test]
+    fn plans_rate_limits_costs_and_modules_are_checked_by_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let sources = sources_with(
+            dir.path(),
+            concat!(
+                "[credits.costs]\nlinking = 3\nmining = 2\n",
+                "[modules.defaults]\nlinker = false\nchat = true\n",
+                "[rate_limits.linker]\nper_minute = 0\n",
+                "[rate_limits.search]\nper_minute = 5\n",
+                "[plans.Pro]\nmonthly_credits = 10\n",
+                "[plans.basic]\nbilling_cycle = \"weekly\"\ncolour = \"red\"\n",
+            ),
+            &[],
+        );
+        let found = problems(&sources);
+        let keys: Vec<_> = found.iter().map(|p| p.key.clone().unwrap()).collect();
+        for expected in [
+            "credits.costs.mining",
+            "modules.defaults.chat",
+            "rate_limits.linker.per_minute",
+            "rate_limits.search",
+            "plans.Pro",
+            "plans.basic.billing_cycle",
+            "plans.basic.colour",
+        ] {
+            assert!(
+                keys.iter().any(|k| k == expected),
+                "{expected} not in {keys:?}"
+            );
+        }
+        assert!(
+            found
+                .iter()
+                .all(|p| p.source == sources.main_file.display().to_string())
+        );
+
+        std::fs::write(
+            &sources.main_file,
+            "[credits.costs]\nlinking = 3\n[modules.defaults]\nlinker = false\n\
+             [plans.pro]\nmonthly_credits = 10\n",
+        )
+        .unwrap();
+        let settings = Settings::load(&sources).unwrap();
+        assert_eq!(settings.credits.costs.cost(Operation::Linking, 2), 6);
+        assert_eq!(settings.credits.costs.cost(Operation::Clustering, 1), 10);
+        assert!(!settings.modules.defaults[&Module::Linker]);
+        assert!(settings.modules.defaults[&Module::Writer]);
+        assert_eq!(settings.plans["pro"].monthly_credits, 10);
+        assert_eq!(
+            settings.rate_limits[&RateLimitGroup::Optimizer].per_minute,
+            10
+        );
+    }
+
+    #[test]
     fn url_and_url_file_together_are_rejected() {
         let dir = tempfile::tempdir().unwrap();
         let sources = sources_with(
@@ -1015,19 +1458,37 @@ mod tests {
         let documented: toml::Table = toml::from_str(&uncomment(example)).unwrap();
         let effective: toml::Table =
             toml::from_str(&toml::to_string(&RawSettings::default()).unwrap()).unwrap();
-        for (section, value) in &effective {
-            let Some(table) = value.as_table() else {
-                assert!(documented.contains_key(section), "{section} undocumented");
-                continue;
-            };
-            for key in table.keys() {
-                let found = documented
-                    .get(section)
-                    .and_then(|s| s.as_table())
-                    .is_some_and(|s| s.contains_key(key));
-                assert!(found, "{section}.{key} is not in the example config");
+        let mut missing = Vec::new();
+        missing_keys("", &effective, &documented, &mut missing);
+        assert!(missing.is_empty(), "not in the example config: {missing:?}");
+        // What the example documents must also load.
+        let dir = tempfile::tempdir().unwrap();
+        let sources = sources_with(dir.path(), &uncomment_loadable(example), &[]);
+        Settings::load(&sources).unwrap();
+    }
+
+    fn missing_keys(prefix: &str, want: &toml::Table, have: &toml::Table, out: &mut Vec<String>) {
+        for (key, value) in want {
+            let path = format!("{prefix}{key}");
+            match (value.as_table(), have.get(key)) {
+                // Maps that are empty by default (plans) are described in prose.
+                (Some(inner), None) if inner.is_empty() => {}
+                (_, None) => out.push(path),
+                (Some(inner), Some(toml::Value::Table(have_inner))) => {
+                    missing_keys(&format!("{path}."), inner, have_inner, out);
+                }
+                _ => {}
             }
         }
+    }
+
+    /// The uncommented example without its alternatives (url_file beside url).
+    fn uncomment_loadable(text: &str) -> String {
+        uncomment(text)
+            .lines()
+            .filter(|line| !line.starts_with("url_file = "))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// The example file shows every key commented out with its default; uncommenting the

@@ -1,19 +1,68 @@
-//! Typed ids, so a job id cannot be passed where another kind of id is expected.
+//! Typed ids, so an id of one kind cannot be passed where another kind is expected.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// The id of a row in `jobs`.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, sqlx::Type,
-)]
-#[sqlx(transparent)]
-#[serde(transparent)]
-pub struct JobId(i64);
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+            sqlx::Type, utoipa::ToSchema,
+        )]
+        #[sqlx(transparent)]
+        #[serde(transparent)]
+        #[schema(value_type = i64)]
+        pub struct $name(i64);
 
-impl fmt::Display for JobId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
+        impl $name {
+            pub fn new(id: i64) -> $name {
+                $name(id)
+            }
+
+            pub fn get(self) -> i64 {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = std::num::ParseIntError;
+
+            fn from_str(s: &str) -> Result<$name, Self::Err> {
+                s.parse().map($name)
+            }
+        }
+    };
 }
+
+id_type!(
+    /// A row in `jobs`.
+    JobId
+);
+id_type!(
+    /// An account: the tenant every other row belongs to.
+    AccountId
+);
+id_type!(
+    /// A plan in `plans`.
+    PlanId
+);
+id_type!(
+    /// An API token in `api_tokens`.
+    TokenId
+);
+id_type!(
+    /// A credit hold in `credit_holds`.
+    HoldId
+);
+id_type!(
+    /// A ledger row in `credit_transactions`.
+    TransactionId
+);
