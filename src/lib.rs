@@ -1,7 +1,11 @@
 //! igny8: pulls content from CMSs into PostgreSQL, improves it, and pushes it back without
 //! clobbering edits made in the CMS. Modules in reading order:
 
-/// The HTTP surface: health, readiness, metrics.
+/// Credits: costs, holds, captures, releases, grants.
+pub mod credits;
+/// Which product modules are on for an account.
+pub mod modules;
+/// The HTTP surface: health, readiness, metrics and the admin API.
 pub mod api;
 /// The daemon assembled from the parts above.
 pub mod app;

@@ -16,9 +16,11 @@ use serde::{Deserialize, Serialize};
     Hash,
     Serialize,
     Deserialize,
+    sqlx::Type,
     utoipa::ToSchema,
 )]
 #[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
 pub enum Role {
     /// Reads the account's objects.
     Viewer,

@@ -35,6 +35,10 @@ pub enum JobError {
     /// job goes dead at once with this message.
     #[error("{0}")]
     Permanent(String),
+    /// The job should not run (its module is disabled, say): it ends done, with the reason
+    /// logged, and is not retried.
+    #[error("{0}")]
+    Skipped(String),
 }
 
 impl JobError {

@@ -27,6 +27,8 @@ const ABANDON_GRACE: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Settled {
     Done,
+    /// Not run, by the handler's decision; done with the reason logged.
+    Skipped,
     Retrying,
     Dead,
     /// Handed back at shutdown.
@@ -39,6 +41,7 @@ impl Settled {
     fn as_str(self) -> &'static str {
         match self {
             Settled::Done => "done",
+            Settled::Skipped => "skipped",
             Settled::Retrying => "retrying",
             Settled::Dead => "dead",
             Settled::Released => "released",
@@ -50,6 +53,7 @@ impl Settled {
 /// How a handler's run ended, before the outcome is written.
 enum Ending {
     Succeeded,
+    Skipped(String),
     /// Cut short by the drain deadline.
     Stopped,
     Failed(JobError),
@@ -182,6 +186,7 @@ async fn settle(pool: &Pool, job: ClaimedJob) -> Settled {
         // Stopped by the deadline rather than failed: the attempt does not count.
         None => Ending::Stopped,
         Some(Ok(Err(_))) if abandoning.is_cancelled() => Ending::Stopped,
+        Some(Ok(Err(JobError::Skipped(reason)))) => Ending::Skipped(reason),
         Some(Ok(Err(err))) => Ending::Failed(err),
         Some(Err(join_error)) => Ending::Failed(JobError::Retry(format!(
             "the job handler panicked: {join_error}"
@@ -190,6 +195,13 @@ async fn settle(pool: &Pool, job: ClaimedJob) -> Settled {
     let settled = match ending {
         Ending::Succeeded => match with_retries(|| pool.store.complete_job(lease)).await {
             Ok(()) => Settled::Done,
+            Err(err) => lease_problem(err),
+        },
+        Ending::Skipped(reason) => match with_retries(|| pool.store.complete_job(lease)).await {
+            Ok(()) => {
+                tracing::info!(%reason, "Job skipped.");
+                Settled::Skipped
+            }
             Err(err) => lease_problem(err),
         },
         Ending::Stopped => match with_retries(|| pool.store.release_job(lease)).await {

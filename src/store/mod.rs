@@ -1,7 +1,11 @@
 //! The only module that speaks SQL. One file per aggregate; callers get typed functions.
 
+pub mod accounts;
+pub mod credits;
 pub mod cron_fires;
 pub mod jobs;
+pub mod modules;
+pub mod tokens;
 
 use sqlx::migrate::{MigrateDatabase, Migrator};
 use sqlx::postgres::PgPoolOptions;
@@ -50,6 +54,30 @@ impl From<sqlx::Error> for StoreError {
             _ => StoreError::Database(err),
         }
     }
+}
+
+/// Which slice of a list to read: `page` counts from 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub page: u32,
+    pub page_size: u32,
+}
+
+impl Page {
+    fn limit(self) -> i64 {
+        i64::from(self.page_size)
+    }
+
+    fn offset(self) -> i64 {
+        i64::from(self.page.saturating_sub(1)) * i64::from(self.page_size)
+    }
+}
+
+/// One page of a list, and how many items the whole list has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub total: i64,
 }
 
 /// Whether the schema this binary embeds is fully applied.

@@ -1,0 +1,554 @@
+//! The credit ledger: balances, holds, captures, releases and additions.
+//!
+//! `accounts.credits` is the balance and `accounts.credits_held` the sum of pending holds. Each
+//! movement changes them with one conditional UPDATE (so concurrent callers can never take more
+//! than is free) and writes one `credit_transactions` row in the same transaction. Every
+//! movement is keyed: a hold by its caller's key, a capture or release by its hold, an addition
+//! by its caller's key, so a retry finds the first result instead of moving credits again.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::PgConnection;
+
+use crate::domain::ids::{AccountId, HoldId, TransactionId};
+use crate::domain::credits::IdempotencyKey;
+use crate::store::{Page, Paged, Store, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Balance {
+    pub credits: i64,
+    pub held: i64,
+}
+
+impl Balance {
+    /// What can still be held or spent.
+    pub fn available(self) -> i64 {
+        self.credits - self.held
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type, serde::Serialize, utoipa::ToSchema)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum HoldState {
+    Pending,
+    Captured,
+    Released,
+    Expired,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Hold {
+    pub id: HoldId,
+    pub account_id: AccountId,
+    pub operation_type: String,
+    pub amount: i64,
+    pub state: HoldState,
+    pub idempotency_key: String,
+    pub captured_amount: Option<i64>,
+    pub related_object_type: Option<String>,
+    pub related_object_id: Option<i64>,
+    pub expires_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+const HOLD_COLUMNS: &str = "id, account_id, operation_type, amount, state, idempotency_key,
+                            captured_amount, related_object_type, related_object_id, expires_at,
+                            resolved_at, created_at";
+
+/// A hold to place.
+#[derive(Debug, Clone)]
+pub struct NewHold<'a> {
+    pub account_id: AccountId,
+    pub operation_type: &'a str,
+    pub amount: i64,
+    pub idempotency_key: &'a IdempotencyKey,
+    pub related: Option<(&'a str, i64)>,
+    pub ttl: std::time::Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum HoldOutcome {
+    Held(Hold),
+    /// The key was used before for the same hold: this is that hold, as it is now.
+    Replayed(Hold),
+    /// The key was used before for a different hold.
+    KeyReused(Hold),
+    Insufficient { available: i64, required: i64 },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SettleOutcome {
+    /// The hold was captured or released by this call.
+    Settled { hold: Hold, entry: LedgerEntry },
+    /// The hold had already left pending; nothing moved.
+    NotPending(Hold),
+    Insufficient { available: i64, required: i64 },
+}
+
+/// How an addition of credits is booked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdditionKind {
+    /// The plan's monthly allowance.
+    Grant,
+    /// A purchase or an operator's top-up.
+    Add,
+}
+
+impl AdditionKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            AdditionKind::Grant => "grant",
+            AdditionKind::Add => "add",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AddOutcome {
+    Added(LedgerEntry),
+    Replayed(LedgerEntry),
+    KeyReused(LedgerEntry),
+}
+
+/// One row of the ledger.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct LedgerEntry {
+    pub id: TransactionId,
+    pub kind: String,
+    pub amount: i64,
+    pub held_change: i64,
+    pub balance_after: i64,
+    pub held_after: i64,
+    pub hold_id: Option<HoldId>,
+    pub operation_type: Option<String>,
+    pub idempotency_key: String,
+    pub description: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+const LEDGER_COLUMNS: &str = "id, kind, amount, held_change, balance_after, held_after, hold_id,
+                              operation_type, idempotency_key, description, created_at";
+
+/// One charged operation.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct UsageRecord {
+    pub id: i64,
+    pub operation_type: String,
+    pub credits_used: i64,
+    pub related_object_type: Option<String>,
+    pub related_object_id: Option<i64>,
+    pub metadata: Value,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UsageFilter {
+    pub operation_type: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// A ledger row to write; the balances after it come from the account update.
+struct Movement<'a> {
+    account_id: AccountId,
+    kind: &'a str,
+    amount: i64,
+    held_change: i64,
+    after: Balance,
+    hold_id: Option<HoldId>,
+    operation_type: Option<&'a str>,
+    idempotency_key: &'a str,
+    description: Option<&'a str>,
+}
+
+/// Writes a ledger row unless its key exists; `None` when it does.
+async fn record(
+    conn: &mut PgConnection,
+    movement: Movement<'_>,
+) -> Result<Option<LedgerEntry>, StoreError> {
+    let entry = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO credit_transactions (account_id, kind, amount, held_change, balance_after,
+                                          held_after, hold_id, operation_type, idempotency_key,
+                                          description)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (account_id, idempotency_key) DO NOTHING
+         RETURNING {LEDGER_COLUMNS}"
+    )))
+    .bind(movement.account_id)
+    .bind(movement.kind)
+    .bind(movement.amount)
+    .bind(movement.held_change)
+    .bind(movement.after.credits)
+    .bind(movement.after.held)
+    .bind(movement.hold_id)
+    .bind(movement.operation_type)
+    .bind(movement.idempotency_key)
+    .bind(movement.description)
+    .fetch_optional(conn)
+    .await?;
+    Ok(entry)
+}
+
+async fn balance_in(conn: &mut PgConnection, account: AccountId) -> Result<Balance, StoreError> {
+    let (credits, held): (i64, i64) =
+        sqlx::query_as("SELECT credits, credits_held FROM accounts WHERE id = $1")
+            .bind(account)
+            .fetch_one(conn)
+            .await?;
+    Ok(Balance { credits, held })
+}
+
+async fn hold_in(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: HoldId,
+) -> Result<Hold, StoreError> {
+    let hold = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {HOLD_COLUMNS} FROM credit_holds WHERE account_id = $1 AND id = $2"
+    )))
+    .bind(account)
+    .bind(id)
+    .fetch_one(conn)
+    .await?;
+    Ok(hold)
+}
+
+impl Store {
+    pub async fn balance(&self, account: AccountId) -> Result<Balance, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        balance_in(&mut conn, account).await
+    }
+
+    /// Reserves `amount` credits if that many are free. Concurrent holds on one account queue
+    /// on the account row, so together they never reserve more than its balance.
+    pub async fn hold_credits(&self, new: &NewHold<'_>) -> Result<HoldOutcome, StoreError> {
+        let mut tx = self.begin().await?;
+        let (related_type, related_id) = new.related.unzip();
+        // The hold row first: a concurrent call with the same key waits here for this one and
+        // then finds its hold, instead of reserving a second time.
+        let inserted: Option<Hold> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO credit_holds (account_id, operation_type, amount, idempotency_key,
+                                       related_object_type, related_object_id, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))
+             ON CONFLICT (account_id, idempotency_key) DO NOTHING
+             RETURNING {HOLD_COLUMNS}"
+        )))
+        .bind(new.account_id)
+        .bind(new.operation_type)
+        .bind(new.amount)
+        .bind(new.idempotency_key.as_str())
+        .bind(related_type)
+        .bind(related_id)
+        .bind(new.ttl.as_secs_f64())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(hold) = inserted else {
+            let existing: Hold = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {HOLD_COLUMNS} FROM credit_holds
+                 WHERE account_id = $1 AND idempotency_key = $2"
+            )))
+            .bind(new.account_id)
+            .bind(new.idempotency_key.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+            let same = existing.amount == new.amount && existing.operation_type == new.operation_type;
+            return Ok(if same {
+                HoldOutcome::Replayed(existing)
+            } else {
+                HoldOutcome::KeyReused(existing)
+            });
+        };
+        let reserved: Option<(i64, i64)> = sqlx::query_as(
+            "UPDATE accounts SET credits_held = credits_held + $2
+             WHERE id = $1 AND credits - credits_held >= $2
+             RETURNING credits, credits_held",
+        )
+        .bind(new.account_id)
+        .bind(new.amount)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((credits, held)) = reserved else {
+            let balance = balance_in(&mut tx, new.account_id).await?;
+            tx.rollback().await?;
+            return Ok(HoldOutcome::Insufficient {
+                available: balance.available(),
+                required: new.amount,
+            });
+        };
+        let key = format!("hold:{}", hold.id);
+        record(
+            &mut tx,
+            Movement {
+                account_id: new.account_id,
+                kind: "hold",
+                amount: 0,
+                held_change: new.amount,
+                after: Balance { credits, held },
+                hold_id: Some(hold.id),
+                operation_type: Some(new.operation_type),
+                idempotency_key: &key,
+                description: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(HoldOutcome::Held(hold))
+    }
+
+    /// Charges `actual` for a pending hold and frees the reservation. `actual` may exceed the
+    /// hold when the free balance covers the rest; otherwise nothing moves.
+    pub async fn capture_hold(
+        &self,
+        account: AccountId,
+        id: HoldId,
+        actual: i64,
+    ) -> Result<SettleOutcome, StoreError> {
+        let mut tx = self.begin().await?;
+        let captured: Option<Hold> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "UPDATE credit_holds SET state = 'captured', captured_amount = $3, resolved_at = now()
+             WHERE account_id = $1 AND id = $2 AND state = 'pending'
+             RETURNING {HOLD_COLUMNS}"
+        )))
+        .bind(account)
+        .bind(id)
+        .bind(actual)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(hold) = captured else {
+            return Ok(SettleOutcome::NotPending(hold_in(&mut tx, account, id).await?));
+        };
+        let charged: Option<(i64, i64)> = sqlx::query_as(
+            "UPDATE accounts SET credits = credits - $3, credits_held = credits_held - $2
+             WHERE id = $1 AND credits - (credits_held - $2) >= $3
+             RETURNING credits, credits_held",
+        )
+        .bind(account)
+        .bind(hold.amount)
+        .bind(actual)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((credits, held)) = charged else {
+            let balance = balance_in(&mut tx, account).await?;
+            tx.rollback().await?;
+            return Ok(SettleOutcome::Insufficient {
+                available: balance.available() + hold.amount,
+                required: actual,
+            });
+        };
+        let key = format!("capture:{}", hold.id);
+        let entry = record(
+            &mut tx,
+            Movement {
+                account_id: account,
+                kind: "capture",
+                amount: -actual,
+                held_change: -hold.amount,
+                after: Balance { credits, held },
+                hold_id: Some(hold.id),
+                operation_type: Some(&hold.operation_type),
+                idempotency_key: &key,
+                description: None,
+            },
+        )
+        .await?
+        .expect("a hold is captured once, so its capture key is new");
+        sqlx::query(
+            "INSERT INTO credit_usage_logs (account_id, operation_type, credits_used,
+                                            related_object_type, related_object_id,
+                                            credit_transaction_id)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(account)
+        .bind(&hold.operation_type)
+        .bind(actual)
+        .bind(&hold.related_object_type)
+        .bind(hold.related_object_id)
+        .bind(entry.id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(SettleOutcome::Settled { hold, entry })
+    }
+
+    /// Frees a pending hold without charging. `expired` marks the sweeper's releases.
+    pub async fn release_hold(
+        &self,
+        account: AccountId,
+        id: HoldId,
+        expired: bool,
+    ) -> Result<SettleOutcome, StoreError> {
+        let mut tx = self.begin().await?;
+        let state = if expired { "expired" } else { "released" };
+        let released: Option<Hold> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "UPDATE credit_holds SET state = $3, resolved_at = now()
+             WHERE account_id = $1 AND id = $2 AND state = 'pending'
+             RETURNING {HOLD_COLUMNS}"
+        )))
+        .bind(account)
+        .bind(id)
+        .bind(state)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(hold) = released else {
+            return Ok(SettleOutcome::NotPending(hold_in(&mut tx, account, id).await?));
+        };
+        let (credits, held): (i64, i64) = sqlx::query_as(
+            "UPDATE accounts SET credits_held = credits_held - $2 WHERE id = $1
+             RETURNING credits, credits_held",
+        )
+        .bind(account)
+        .bind(hold.amount)
+        .fetch_one(&mut *tx)
+        .await?;
+        let key = format!("release:{}", hold.id);
+        let entry = record(
+            &mut tx,
+            Movement {
+                account_id: account,
+                kind: "release",
+                amount: 0,
+                held_change: -hold.amount,
+                after: Balance { credits, held },
+                hold_id: Some(hold.id),
+                operation_type: Some(&hold.operation_type),
+                idempotency_key: &key,
+                description: expired.then_some("expired"),
+            },
+        )
+        .await?
+        .expect("a hold is released once, so its release key is new");
+        tx.commit().await?;
+        Ok(SettleOutcome::Settled { hold, entry })
+    }
+
+    /// Pending holds past their expiry, oldest first.
+    pub async fn expired_holds(&self, limit: i64) -> Result<Vec<(AccountId, HoldId)>, StoreError> {
+        let holds = sqlx::query_as(
+            "SELECT account_id, id FROM credit_holds
+             WHERE state = 'pending' AND expires_at < now()
+             ORDER BY expires_at LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(holds)
+    }
+
+    /// Adds credits once per key. A replay returns the first addition; the same key with a
+    /// different amount is [`AddOutcome::KeyReused`] and moves nothing.
+    pub async fn add_credits(
+        &self,
+        account: AccountId,
+        kind: AdditionKind,
+        amount: i64,
+        key: &IdempotencyKey,
+        operation_type: &str,
+        description: Option<&str>,
+    ) -> Result<AddOutcome, StoreError> {
+        let mut tx = self.begin().await?;
+        let (credits, held): (i64, i64) = sqlx::query_as(
+            "UPDATE accounts SET credits = credits + $2 WHERE id = $1
+             RETURNING credits, credits_held",
+        )
+        .bind(account)
+        .bind(amount)
+        .fetch_one(&mut *tx)
+        .await?;
+        let entry = record(
+            &mut tx,
+            Movement {
+                account_id: account,
+                kind: kind.as_str(),
+                amount,
+                held_change: 0,
+                after: Balance { credits, held },
+                hold_id: None,
+                operation_type: Some(operation_type),
+                idempotency_key: key.as_str(),
+                description,
+            },
+        )
+        .await?;
+        if let Some(entry) = entry {
+            tx.commit().await?;
+            return Ok(AddOutcome::Added(entry));
+        }
+        // The key was used: undo this call's increment and answer with the first addition.
+        tx.rollback().await?;
+        let existing: LedgerEntry = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {LEDGER_COLUMNS} FROM credit_transactions
+             WHERE account_id = $1 AND idempotency_key = $2"
+        )))
+        .bind(account)
+        .bind(key.as_str())
+        .fetch_one(self.pool())
+        .await?;
+        Ok(if existing.amount == amount && existing.kind == kind.as_str() {
+            AddOutcome::Replayed(existing)
+        } else {
+            AddOutcome::KeyReused(existing)
+        })
+    }
+
+    /// The ledger, newest first.
+    pub async fn ledger(
+        &self,
+        account: AccountId,
+        page: Page,
+    ) -> Result<Paged<LedgerEntry>, StoreError> {
+        let items = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {LEDGER_COLUMNS} FROM credit_transactions WHERE account_id = $1
+             ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
+        )))
+        .bind(account)
+        .bind(page.limit())
+        .bind(page.offset())
+        .fetch_all(self.pool())
+        .await?;
+        let total =
+            sqlx::query_scalar("SELECT count(*) FROM credit_transactions WHERE account_id = $1")
+                .bind(account)
+                .fetch_one(self.pool())
+                .await?;
+        Ok(Paged { items, total })
+    }
+
+    /// Charged operations, newest first, filtered by operation and time.
+    pub async fn usage(
+        &self,
+        account: AccountId,
+        filter: &UsageFilter,
+        page: Page,
+    ) -> Result<Paged<UsageRecord>, StoreError> {
+        const WHERE: &str = "account_id = $1
+             AND ($2::text IS NULL OR operation_type = $2)
+             AND ($3::timestamptz IS NULL OR created_at >= $3)
+             AND ($4::timestamptz IS NULL OR created_at < $4)";
+        let items = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT id, operation_type, credits_used, related_object_type, related_object_id,
+                    metadata, created_at
+             FROM credit_usage_logs WHERE {WHERE}
+             ORDER BY created_at DESC, id DESC LIMIT $5 OFFSET $6"
+        )))
+        .bind(account)
+        .bind(&filter.operation_type)
+        .bind(filter.from)
+        .bind(filter.to)
+        .bind(page.limit())
+        .bind(page.offset())
+        .fetch_all(self.pool())
+        .await?;
+        let total = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM credit_usage_logs WHERE {WHERE}"
+        )))
+        .bind(account)
+        .bind(&filter.operation_type)
+        .bind(filter.from)
+        .bind(filter.to)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(Paged { items, total })
+    }
+}

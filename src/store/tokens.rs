@@ -1,0 +1,118 @@
+//! API tokens: only their SHA-256 is stored.
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::ids::{AccountId, TokenId};
+use crate::domain::role::Role;
+use crate::domain::token::TokenSecret;
+use crate::store::{Page, Paged, Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Token {
+    pub id: TokenId,
+    pub account_id: AccountId,
+    pub name: String,
+    pub prefix: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+const COLUMNS: &str =
+    "id, account_id, name, prefix, role, created_at, last_used_at, expires_at, revoked_at";
+
+impl Store {
+    pub async fn create_token(
+        &self,
+        secret: &TokenSecret,
+        name: &str,
+        role: Role,
+    ) -> Result<Token, StoreError> {
+        let token = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO api_tokens (account_id, name, prefix, token_hash, role)
+             VALUES ($1, $2, $3, $4, $5)
+             RETURNING {COLUMNS}"
+        )))
+        .bind(secret.account_id())
+        .bind(name)
+        .bind(secret.display_prefix())
+        .bind(secret.hash())
+        .bind(role)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(token)
+    }
+
+    /// The live token matching `secret` on an active account, if any.
+    pub async fn authenticate(&self, secret: &TokenSecret) -> Result<Option<Token>, StoreError> {
+        let token = sqlx::query_as(
+            "SELECT t.id, t.account_id, t.name, t.prefix, t.role, t.created_at, t.last_used_at,
+                    t.expires_at, t.revoked_at
+             FROM api_tokens t JOIN accounts a ON a.id = t.account_id
+             WHERE t.account_id = $1 AND t.token_hash = $2 AND t.revoked_at IS NULL
+               AND (t.expires_at IS NULL OR t.expires_at > now()) AND a.status = 'active'",
+        )
+        .bind(secret.account_id())
+        .bind(secret.hash())
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(token)
+    }
+
+    /// Records a use, at most once a minute per token, so reads do not all become writes.
+    pub async fn touch_token(&self, account: AccountId, id: TokenId) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE api_tokens SET last_used_at = now()
+             WHERE account_id = $1 AND id = $2
+               AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
+        )
+        .bind(account)
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn tokens(&self, account: AccountId, page: Page) -> Result<Paged<Token>, StoreError> {
+        let items = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM api_tokens WHERE account_id = $1
+             ORDER BY id LIMIT $2 OFFSET $3"
+        )))
+        .bind(account)
+        .bind(page.limit())
+        .bind(page.offset())
+        .fetch_all(self.pool())
+        .await?;
+        let total = sqlx::query_scalar("SELECT count(*) FROM api_tokens WHERE account_id = $1")
+            .bind(account)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(Paged { items, total })
+    }
+
+    /// Revokes a token of `account`; revoking twice keeps the first time.
+    pub async fn revoke_token(&self, account: AccountId, id: TokenId) -> Result<Token, StoreError> {
+        let token = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now())
+             WHERE account_id = $1 AND id = $2
+             RETURNING {COLUMNS}"
+        )))
+        .bind(account)
+        .bind(id)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(token)
+    }
+
+    /// The account a token id belongs to, for the operator's CLI, which names tokens by id
+    /// alone.
+    pub async fn token_account(&self, id: TokenId) -> Result<AccountId, StoreError> {
+        let account = sqlx::query_scalar("SELECT account_id FROM api_tokens WHERE id = $1")
+            .bind(id)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(account)
+    }
+}
