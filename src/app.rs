@@ -4,15 +4,23 @@
 //! daemon either starts whole or exits with the reason before telling systemd it is ready.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::Context;
+use axum::ServiceExt;
+use axum::extract::Request;
 use chrono::Utc;
 use tokio::net::TcpListener;
+use tower::Layer;
+use tower_http::normalize_path::NormalizePathLayer;
 
+use crate::api::rate_limit::{self, RateLimits};
 use crate::api::{self, AppState};
+use crate::credits::{Credits, replenishment, sweeper};
 use crate::jobs::handler::{Registry, error_chain};
 use crate::jobs::scheduler::{RecurringJob, Scheduler};
 use crate::jobs::{housekeeping, worker};
+use crate::modules::Modules;
 use crate::settings::Settings;
 use crate::shutdown::Shutdown;
 use crate::store::Store;
@@ -46,11 +54,19 @@ impl App {
                 .await
                 .context("could not apply migrations")?;
         }
+        store
+            .sync_plans(&settings.plans)
+            .await
+            .context("could not record the configured plans")?;
         let listener = TcpListener::bind(settings.http.listen)
             .await
             .with_context(|| format!("could not listen on {}", settings.http.listen))?;
         let mut registry = Registry::default();
-        let recurring = vec![housekeeping::install(&mut registry, &settings)];
+        let recurring = vec![
+            housekeeping::install(&mut registry, &settings),
+            replenishment::install(&mut registry, &settings),
+            sweeper::install(&mut registry),
+        ];
         Ok(App {
             settings,
             store,
@@ -69,17 +85,27 @@ impl App {
     /// Serves, works and schedules until `shutdown` completes: HTTP stops taking requests and
     /// workers stop claiming when it begins; this returns once running jobs are settled.
     pub async fn run(self, shutdown: Shutdown) -> anyhow::Result<()> {
+        let rate_limits = Arc::new(RateLimits::new(&self.settings.rate_limits));
         let state = AppState {
             store: self.store.clone(),
             prometheus: telemetry::prometheus(),
+            credits: Credits::new(self.store.clone(), &self.settings.credits),
+            modules: Modules::new(self.store.clone(), self.settings.modules.defaults.clone()),
+            rate_limits: rate_limits.clone(),
         };
-        let router = api::router(state);
+        // Trailing slashes are trimmed before routing, so `/api/v1/me/` is `/api/v1/me`.
+        let service = NormalizePathLayer::trim_trailing_slash()
+            .layer(api::router(state, &self.settings.http));
         let stopping = shutdown.stopping();
         let http = tokio::spawn(
-            axum::serve(self.listener, router)
-                .with_graceful_shutdown(stopping.clone().cancelled_owned())
-                .into_future(),
+            axum::serve(
+                self.listener,
+                ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(service),
+            )
+            .with_graceful_shutdown(stopping.clone().cancelled_owned())
+            .into_future(),
         );
+        tokio::spawn(prune_rate_limits(rate_limits, shutdown.clone()));
         let workers = tokio::spawn(worker::run(
             self.store.clone(),
             self.registry,
@@ -106,6 +132,16 @@ impl App {
             .context("the HTTP server failed")?;
         tracing::info!("Stopped.");
         Ok(())
+    }
+}
+
+async fn prune_rate_limits(limits: Arc<RateLimits>, shutdown: Shutdown) {
+    let stopping = shutdown.stopping();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(rate_limit::PRUNE_EVERY) => limits.prune(),
+            _ = stopping.cancelled() => return,
+        }
     }
 }
 

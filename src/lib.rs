@@ -1,18 +1,18 @@
 //! igny8: pulls content from CMSs into PostgreSQL, improves it, and pushes it back without
 //! clobbering edits made in the CMS. Modules in reading order:
 
-/// Credits: costs, holds, captures, releases, grants.
-pub mod credits;
-/// Which product modules are on for an account.
-pub mod modules;
 /// The HTTP surface: health, readiness, metrics and the admin API.
 pub mod api;
 /// The daemon assembled from the parts above.
 pub mod app;
+/// Credits: costs, holds, captures, releases, grants.
+pub mod credits;
 /// Ids and checked values.
 pub mod domain;
 /// The job queue's workers, handlers and cron scheduler.
 pub mod jobs;
+/// Which product modules are on for an account.
+pub mod modules;
 /// Configuration reload on SIGHUP and file changes.
 pub mod reload;
 /// Typed configuration from defaults, files, environment and flags.

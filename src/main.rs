@@ -10,10 +10,16 @@ use clap::{Parser, Subcommand};
 use tokio::sync::mpsc;
 
 use igny8::app::App;
+use igny8::domain::credits::IdempotencyKey;
+use igny8::domain::ids::{AccountId, TokenId};
+use igny8::domain::role::Role;
+use igny8::domain::token::TokenSecret;
 use igny8::reload::Reloader;
 use igny8::settings::{DEFAULT_MAIN_FILE, Settings, Sources};
 use igny8::shutdown::{Shutdown, Signals};
 use igny8::store::Store;
+use igny8::store::StoreError;
+use igny8::store::credits::AdditionKind;
 use igny8::telemetry;
 
 #[derive(Debug, Parser)]
@@ -55,6 +61,53 @@ enum Command {
     Validate,
     /// Print the effective configuration, secrets redacted.
     PrintConfig,
+    /// Manage accounts.
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AccountCommand {
+    /// Create an account and print it with an owner token (shown once).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// A plan configured under [plans.NAME].
+        #[arg(long)]
+        plan: Option<String>,
+        /// Credits to start with.
+        #[arg(long, default_value_t = 0)]
+        credits: i64,
+        /// Print {"account_id": ..., "token": ...}.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create a token for an account and print it (shown once).
+    Create {
+        #[arg(long)]
+        account: AccountId,
+        /// owner, admin, editor or viewer.
+        #[arg(long)]
+        role: Role,
+        #[arg(long)]
+        name: String,
+        /// Print {"token_id": ..., "token": ...}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token by id; it stops working at once.
+    Revoke { id: TokenId },
 }
 
 impl Cli {
@@ -114,6 +167,27 @@ async fn main() -> ExitCode {
             Ok(())
         }
         Command::Migrate => migrate(settings).await,
+        Command::Account {
+            command:
+                AccountCommand::Create {
+                    name,
+                    plan,
+                    credits,
+                    json,
+                },
+        } => create_account(settings, &name, plan.as_deref(), credits, json).await,
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    account,
+                    role,
+                    name,
+                    json,
+                },
+        } => create_token(settings, account, role, &name, json).await,
+        Command::Token {
+            command: TokenCommand::Revoke { id },
+        } => revoke_token(settings, id).await,
         Command::Serve => serve(sources, settings).await,
     };
     match result {
@@ -136,6 +210,144 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
         .context("could not apply migrations")?;
     let status = store.schema_status().await?;
     println!("schema is at migration {}", status.applied);
+    Ok(())
+}
+
+/// The store for an administrative command: migrated as `serve` would, plans recorded.
+async fn admin_store(settings: &Settings) -> anyhow::Result<Store> {
+    let store = Store::connect(&settings.database)
+        .await
+        .with_context(|| format!("could not connect to {:?}", settings.database.url))?;
+    if settings.database.migrate_on_start {
+        store
+            .migrate()
+            .await
+            .context("could not apply migrations")?;
+    }
+    store
+        .sync_plans(&settings.plans)
+        .await
+        .context("could not record the configured plans")?;
+    Ok(store)
+}
+
+async fn create_account(
+    settings: Settings,
+    name: &str,
+    plan: Option<&str>,
+    credits: i64,
+    json: bool,
+) -> anyhow::Result<()> {
+    let name = name.trim();
+    anyhow::ensure!(
+        !name.is_empty() && name.chars().count() <= 200,
+        "--name: expected 1 to 200 characters"
+    );
+    anyhow::ensure!(
+        credits >= 0,
+        "--credits: expected 0 or more, found {credits}"
+    );
+    let store = admin_store(&settings).await?;
+    let account = match store.create_account(name, plan).await {
+        Err(StoreError::NotFound) => {
+            let known: Vec<&str> = settings.plans.keys().map(String::as_str).collect();
+            anyhow::bail!(
+                "--plan: no plan named {:?} is configured (configured: {})",
+                plan.unwrap_or_default(),
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            );
+        }
+        other => other.context("could not create the account")?,
+    };
+    if credits > 0 {
+        let key = IdempotencyKey::parse(&format!("initial:{}", account.id))
+            .expect("a short printable key");
+        store
+            .add_credits(
+                account.id,
+                AdditionKind::Add,
+                credits,
+                &key,
+                "initial_credits",
+                Some("credits given at account creation"),
+            )
+            .await
+            .context("could not add the initial credits")?;
+    }
+    let secret = TokenSecret::generate(account.id);
+    store
+        .create_token(&secret, "owner", Role::Owner)
+        .await
+        .context("could not create the owner token")?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "account_id": account.id, "token": secret.reveal() })
+        );
+    } else {
+        println!(
+            "account {} {:?} created (plan: {}, credits: {credits})",
+            account.id,
+            account.name,
+            account.plan.as_deref().unwrap_or("none")
+        );
+        println!("owner token (shown only now): {}", secret.reveal());
+    }
+    Ok(())
+}
+
+async fn create_token(
+    settings: Settings,
+    account: AccountId,
+    role: Role,
+    name: &str,
+    json: bool,
+) -> anyhow::Result<()> {
+    let name = name.trim();
+    anyhow::ensure!(
+        !name.is_empty() && name.chars().count() <= 100,
+        "--name: expected 1 to 100 characters"
+    );
+    let store = admin_store(&settings).await?;
+    store
+        .account(account)
+        .await
+        .with_context(|| format!("--account: no account {account}"))?;
+    let secret = TokenSecret::generate(account);
+    let token = store
+        .create_token(&secret, name, role)
+        .await
+        .context("could not create the token")?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "token_id": token.id, "token": secret.reveal() })
+        );
+    } else {
+        println!(
+            "token {} {:?} ({role}) created for account {account}",
+            token.id, token.name
+        );
+        println!("token (shown only now): {}", secret.reveal());
+    }
+    Ok(())
+}
+
+async fn revoke_token(settings: Settings, id: TokenId) -> anyhow::Result<()> {
+    let store = admin_store(&settings).await?;
+    let account = store
+        .token_account(id)
+        .await
+        .with_context(|| format!("no token {id}"))?;
+    let token = store.revoke_token(account, id).await?;
+    println!(
+        "token {} {:?} of account {account} revoked",
+        token.id, token.name
+    );
     Ok(())
 }
 

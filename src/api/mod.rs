@@ -1,13 +1,38 @@
-//! The HTTP surface. Handlers are thin: parse, call the store or a service, serialize. The API
-//! never talks to a CMS; it writes rows and enqueues jobs.
+//! The HTTP surface. Handlers are thin: parse, authorize, call a service or the store,
+//! serialize. The API never talks to a CMS; it writes rows and enqueues jobs.
 
+pub mod auth;
+pub mod credits;
+pub mod error;
+pub mod extract;
 pub mod health;
+pub mod me;
 pub mod metrics;
+pub mod modules;
+pub mod openapi;
+pub mod pagination;
+pub mod rate_limit;
+pub mod responses;
+pub mod tokens;
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::api::error::ApiError;
+use crate::api::rate_limit::{GroupLimit, RateLimits};
+use crate::credits::Credits;
+use crate::modules::Modules;
+use crate::settings::{HttpSettings, RateLimitGroup};
 use crate::store::Store;
 
 /// What every handler can reach.
@@ -15,13 +40,64 @@ use crate::store::Store;
 pub struct AppState {
     pub store: Store,
     pub prometheus: PrometheusHandle,
+    pub credits: Credits,
+    pub modules: Modules,
+    pub rate_limits: Arc<RateLimits>,
 }
 
-pub fn router(state: AppState) -> Router {
+/// The whole router. Paths under `/api/v1` need a bearer token; `/healthz`, `/readyz`,
+/// `/metrics` and `/api/v1/openapi.json` do not.
+pub fn router(state: AppState, http: &HttpSettings) -> Router {
+    let v1 = OpenApiRouter::new()
+        .routes(routes!(me::me))
+        .routes(routes!(credits::balance))
+        .routes(routes!(credits::costs))
+        .routes(routes!(credits::usage))
+        .routes(routes!(credits::transactions))
+        .routes(routes!(credits::add))
+        .routes(routes!(credits::hold))
+        .routes(routes!(credits::capture))
+        .routes(routes!(credits::release))
+        .routes(routes!(modules::get, modules::replace, modules::update))
+        .routes(routes!(tokens::list, tokens::create))
+        .routes(routes!(tokens::revoke))
+        // Layers run outside in: authenticate, then count against the account's quota.
+        .route_layer(from_fn_with_state(
+            GroupLimit {
+                limits: state.rate_limits.clone(),
+                group: RateLimitGroup::Default,
+            },
+            rate_limit::limit,
+        ))
+        .route_layer(from_fn_with_state(state.clone(), auth::authenticate));
+    let (api, description) = OpenApiRouter::with_openapi(openapi::base())
+        .nest("/api/v1", v1)
+        .split_for_parts();
+    let description = Arc::new(description);
+
     Router::new()
+        .merge(api)
+        .route(
+            "/api/v1/openapi.json",
+            get(move || openapi::serve(description.clone())),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::render))
-        .layer(axum::middleware::from_fn(metrics::track_requests))
+        .fallback(|| async { ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(http.body_limit_bytes))
+        .layer(from_fn_with_state(http.request_timeout(), request_timeout))
+        .layer(from_fn(metrics::track_requests))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// Answers 503 `timeout` for a request still running after the configured time.
+async fn request_timeout(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Timeout.into_response(),
+    }
 }

@@ -143,7 +143,14 @@ impl Credits {
     ) -> Result<Added, CreditError> {
         let outcome = self
             .store
-            .add_credits(account, AdditionKind::Add, amount, key, "credit_purchase", description)
+            .add_credits(
+                account,
+                AdditionKind::Add,
+                amount,
+                key,
+                "credit_purchase",
+                description,
+            )
             .await?;
         added(outcome)
     }

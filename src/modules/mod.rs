@@ -46,24 +46,30 @@ impl Modules {
         let overrides = self.store.module_overrides(account).await?;
         Ok(Module::ALL
             .iter()
-            .map(|module| match overrides.iter().find(|o| o.module == *module) {
-                Some(chosen) => ModuleState {
-                    module: *module,
-                    enabled: chosen.enabled,
-                    settings: chosen.settings.clone(),
-                    overridden: true,
+            .map(
+                |module| match overrides.iter().find(|o| o.module == *module) {
+                    Some(chosen) => ModuleState {
+                        module: *module,
+                        enabled: chosen.enabled,
+                        settings: chosen.settings.clone(),
+                        overridden: true,
+                    },
+                    None => ModuleState {
+                        module: *module,
+                        enabled: self.default_for(*module),
+                        settings: Value::Object(Default::default()),
+                        overridden: false,
+                    },
                 },
-                None => ModuleState {
-                    module: *module,
-                    enabled: self.default_for(*module),
-                    settings: Value::Object(Default::default()),
-                    overridden: false,
-                },
-            })
+            )
             .collect())
     }
 
-    pub async fn set(&self, account: AccountId, choices: &[ModuleOverride]) -> Result<(), StoreError> {
+    pub async fn set(
+        &self,
+        account: AccountId,
+        choices: &[ModuleOverride],
+    ) -> Result<(), StoreError> {
         self.store.set_modules(account, choices).await
     }
 

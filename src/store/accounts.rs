@@ -33,7 +33,10 @@ const ACCOUNT_COLUMNS: &str = "a.id, a.name, p.name AS plan, a.status, a.timezon
 impl Store {
     /// Creates or updates the configured plans by name. Plans no longer configured are kept (
     /// accounts may still be on them) but marked inactive.
-    pub async fn sync_plans(&self, plans: &BTreeMap<String, PlanSettings>) -> Result<(), StoreError> {
+    pub async fn sync_plans(
+        &self,
+        plans: &BTreeMap<String, PlanSettings>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         for (name, plan) in plans {
             sqlx::query(

@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgConnection;
 
-use crate::domain::ids::{AccountId, HoldId, TransactionId};
 use crate::domain::credits::IdempotencyKey;
+use crate::domain::ids::{AccountId, HoldId, TransactionId};
 use crate::store::{Page, Paged, Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +35,17 @@ pub enum HoldState {
     Captured,
     Released,
     Expired,
+}
+
+impl HoldState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HoldState::Pending => "pending",
+            HoldState::Captured => "captured",
+            HoldState::Released => "released",
+            HoldState::Expired => "expired",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -75,16 +86,25 @@ pub enum HoldOutcome {
     Replayed(Hold),
     /// The key was used before for a different hold.
     KeyReused(Hold),
-    Insufficient { available: i64, required: i64 },
+    Insufficient {
+        available: i64,
+        required: i64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum SettleOutcome {
     /// The hold was captured or released by this call.
-    Settled { hold: Hold, entry: LedgerEntry },
+    Settled {
+        hold: Hold,
+        entry: LedgerEntry,
+    },
     /// The hold had already left pending; nothing moved.
     NotPending(Hold),
-    Insufficient { available: i64, required: i64 },
+    Insufficient {
+        available: i64,
+        required: i64,
+    },
 }
 
 /// How an addition of credits is booked.
@@ -253,7 +273,8 @@ impl Store {
             .bind(new.idempotency_key.as_str())
             .fetch_one(&mut *tx)
             .await?;
-            let same = existing.amount == new.amount && existing.operation_type == new.operation_type;
+            let same =
+                existing.amount == new.amount && existing.operation_type == new.operation_type;
             return Ok(if same {
                 HoldOutcome::Replayed(existing)
             } else {
@@ -317,7 +338,9 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(hold) = captured else {
-            return Ok(SettleOutcome::NotPending(hold_in(&mut tx, account, id).await?));
+            return Ok(SettleOutcome::NotPending(
+                hold_in(&mut tx, account, id).await?,
+            ));
         };
         let charged: Option<(i64, i64)> = sqlx::query_as(
             "UPDATE accounts SET credits = credits - $3, credits_held = credits_held - $2
@@ -392,7 +415,9 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(hold) = released else {
-            return Ok(SettleOutcome::NotPending(hold_in(&mut tx, account, id).await?));
+            return Ok(SettleOutcome::NotPending(
+                hold_in(&mut tx, account, id).await?,
+            ));
         };
         let (credits, held): (i64, i64) = sqlx::query_as(
             "UPDATE accounts SET credits_held = credits_held - $2 WHERE id = $1
@@ -485,11 +510,13 @@ impl Store {
         .bind(key.as_str())
         .fetch_one(self.pool())
         .await?;
-        Ok(if existing.amount == amount && existing.kind == kind.as_str() {
-            AddOutcome::Replayed(existing)
-        } else {
-            AddOutcome::KeyReused(existing)
-        })
+        Ok(
+            if existing.amount == amount && existing.kind == kind.as_str() {
+                AddOutcome::Replayed(existing)
+            } else {
+                AddOutcome::KeyReused(existing)
+            },
+        )
     }
 
     /// The ledger, newest first.

@@ -61,6 +61,17 @@ impl Store {
         Ok(token)
     }
 
+    pub async fn token(&self, account: AccountId, id: TokenId) -> Result<Token, StoreError> {
+        let token = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM api_tokens WHERE account_id = $1 AND id = $2"
+        )))
+        .bind(account)
+        .bind(id)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(token)
+    }
+
     /// Records a use, at most once a minute per token, so reads do not all become writes.
     pub async fn touch_token(&self, account: AccountId, id: TokenId) -> Result<(), StoreError> {
         sqlx::query(

@@ -1,0 +1,201 @@
+//! The API's one error type, mapped to HTTP once, here.
+//!
+//! Every error answers `{"error": {"code", "message", "details"}}`. Server errors carry an
+//! opaque message; their cause is logged with the request.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use crate::credits::CreditError;
+use crate::domain::module::Module;
+use crate::jobs::handler::error_chain;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request cannot be read: malformed JSON, a bad header or path segment.
+    #[error("{message}")]
+    BadRequest {
+        code: &'static str,
+        message: String,
+        details: Value,
+    },
+    /// The request was read but a value is not acceptable; `field` names it.
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("this action needs the {required} role or higher")]
+    Forbidden { required: &'static str },
+    #[error("the {0} module is disabled for this account")]
+    ModuleDisabled(Module),
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("the request body is larger than this server accepts")]
+    PayloadTooLarge,
+    #[error("expected a JSON body (Content-Type: application/json)")]
+    UnsupportedMediaType,
+    #[error("insufficient credits: {required} required, {available} available")]
+    InsufficientCredits { available: i64, required: i64 },
+    #[error("rate limit exceeded")]
+    RateLimited { retry_after: Duration },
+    #[error("the request took too long")]
+    Timeout,
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// The error envelope, for the API description.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `insufficient_credits`.
+    code: String,
+    message: String,
+    details: Value,
+}
+
+impl ApiError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } | ApiError::ModuleDisabled(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::InsufficientCredits { .. } => StatusCode::PAYMENT_REQUIRED,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest { code, .. } | ApiError::Conflict { code, .. } => code,
+            ApiError::Invalid { .. } => "validation_failed",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::Forbidden { .. } => "forbidden",
+            ApiError::ModuleDisabled(_) => "module_disabled",
+            ApiError::NotFound => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::InsufficientCredits { .. } => "insufficient_credits",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::Timeout => "timeout",
+            ApiError::Internal(_) => "internal_error",
+        }
+    }
+
+    fn details(&self) -> Value {
+        match self {
+            ApiError::BadRequest { details, .. } => details.clone(),
+            ApiError::Invalid { field, .. } => json!({ "field": field }),
+            ApiError::Forbidden { required } => json!({ "required_role": required }),
+            ApiError::ModuleDisabled(module) => json!({ "module": module }),
+            ApiError::InsufficientCredits {
+                available,
+                required,
+            } => json!({ "balance": available, "required": required }),
+            ApiError::RateLimited { retry_after } => {
+                json!({ "retry_after_seconds": retry_after_seconds(*retry_after) })
+            }
+            _ => json!({}),
+        }
+    }
+}
+
+fn retry_after_seconds(wait: Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(cause) = &self {
+            tracing::error!(error = %error_chain(cause.as_ref()), "Request failed.");
+        }
+        let status = self.status();
+        let body = json!({
+            "error": {
+                "code": self.code(),
+                "message": self.to_string(),
+                "details": self.details(),
+            }
+        });
+        let mut response = (status, Json(body)).into_response();
+        let headers = response.headers_mut();
+        match &self {
+            ApiError::Unauthorized => {
+                headers.insert(
+                    WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"igny8\""),
+                );
+            }
+            ApiError::RateLimited { retry_after } => {
+                headers.insert(RETRY_AFTER, retry_after_seconds(*retry_after).max(1).into());
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => ApiError::NotFound,
+            other => ApiError::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl From<CreditError> for ApiError {
+    fn from(err: CreditError) -> Self {
+        match err {
+            CreditError::Insufficient {
+                available,
+                required,
+            } => ApiError::InsufficientCredits {
+                available,
+                required,
+            },
+            CreditError::KeyReused => ApiError::Conflict {
+                code: "idempotency_key_reused",
+                message: "the Idempotency-Key was already used for a different request".to_owned(),
+            },
+            CreditError::HoldNotPending { state } => ApiError::Conflict {
+                code: "hold_not_pending",
+                message: format!("the hold is already {}", state.as_str()),
+            },
+            CreditError::NotFound => ApiError::NotFound,
+            CreditError::Store(err) => ApiError::Internal(Box::new(err)),
+        }
+    }
+}

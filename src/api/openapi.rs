@@ -1,0 +1,42 @@
+//! The API's description at `/api/v1/openapi.json`, generated from the handlers.
+
+use std::sync::Arc;
+
+use axum::Json;
+use utoipa::Modify;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "igny8 admin API",
+        description = "Credits, modules, tokens and the content pipeline of an igny8 daemon. \
+                       Every error answers {\"error\": {\"code\", \"message\", \"details\"}}.",
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    components(schemas(crate::api::error::ErrorBody)),
+)]
+struct Description;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The description without paths; the router adds one per handler.
+pub fn base() -> utoipa::openapi::OpenApi {
+    Description::openapi()
+}
+
+pub async fn serve(description: Arc<utoipa::openapi::OpenApi>) -> Json<utoipa::openapi::OpenApi> {
+    Json(description.as_ref().clone())
+}

@@ -1,0 +1,47 @@
+//! Lists are paginated with `page` (from 1) and `page_size` (1 to 100, default 20), and
+//! answer with the total.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::api::error::ApiError;
+use crate::store::{Page, Paged};
+
+pub const DEFAULT_PAGE_SIZE: u32 = 20;
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+/// Checks the query's page parameters.
+pub fn page(page: Option<u32>, page_size: Option<u32>) -> Result<Page, ApiError> {
+    let page = page.unwrap_or(1);
+    if page == 0 {
+        return Err(ApiError::invalid("page", "pages count from 1"));
+    }
+    let page_size = page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+    if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
+        return Err(ApiError::invalid(
+            "page_size",
+            format!("expected 1 to {MAX_PAGE_SIZE}"),
+        ));
+    }
+    Ok(Page { page, page_size })
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageOf<T> {
+    pub items: Vec<T>,
+    pub page: u32,
+    pub page_size: u32,
+    pub total: i64,
+}
+
+impl<T> PageOf<T> {
+    pub fn new<R>(page: Page, paged: Paged<R>, view: impl Fn(R) -> T) -> PageOf<T> {
+        PageOf {
+            items: paged.items.into_iter().map(view).collect(),
+            page: page.page,
+            page_size: page.page_size,
+            total: paged.total,
+        }
+    }
+}
