@@ -69,15 +69,14 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
-/// The dotted path of the offending field. serde reports an unknown or missing field at its
-/// parent, naming the field in the message; it is appended here.
+/// The dotted path of the offending field. serde reports a missing field at its parent,
+/// naming the field only in the message; it is appended here.
 fn field_of(path: &str, message: &str) -> String {
     let parent = if path == "." { "" } else { path };
-    let named = ["unknown field `", "missing field `"]
-        .iter()
-        .find_map(|prefix| message.strip_prefix(prefix))
+    let missing = message
+        .strip_prefix("missing field `")
         .and_then(|rest| rest.split('`').next());
-    match (parent, named) {
+    match (parent, missing) {
         ("", Some(name)) => name.to_owned(),
         (parent, Some(name)) => format!("{parent}.{name}"),
         (parent, None) => parent.to_owned(),

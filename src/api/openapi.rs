@@ -14,16 +14,18 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         description = "Credits, modules, tokens and the content pipeline of an igny8 daemon. \
                        Every error answers {\"error\": {\"code\", \"message\", \"details\"}}.",
     ),
-    modifiers(&BearerAuth),
+    modifiers(&Finish),
     security(("bearer" = [])),
     components(schemas(crate::api::error::ErrorBody)),
 )]
 struct Description;
 
-struct BearerAuth;
+/// Adds the bearer scheme, and drops the license the crate manifest does not name.
+struct Finish;
 
-impl Modify for BearerAuth {
+impl Modify for Finish {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        openapi.info.license = None;
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",

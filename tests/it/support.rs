@@ -50,3 +50,94 @@ where
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Settings for a daemon on the test database: `extra` TOML is appended to the file, the
+/// listener takes a free port.
+pub fn settings_for(pool: &PgPool, extra: &str) -> igny8::settings::Settings {
+    let dir = tempfile::tempdir().unwrap();
+    let main_file = dir.path().join("igny8.toml");
+    std::fs::write(
+        &main_file,
+        format!(
+            "[database]\nurl = \"{}\"\nmax_connections = 16\n{extra}",
+            database_url(pool)
+        ),
+    )
+    .unwrap();
+    igny8::settings::Settings::load(&igny8::settings::Sources {
+        main_file,
+        main_file_explicit: true,
+        env: Default::default(),
+        overrides: vec![("http.listen", "127.0.0.1:0".to_owned())],
+    })
+    .unwrap()
+}
+
+/// A daemon serving on a free port of 127.0.0.1 until the test ends.
+pub struct TestApp {
+    pub base: String,
+    pub store: igny8::store::Store,
+    pub http: reqwest::Client,
+    shutdown: igny8::shutdown::Shutdown,
+}
+
+impl TestApp {
+    pub async fn spawn(pool: PgPool, extra: &str) -> TestApp {
+        let settings = settings_for(&pool, extra);
+        let store = igny8::store::Store::from_pool(pool);
+        let app = igny8::app::App::build_with_store(settings, store.clone())
+            .await
+            .unwrap();
+        let base = format!("http://{}", app.local_addr());
+        let shutdown = igny8::shutdown::Shutdown::new();
+        tokio::spawn(app.run(shutdown.clone()));
+        TestApp {
+            base,
+            store,
+            http: reqwest::Client::new(),
+            shutdown,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A new account with `credits` and a token of `role` for it.
+    pub async fn account(&self, credits: i64, role: igny8::domain::role::Role) -> (i64, String) {
+        let account = self.store.create_account("test", None).await.unwrap();
+        if credits > 0 {
+            let key = igny8::domain::credits::IdempotencyKey::parse("initial").unwrap();
+            self.store
+                .add_credits(
+                    account.id,
+                    igny8::store::credits::AdditionKind::Add,
+                    credits,
+                    &key,
+                    "initial_credits",
+                    None,
+                )
+                .await
+                .unwrap();
+        }
+        let token = self.token(account.id.get(), role).await;
+        (account.id.get(), token)
+    }
+
+    pub async fn token(&self, account: i64, role: igny8::domain::role::Role) -> String {
+        let secret = igny8::domain::token::TokenSecret::generate(
+            igny8::domain::ids::AccountId::new(account),
+        );
+        self.store
+            .create_token(&secret, "test", role)
+            .await
+            .unwrap();
+        secret.reveal().to_owned()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.begin(Duration::from_secs(1));
+    }
+}
