@@ -126,7 +126,7 @@ pub struct UsageQuery {
     from: Option<DateTime<Utc>>,
     /// Until this time (exclusive, RFC 3339).
     to: Option<DateTime<Utc>>,
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<u32>,
     #[param(minimum = 1, maximum = 100)]
     page_size: Option<u32>,
@@ -198,7 +198,7 @@ impl From<LedgerEntry> for TransactionView {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct LedgerQuery {
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<u32>,
     #[param(minimum = 1, maximum = 100)]
     page_size: Option<u32>,
@@ -248,7 +248,8 @@ fn created<T: Serialize>(body: T, replayed: bool) -> Response {
 /// Adds credits (owner or admin). Needs an `Idempotency-Key`: a replay answers with the
 /// first addition and adds nothing.
 #[utoipa::path(post, path = "/credits/add", tag = "credits", request_body = AddCredits,
-    params(("Idempotency-Key" = String, Header, description = "Makes the addition happen once")),
+    params(("Idempotency-Key" = String, Header, min_length = 1, max_length = 200,
+        pattern = "^[!-~]+$", description = "Makes the addition happen once")),
     responses((status = 201, body = TransactionView),
               (status = 409, body = ErrorBody, description = "Key used for another request"),
               CommonErrors))]
@@ -341,7 +342,8 @@ pub struct CreateHold {
 /// Reserves credits for an operation before it runs (editor or higher). Needs an
 /// `Idempotency-Key`: a replay answers with the same hold as it is now.
 #[utoipa::path(post, path = "/credits/holds", tag = "credits", request_body = CreateHold,
-    params(("Idempotency-Key" = String, Header, description = "Makes the hold happen once")),
+    params(("Idempotency-Key" = String, Header, min_length = 1, max_length = 200,
+        pattern = "^[!-~]+$", description = "Makes the hold happen once")),
     responses((status = 201, body = HoldView),
               (status = 402, body = ErrorBody, description = "Not enough credits"),
               (status = 409, body = ErrorBody, description = "Key used for another request"),

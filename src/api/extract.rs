@@ -7,7 +7,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::api::error::ApiError;
 use crate::domain::credits::IdempotencyKey;
@@ -51,22 +51,48 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
 }
 
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let malformed = |err: serde_json::Error| ApiError::BadRequest {
+    let value: Value = serde_json::from_slice(bytes).map_err(|err| ApiError::BadRequest {
         code: "malformed_json",
         message: format!("the body is not valid JSON: {err}"),
         details: json!({ "line": err.line(), "column": err.column() }),
-    };
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
-        let field = field_of(&err.path().to_string(), &err.inner().to_string());
-        let inner = err.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => ApiError::invalid(field, inner.to_string()),
-            _ => malformed(inner),
-        }
     })?;
-    deserializer.end().map_err(malformed)?;
-    Ok(value)
+    // PostgreSQL text cannot hold NUL, so it is refused here rather than failing at the store.
+    if let Some(field) = nul_at(&value, "") {
+        return Err(ApiError::invalid(
+            field,
+            "text may not contain NUL characters",
+        ));
+    }
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let field = field_of(&err.path().to_string(), &err.inner().to_string());
+        ApiError::invalid(field, err.into_inner().to_string())
+    })
+}
+
+/// The path of the first string or key holding a NUL character.
+fn nul_at(value: &Value, path: &str) -> Option<String> {
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        Value::String(text) if text.contains('\0') => Some(path.to_owned()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(n, item)| nul_at(item, &format!("{path}[{n}]"))),
+        Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            if key.contains('\0') {
+                Some(join(key))
+            } else {
+                nul_at(item, &join(key))
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// The dotted path of the offending field. serde reports a missing field at its parent,
@@ -187,6 +213,20 @@ mod tests {
             field(r#"{"amount": 1, "inner": {"flag": true, "x": 1}}"#),
             "inner.x"
         );
+    }
+
+    #[test]
+    fn nul_characters_are_refused_by_field() {
+        let body = r#"{"amount": 1, "inner": {"flag": true}, "x": {"a\u0000": 1}}"#;
+        assert!(matches!(
+            parse_json::<Value>(body.as_bytes()),
+            Err(ApiError::Invalid { field, .. }) if field == "x.a\u{0}"
+        ));
+        let body = r#"{"amount": 1, "list": ["ok", "no\u0000"]}"#;
+        assert!(matches!(
+            parse_json::<Value>(body.as_bytes()),
+            Err(ApiError::Invalid { field, .. }) if field == "list[1]"
+        ));
     }
 
     #[test]

@@ -23,6 +23,7 @@ use crate::store::modules::ModuleOverride;
 pub struct ModuleView {
     pub enabled: bool,
     /// Module-specific options.
+    #[schema(value_type = Object)]
     pub settings: Value,
     /// `account` when the account chose this, `default` when it follows the configuration.
     pub source: &'static str,
@@ -71,7 +72,8 @@ impl ModulesView {
 #[serde(deny_unknown_fields)]
 pub struct ModuleChoice {
     enabled: bool,
-    /// Module-specific options (an object); kept as they are when omitted on PATCH.
+    /// Module-specific options (an object); kept as they are when omitted.
+    #[schema(value_type = Option<Object>)]
     settings: Option<Value>,
 }
 

@@ -9,12 +9,17 @@ use crate::store::{Page, Paged};
 
 pub const DEFAULT_PAGE_SIZE: u32 = 20;
 pub const MAX_PAGE_SIZE: u32 = 100;
+/// Deep enough for any real list; offsets beyond it only cost the database.
+pub const MAX_PAGE: u32 = 1_000_000;
 
 /// Checks the query's page parameters.
 pub fn page(page: Option<u32>, page_size: Option<u32>) -> Result<Page, ApiError> {
     let page = page.unwrap_or(1);
-    if page == 0 {
-        return Err(ApiError::invalid("page", "pages count from 1"));
+    if !(1..=MAX_PAGE).contains(&page) {
+        return Err(ApiError::invalid(
+            "page",
+            format!("expected 1 to {MAX_PAGE}"),
+        ));
     }
     let page_size = page_size.unwrap_or(DEFAULT_PAGE_SIZE);
     if !(1..=MAX_PAGE_SIZE).contains(&page_size) {

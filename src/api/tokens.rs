@@ -51,7 +51,7 @@ impl From<Token> for TokenView {
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Page number, from 1.
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<u32>,
     /// Items per page, 1 to 100.
     #[param(minimum = 1, maximum = 100)]
