@@ -35,29 +35,41 @@ pub struct App {
     recurring: Vec<RecurringJob>,
 }
 
+/// Connects to the configured database, creating it if needed.
+pub async fn connect(settings: &Settings) -> anyhow::Result<Store> {
+    Store::connect(&settings.database).await.with_context(|| {
+        format!(
+            "could not connect to the database {:?}",
+            settings.database.url
+        )
+    })
+}
+
+/// Brings the database to what this daemon expects before anything uses it: migrations applied
+/// (unless `database.migrate_on_start` is off) and the configured plans recorded. `serve` and the
+/// administrative commands both start here.
+pub async fn prepare(settings: &Settings, store: &Store) -> anyhow::Result<()> {
+    if settings.database.migrate_on_start {
+        store
+            .migrate()
+            .await
+            .context("could not apply migrations")?;
+    }
+    store
+        .sync_plans(&settings.plans)
+        .await
+        .context("could not record the configured plans")
+}
+
 impl App {
     pub async fn build(settings: Settings) -> anyhow::Result<App> {
-        let store = Store::connect(&settings.database).await.with_context(|| {
-            format!(
-                "could not connect to the database {:?}",
-                settings.database.url
-            )
-        })?;
+        let store = connect(&settings).await?;
         App::build_with_store(settings, store).await
     }
 
     /// Builds on an existing store (tests hand in the database `#[sqlx::test]` made).
     pub async fn build_with_store(settings: Settings, store: Store) -> anyhow::Result<App> {
-        if settings.database.migrate_on_start {
-            store
-                .migrate()
-                .await
-                .context("could not apply migrations")?;
-        }
-        store
-            .sync_plans(&settings.plans)
-            .await
-            .context("could not record the configured plans")?;
+        prepare(&settings, &store).await?;
         let listener = TcpListener::bind(settings.http.listen)
             .await
             .with_context(|| format!("could not listen on {}", settings.http.listen))?;

@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tokio::sync::mpsc;
 
-use igny8::app::App;
+use igny8::app::{self, App};
 use igny8::domain::credits::IdempotencyKey;
 use igny8::domain::ids::{AccountId, TokenId};
 use igny8::domain::role::Role;
@@ -201,9 +201,7 @@ async fn main() -> ExitCode {
 }
 
 async fn migrate(settings: Settings) -> anyhow::Result<()> {
-    let store = Store::connect(&settings.database)
-        .await
-        .with_context(|| format!("could not connect to {:?}", settings.database.url))?;
+    let store = app::connect(&settings).await?;
     store
         .migrate()
         .await
@@ -213,21 +211,10 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The store for an administrative command: migrated as `serve` would, plans recorded.
+/// The store for an administrative command, prepared as `serve` would prepare it.
 async fn admin_store(settings: &Settings) -> anyhow::Result<Store> {
-    let store = Store::connect(&settings.database)
-        .await
-        .with_context(|| format!("could not connect to {:?}", settings.database.url))?;
-    if settings.database.migrate_on_start {
-        store
-            .migrate()
-            .await
-            .context("could not apply migrations")?;
-    }
-    store
-        .sync_plans(&settings.plans)
-        .await
-        .context("could not record the configured plans")?;
+    let store = app::connect(settings).await?;
+    app::prepare(settings, &store).await?;
     Ok(store)
 }
 

@@ -8,15 +8,13 @@ use igny8::domain::ids::AccountId;
 use igny8::domain::module::Module;
 use igny8::domain::role::Role;
 use igny8::jobs::handler::{JobContext, JobError, Registry};
-use igny8::jobs::worker;
 use igny8::modules::Modules;
-use igny8::shutdown::Shutdown;
 use igny8::store::jobs::{JobState, NewJob};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::support::{TestApp, eventually, job_settings};
+use crate::support::{RunningPool, TestApp, eventually, job_settings};
 
 async fn body(response: Response) -> (StatusCode, Value) {
     let status = response.status();
@@ -731,21 +729,14 @@ async fn a_disabled_module_closes_its_routes_and_skips_its_jobs(pool: PgPool) {
         .await
         .unwrap()
         .unwrap();
-    let shutdown = Shutdown::new();
-    let pool_task = tokio::spawn(worker::run(
-        app.store.clone(),
-        registry,
-        job_settings(1, 3, 30),
-        shutdown.clone(),
-    ));
+    let workers = RunningPool::start(&app.store, registry, job_settings(1, 3, 30));
     eventually(Duration::from_secs(30), "both jobs settled", || async {
         let a = app.store.job(disabled).await.unwrap().state;
         let b = app.store.job(enabled).await.unwrap().state;
         (a == JobState::Done && b == JobState::Done).then_some(())
     })
     .await;
-    shutdown.begin(Duration::from_secs(5));
-    pool_task.await.unwrap();
+    workers.stop().await;
     assert_eq!(*runs.lock().unwrap(), vec![Some(other)]);
     assert!(
         modules

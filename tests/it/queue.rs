@@ -6,15 +6,13 @@ use std::time::Duration;
 
 use igny8::domain::ids::JobId;
 use igny8::jobs::handler::{JobContext, JobError, Registry};
-use igny8::jobs::worker;
-use igny8::shutdown::Shutdown;
 use igny8::store::jobs::{FailOutcome, JobState, NewJob};
 use igny8::store::{Store, StoreError};
 use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::support::{eventually, job_settings};
+use crate::support::{RunningPool, eventually, job_settings};
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -39,13 +37,7 @@ async fn a_thousand_jobs_under_four_workers_each_run_exactly_once(pool: PgPool) 
             Ok::<(), JobError>(())
         }
     });
-    let shutdown = Shutdown::new();
-    let pool_task = tokio::spawn(worker::run(
-        store.clone(),
-        registry,
-        job_settings(4, 5, 30),
-        shutdown.clone(),
-    ));
+    let workers = RunningPool::start(&store, registry, job_settings(4, 5, 30));
 
     eventually(WAIT, "all jobs done", || async {
         let counts = store.job_counts().await.unwrap();
@@ -53,8 +45,7 @@ async fn a_thousand_jobs_under_four_workers_each_run_exactly_once(pool: PgPool) 
         (done == 1000).then_some(())
     })
     .await;
-    shutdown.begin(Duration::from_secs(5));
-    pool_task.await.unwrap();
+    workers.stop().await;
 
     {
         let runs = runs.lock().unwrap();
@@ -100,19 +91,12 @@ async fn a_job_whose_worker_stops_heartbeating_runs_again_once(pool: PgPool) {
             Ok::<(), JobError>(())
         }
     });
-    let shutdown = Shutdown::new();
-    let pool_task = tokio::spawn(worker::run(
-        store.clone(),
-        registry,
-        job_settings(2, 5, 30),
-        shutdown.clone(),
-    ));
+    let workers = RunningPool::start(&store, registry, job_settings(2, 5, 30));
     eventually(WAIT, "the job to be re-run", || async {
         (state_of(&store, id).await == JobState::Done).then_some(())
     })
     .await;
-    shutdown.begin(Duration::from_secs(5));
-    pool_task.await.unwrap();
+    workers.stop().await;
 
     assert_eq!(*runs.lock().unwrap(), 1);
     assert_eq!(store.job(id).await.unwrap().attempts, 2);
@@ -151,13 +135,7 @@ async fn failures_back_off_and_end_dead_after_the_maximum(pool: PgPool) {
             context.attempt
         )))
     });
-    let shutdown = Shutdown::new();
-    let pool_task = tokio::spawn(worker::run(
-        store.clone(),
-        registry,
-        job_settings(1, 3, 30),
-        shutdown.clone(),
-    ));
+    let workers = RunningPool::start(&store, registry, job_settings(1, 3, 30));
 
     // Waits grow: 1-2 s after the first failure, 2-4 s after the second (jitter takes up to
     // half off). The test pulls run_at in after measuring, instead of sleeping it out.
@@ -193,8 +171,7 @@ async fn failures_back_off_and_end_dead_after_the_maximum(pool: PgPool) {
         (state_of(&store, id).await == JobState::Dead).then_some(())
     })
     .await;
-    shutdown.begin(Duration::from_secs(5));
-    pool_task.await.unwrap();
+    workers.stop().await;
 
     let job = store.job(id).await.unwrap();
     assert_eq!(job.attempts, 3);
@@ -272,7 +249,6 @@ async fn heartbeats_keep_a_long_job_from_being_claimed_again(pool: PgPool) {
         .unwrap()
         .unwrap();
     let runs = Arc::new(Mutex::new(0));
-    let shutdown = Shutdown::new();
     // Two daemons' pools with a 5 s lease and a job of 8 s: without heartbeats the second pool
     // would take the job over after 5 s and run it again.
     let mut pools = Vec::new();
@@ -287,20 +263,14 @@ async fn heartbeats_keep_a_long_job_from_being_claimed_again(pool: PgPool) {
                 Ok::<(), JobError>(())
             }
         });
-        pools.push(tokio::spawn(worker::run(
-            store.clone(),
-            registry,
-            job_settings(1, 5, 5),
-            shutdown.clone(),
-        )));
+        pools.push(RunningPool::start(&store, registry, job_settings(1, 5, 5)));
     }
     eventually(WAIT, "the long job to finish", || async {
         (state_of(&store, id).await == JobState::Done).then_some(())
     })
     .await;
-    shutdown.begin(Duration::from_secs(5));
-    for pool in pools {
-        pool.await.unwrap();
+    for workers in pools {
+        workers.stop().await;
     }
     assert_eq!(*runs.lock().unwrap(), 1);
     assert_eq!(store.job(id).await.unwrap().attempts, 1);
@@ -325,19 +295,14 @@ async fn shutdown_mid_job(pool: PgPool, work: Duration, drain: Duration) -> (Sto
             Ok::<(), JobError>(())
         }
     });
-    let shutdown = Shutdown::new();
-    let pool_task = tokio::spawn(worker::run(
-        store.clone(),
-        registry,
-        job_settings(2, 5, 30),
-        shutdown.clone(),
-    ));
+    let workers = RunningPool::start(&store, registry, job_settings(2, 5, 30));
     started.notified().await;
-    shutdown.begin(drain);
-    tokio::time::timeout(work.max(drain) + Duration::from_secs(10), pool_task)
-        .await
-        .expect("the pool stops after the drain")
-        .unwrap();
+    tokio::time::timeout(
+        work.max(drain) + Duration::from_secs(10),
+        workers.stop_with_drain(drain),
+    )
+    .await
+    .expect("the pool stops after the drain");
     (store, id)
 }
 
@@ -391,21 +356,14 @@ async fn a_panicking_handler_fails_its_job_and_the_worker_lives_on(pool: PgPool)
     registry.register("fine", |_context: JobContext| async move {
         Ok::<(), JobError>(())
     });
-    let shutdown = Shutdown::new();
-    let pool_task = tokio::spawn(worker::run(
-        store.clone(),
-        registry,
-        job_settings(1, 1, 30),
-        shutdown.clone(),
-    ));
+    let workers = RunningPool::start(&store, registry, job_settings(1, 1, 30));
     eventually(WAIT, "both jobs settled", || async {
         let bad = state_of(&store, bad).await;
         let good = state_of(&store, good).await;
         (bad == JobState::Dead && good == JobState::Done).then_some(())
     })
     .await;
-    shutdown.begin(Duration::from_secs(5));
-    pool_task.await.unwrap();
+    workers.stop().await;
     let error = store.job(bad).await.unwrap().last_error.unwrap();
     assert!(error.contains("panicked"), "{error}");
 }

@@ -141,3 +141,36 @@ impl Drop for TestApp {
         self.shutdown.begin(Duration::from_secs(1));
     }
 }
+
+/// A worker pool running in the background of a test.
+pub struct RunningPool {
+    shutdown: igny8::shutdown::Shutdown,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningPool {
+    pub fn start(
+        store: &igny8::store::Store,
+        registry: igny8::jobs::handler::Registry,
+        settings: JobSettings,
+    ) -> RunningPool {
+        let shutdown = igny8::shutdown::Shutdown::new();
+        let task = tokio::spawn(igny8::jobs::worker::run(
+            store.clone(),
+            registry,
+            settings,
+            shutdown.clone(),
+        ));
+        RunningPool { shutdown, task }
+    }
+
+    /// Stops the pool the way a daemon stops, and waits for it.
+    pub async fn stop(self) {
+        self.stop_with_drain(Duration::from_secs(5)).await;
+    }
+
+    pub async fn stop_with_drain(self, drain: Duration) {
+        self.shutdown.begin(drain);
+        self.task.await.unwrap();
+    }
+}
