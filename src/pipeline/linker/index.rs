@@ -1,0 +1,453 @@
+//! A site's link index: the anchor phrases that may link to each target, compiled into one
+//! Aho-Corasick automaton over stemmed token streams, and a small stem vector per target for
+//! ranking.
+//!
+//! Each word of the index vocabulary is one `char` of the automaton's alphabet, so a phrase is a
+//! string of as many characters as it has words and a text is searched as the string of its
+//! words. UTF-8 is self-synchronising, so a match always starts and ends on a word: phrase
+//! matching can never land inside a word, whatever the script.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+
+use super::tokens::{Language, Normaliser, Token};
+use super::url::canonical;
+
+/// Words of a target's text kept for ranking; enough to tell topics apart, small per target.
+const VECTOR_TERMS: usize = 64;
+/// Title and focus keyphrase words say more about a page than body words.
+const HEADLINE_WEIGHT: f32 = 3.0;
+
+/// A content item links can point at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct TargetId(pub i64);
+
+impl fmt::Display for TargetId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// What the index knows of a page it may link to.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Target {
+    pub id: TargetId,
+    pub url: String,
+    pub title: String,
+    pub focus_keyphrase: Option<String>,
+    pub cluster_keywords: Vec<ClusterKeyword>,
+    pub categories: Vec<String>,
+    pub tags: Vec<String>,
+    pub cornerstone: bool,
+    /// The target's plain text, for its stem vector.
+    pub text: String,
+}
+
+/// A keyword of the keyword cluster a target belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterKeyword {
+    pub cluster_id: i64,
+    pub keyword: String,
+}
+
+/// A curated rule: this keyword links to that target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeywordRule {
+    pub id: i64,
+    pub keyword: String,
+    pub target: TargetId,
+}
+
+/// Where an anchor phrase came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PhraseSource {
+    Rule(i64),
+    Title,
+    FocusKeyphrase,
+    Cluster(i64),
+}
+
+impl PhraseSource {
+    /// The `data-igny8-link` value of a link from this source to `target`; removing links by it
+    /// removes exactly what one rule or one target's phrases inserted.
+    pub fn marker(self, target: TargetId) -> String {
+        match self {
+            PhraseSource::Rule(id) => format!("rule:{id}"),
+            PhraseSource::Title => format!("title:{target}"),
+            PhraseSource::FocusKeyphrase => format!("focus:{target}"),
+            PhraseSource::Cluster(id) => format!("cluster:{id}:{target}"),
+        }
+    }
+}
+
+/// One way a phrase may link: to this target, because of this source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Owner {
+    pub(crate) target: TargetId,
+    pub(crate) source: PhraseSource,
+}
+
+/// A target as held in the index.
+#[derive(Debug)]
+pub(crate) struct Indexed {
+    pub(crate) url: String,
+    pub(crate) canonical_url: Option<String>,
+    pub(crate) categories: BTreeSet<String>,
+    pub(crate) tags: BTreeSet<String>,
+    pub(crate) cornerstone: bool,
+    /// Term frequencies by word id, sorted by id.
+    pub(crate) vector: Vec<(u32, f32)>,
+    phrases: Vec<(Vec<u32>, PhraseSource)>,
+}
+
+/// The per-site index. Build it once, then keep it current with `upsert_target`,
+/// `remove_target`, `upsert_rule` and `remove_rule`; the phrase table changes by the affected
+/// target only, and the automaton is recompiled from it.
+pub struct LinkIndex {
+    normaliser: Normaliser,
+    vocabulary: HashMap<String, u32>,
+    words: Vec<String>,
+    phrases: BTreeMap<Vec<u32>, BTreeSet<Owner>>,
+    targets: BTreeMap<TargetId, Indexed>,
+    rules: BTreeMap<i64, KeywordRule>,
+    document_frequency: HashMap<u32, u32>,
+    automaton: AhoCorasick,
+    patterns: Vec<Vec<u32>>,
+}
+
+/// The automaton character of a word no phrase contains.
+pub(crate) const UNKNOWN: char = '\u{0}';
+/// The automaton character of a break between words.
+pub(crate) const BREAK: char = '\u{1}';
+/// The word id of `BREAK`.
+pub(crate) const BREAK_ID: u32 = 1;
+const FIRST_WORD: u32 = 2;
+
+/// A key without the breaks at its ends, which punctuation around a phrase would leave there.
+fn trim_key(mut key: Vec<u32>) -> Option<Vec<u32>> {
+    while key.last() == Some(&BREAK_ID) {
+        key.pop();
+    }
+    let usable = !key.is_empty() && key.iter().all(|&id| word_char(id).is_some());
+    usable.then_some(key)
+}
+
+/// The automaton character of word `id`; `None` past the last Unicode scalar value, which
+/// leaves a site room for about a million distinct words.
+fn word_char(id: u32) -> Option<char> {
+    char::from_u32(if id < 0xd800 { id } else { id + 0x800 })
+}
+
+impl LinkIndex {
+    pub fn new(language: Language) -> LinkIndex {
+        LinkIndex {
+            normaliser: Normaliser::new(language),
+            vocabulary: HashMap::new(),
+            words: Vec::new(),
+            phrases: BTreeMap::new(),
+            targets: BTreeMap::new(),
+            rules: BTreeMap::new(),
+            document_frequency: HashMap::new(),
+            automaton: compile(&[]),
+            patterns: Vec::new(),
+        }
+    }
+
+    /// An index of a whole site, compiled once.
+    pub fn build(
+        language: Language,
+        targets: impl IntoIterator<Item = Target>,
+        rules: impl IntoIterator<Item = KeywordRule>,
+    ) -> LinkIndex {
+        let mut index = LinkIndex::new(language);
+        for target in targets {
+            index.insert_target(target);
+        }
+        for rule in rules {
+            index.insert_rule(rule);
+        }
+        index.recompile();
+        index
+    }
+
+    /// Adds a target or replaces what the index knew of it.
+    pub fn upsert_target(&mut self, target: Target) {
+        self.forget_target(target.id);
+        self.insert_target(target);
+        self.recompile();
+    }
+
+    pub fn remove_target(&mut self, id: TargetId) {
+        self.forget_target(id);
+        self.recompile();
+    }
+
+    /// Adds a rule or replaces the rule with the same id.
+    pub fn upsert_rule(&mut self, rule: KeywordRule) {
+        self.forget_rule(rule.id);
+        self.insert_rule(rule);
+        self.recompile();
+    }
+
+    pub fn remove_rule(&mut self, id: i64) {
+        self.forget_rule(id);
+        self.recompile();
+    }
+
+    pub fn target_count(&self) -> usize {
+        self.targets.len()
+    }
+
+    pub fn phrase_count(&self) -> usize {
+        self.phrases.len()
+    }
+
+    pub(crate) fn normaliser(&self) -> &Normaliser {
+        &self.normaliser
+    }
+
+    pub(crate) fn automaton(&self) -> &AhoCorasick {
+        &self.automaton
+    }
+
+    /// The phrase behind pattern `pattern` of the automaton and the ways it may link.
+    pub(crate) fn pattern(&self, pattern: usize) -> (&[u32], &BTreeSet<Owner>) {
+        let key = &self.patterns[pattern];
+        (key, &self.phrases[key])
+    }
+
+    pub(crate) fn target(&self, id: TargetId) -> Option<&Indexed> {
+        self.targets.get(&id)
+    }
+
+    pub(crate) fn word_id(&self, stem: &str) -> Option<u32> {
+        self.vocabulary.get(stem).copied()
+    }
+
+    /// The stem of word `id`; `None` for a break.
+    pub(crate) fn word(&self, id: u32) -> Option<&str> {
+        let i = id.checked_sub(FIRST_WORD)?;
+        self.words.get(i as usize).map(String::as_str)
+    }
+
+    /// The automaton character of a stem found in a document.
+    pub(crate) fn char_of(&self, stem: &str) -> char {
+        self.word_id(stem).and_then(word_char).unwrap_or(UNKNOWN)
+    }
+
+    /// Inverse document frequency of a word over the targets' vectors.
+    pub(crate) fn idf(&self, id: Option<u32>) -> f64 {
+        let df = id
+            .and_then(|id| self.document_frequency.get(&id))
+            .copied()
+            .unwrap_or(0);
+        ((self.targets.len() as f64 + 1.0) / (f64::from(df) + 1.0)).ln() + 1.0
+    }
+
+    fn intern(&mut self, stem: &str) -> u32 {
+        if let Some(&id) = self.vocabulary.get(stem) {
+            return id;
+        }
+        let id = FIRST_WORD + self.words.len() as u32;
+        self.vocabulary.insert(stem.to_owned(), id);
+        self.words.push(stem.to_owned());
+        id
+    }
+
+    /// A phrase's key, adding its words to the vocabulary; `None` when it has no words or more
+    /// than fit the alphabet. Breaks are part of the key, so "Tom & Jerry" needs its "&".
+    fn phrase_key(&mut self, phrase: &str) -> Option<Vec<u32>> {
+        let mut key = Vec::new();
+        for token in self.normaliser.tokens(phrase) {
+            key.push(match token {
+                Token::Word { stem, .. } => self.intern(&stem),
+                Token::Break => BREAK_ID,
+            });
+        }
+        trim_key(key)
+    }
+
+    /// The key `text` would have as a phrase, if all its words are known.
+    pub(crate) fn key_of(&self, text: &str) -> Option<Vec<u32>> {
+        let key = self
+            .normaliser
+            .tokens(text)
+            .into_iter()
+            .map(|token| match token {
+                Token::Word { stem, .. } => self.word_id(&stem),
+                Token::Break => Some(BREAK_ID),
+            })
+            .collect::<Option<Vec<u32>>>()?;
+        trim_key(key)
+    }
+
+    fn insert_target(&mut self, target: Target) {
+        let mut sources = vec![(target.title.as_str(), PhraseSource::Title)];
+        if let Some(focus) = &target.focus_keyphrase {
+            sources.push((focus, PhraseSource::FocusKeyphrase));
+        }
+        for keyword in &target.cluster_keywords {
+            sources.push((&keyword.keyword, PhraseSource::Cluster(keyword.cluster_id)));
+        }
+        let mut phrases = Vec::new();
+        for (text, source) in sources {
+            if let Some(key) = self.phrase_key(text) {
+                let owner = Owner {
+                    target: target.id,
+                    source,
+                };
+                self.phrases.entry(key.clone()).or_default().insert(owner);
+                phrases.push((key, source));
+            }
+        }
+        let vector = self.vector(&target);
+        for &(id, _) in &vector {
+            *self.document_frequency.entry(id).or_default() += 1;
+        }
+        self.targets.insert(
+            target.id,
+            Indexed {
+                canonical_url: canonical(None, &target.url),
+                url: target.url,
+                categories: target.categories.into_iter().collect(),
+                tags: target.tags.into_iter().collect(),
+                cornerstone: target.cornerstone,
+                vector,
+                phrases,
+            },
+        );
+    }
+
+    /// The target's most frequent stems, title and focus keyphrase weighted up.
+    fn vector(&mut self, target: &Target) -> Vec<(u32, f32)> {
+        let mut weights: BTreeMap<String, f32> = BTreeMap::new();
+        let headline = [
+            target.title.as_str(),
+            target.focus_keyphrase.as_deref().unwrap_or(""),
+        ];
+        for text in headline {
+            for stem in self.normaliser.stems(text) {
+                *weights.entry(stem).or_default() += HEADLINE_WEIGHT;
+            }
+        }
+        for stem in self.normaliser.stems(&target.text) {
+            *weights.entry(stem).or_default() += 1.0;
+        }
+        let mut ranked: Vec<(String, f32)> = weights.into_iter().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        ranked.truncate(VECTOR_TERMS);
+        let mut vector: Vec<(u32, f32)> = ranked
+            .iter()
+            .map(|(stem, w)| (self.intern(stem), *w))
+            .collect();
+        vector.sort_by_key(|&(id, _)| id);
+        vector
+    }
+
+    fn forget_target(&mut self, id: TargetId) {
+        let Some(old) = self.targets.remove(&id) else {
+            return;
+        };
+        for (key, source) in old.phrases {
+            self.drop_owner(&key, Owner { target: id, source });
+        }
+        for (word, _) in old.vector {
+            if let Some(df) = self.document_frequency.get_mut(&word) {
+                *df -= 1;
+                if *df == 0 {
+                    self.document_frequency.remove(&word);
+                }
+            }
+        }
+    }
+
+    fn insert_rule(&mut self, rule: KeywordRule) {
+        if let Some(key) = self.phrase_key(&rule.keyword) {
+            let owner = Owner {
+                target: rule.target,
+                source: PhraseSource::Rule(rule.id),
+            };
+            self.phrases.entry(key).or_default().insert(owner);
+        }
+        self.rules.insert(rule.id, rule);
+    }
+
+    fn forget_rule(&mut self, id: i64) {
+        let Some(rule) = self.rules.remove(&id) else {
+            return;
+        };
+        if let Some(key) = self.phrase_key(&rule.keyword) {
+            let owner = Owner {
+                target: rule.target,
+                source: PhraseSource::Rule(id),
+            };
+            self.drop_owner(&key, owner);
+        }
+    }
+
+    fn drop_owner(&mut self, key: &[u32], owner: Owner) {
+        if let Some(owners) = self.phrases.get_mut(key) {
+            owners.remove(&owner);
+            if owners.is_empty() {
+                self.phrases.remove(key);
+            }
+        }
+    }
+
+    fn recompile(&mut self) {
+        self.patterns = self.phrases.keys().cloned().collect();
+        self.automaton = compile(&self.patterns);
+    }
+}
+
+fn compile(patterns: &[Vec<u32>]) -> AhoCorasick {
+    let strings = patterns.iter().map(|key| {
+        key.iter()
+            .filter_map(|&id| word_char(id))
+            .collect::<String>()
+    });
+    AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(strings)
+        .expect("an automaton over at most a few million short patterns always builds")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{KeywordRule, LinkIndex, Target, TargetId};
+    use crate::pipeline::linker::tokens::Language;
+
+    fn target(id: i64, title: &str) -> Target {
+        Target {
+            id: TargetId(id),
+            url: format!("https://example.com/{id}"),
+            title: title.to_owned(),
+            ..Target::default()
+        }
+    }
+
+    #[test]
+    fn incremental_changes_match_a_fresh_build() {
+        let rule = KeywordRule {
+            id: 7,
+            keyword: "borrow checker".to_owned(),
+            target: TargetId(2),
+        };
+        let mut index = LinkIndex::build(
+            Language::English,
+            [target(1, "Async Rust"), target(2, "Lifetimes")],
+            [rule.clone()],
+        );
+        assert_eq!(index.phrase_count(), 3);
+        index.upsert_target(target(1, "Async Rust in depth"));
+        index.upsert_target(target(3, "Async Rust"));
+        index.remove_rule(7);
+        index.remove_target(TargetId(2));
+        assert_eq!((index.target_count(), index.phrase_count()), (2, 2));
+        index.upsert_rule(rule);
+        assert_eq!(index.phrase_count(), 3);
+        assert!(index.document_frequency.values().all(|&df| df > 0));
+    }
+}

@@ -1,0 +1,254 @@
+//! Finding and choosing links: every phrase occurrence in a linkable text node becomes a
+//! candidate for each target the phrase may link to; candidates are ranked, and the limits are
+//! applied to the ranking, so the best candidates survive the caps rather than the first ones.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use url::Url;
+
+use super::entities::decode;
+use super::index::{BREAK, LinkIndex, Owner, PhraseSource, TargetId};
+use super::scan::Scan;
+use super::shortcodes::protected_ranges;
+use super::tokens::Token;
+use super::url::canonical;
+use super::{Document, Limits};
+
+/// Added to the cosine when source and target share a category or tag.
+const SHARED_TAXONOMY_BONUS: f64 = 0.5;
+
+/// A link that may be inserted: the raw bytes `start..end` of text node `node` become its anchor.
+#[derive(Debug, Clone)]
+pub(crate) struct Candidate {
+    pub(crate) node: usize,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) anchor: String,
+    pub(crate) key: Vec<u32>,
+    pub(crate) target: TargetId,
+    pub(crate) source: PhraseSource,
+    pub(crate) cornerstone: bool,
+    pub(crate) score: f64,
+    paragraph: usize,
+}
+
+impl Candidate {
+    /// Cornerstone targets first, then by score; ties by target id and then by position, so the
+    /// first occurrence wins and nothing depends on chance.
+    fn rank(&self, other: &Candidate) -> Ordering {
+        other
+            .cornerstone
+            .cmp(&self.cornerstone)
+            .then_with(|| other.score.total_cmp(&self.score))
+            .then_with(|| self.target.cmp(&other.target))
+            .then_with(|| (self.node, self.start).cmp(&(other.node, other.start)))
+            .then_with(|| self.source.cmp(&other.source))
+    }
+}
+
+/// The links to insert, in document order.
+pub(crate) fn choose(
+    document: &Document,
+    index: &LinkIndex,
+    limits: &Limits,
+    scan: &Scan,
+) -> Vec<Candidate> {
+    let normaliser = index.normaliser();
+    let base = Url::parse(&document.url).ok();
+    let own_url = canonical(None, &document.url);
+    let linked: BTreeSet<String> = scan
+        .hrefs
+        .iter()
+        .filter_map(|href| canonical(base.as_ref(), href))
+        .collect();
+    let focus = document
+        .focus_keyphrase
+        .as_deref()
+        .and_then(|k| index.key_of(k));
+
+    let mut words = 0usize;
+    let mut source_terms: BTreeMap<String, u32> = BTreeMap::new();
+    let mut node_tokens = Vec::with_capacity(scan.nodes.len());
+    for node in &scan.nodes {
+        let decoded = decode(&node.raw);
+        let tokens = normaliser.tokens(&decoded.text);
+        if node.prose {
+            for token in &tokens {
+                if let Token::Word { stem, .. } = token {
+                    words += 1;
+                    *source_terms.entry(stem.clone()).or_default() += 1;
+                }
+            }
+        }
+        node_tokens.push((decoded, tokens));
+    }
+    let source = SourceVector::new(index, &source_terms);
+    let shortcodes = protected_ranges(scan.nodes.iter().map(|n| n.raw.as_str()));
+
+    let mut scores: HashMap<TargetId, f64> = HashMap::new();
+    let mut candidates = Vec::new();
+    for (n, node) in scan.nodes.iter().enumerate() {
+        if !node.linkable {
+            continue;
+        }
+        let (decoded, tokens) = &node_tokens[n];
+        let mut haystack = String::new();
+        let mut offsets = Vec::with_capacity(tokens.len());
+        for token in tokens {
+            offsets.push(haystack.len());
+            haystack.push(match token {
+                Token::Word { stem, .. } => index.char_of(stem),
+                Token::Break => BREAK,
+            });
+        }
+        for found in index.automaton().find_iter(&haystack) {
+            let first = offsets.partition_point(|&o| o < found.start());
+            let last = offsets.partition_point(|&o| o < found.end()) - 1;
+            let (Token::Word { start, .. }, Token::Word { end, .. }) =
+                (&tokens[first], &tokens[last])
+            else {
+                continue;
+            };
+            let (raw_start, raw_end) = decoded.raw_range(*start, *end);
+            let shielded = shortcodes[n]
+                .iter()
+                .any(|&(s, e)| s < raw_end && raw_start < e);
+            let (key, owners) = index.pattern(found.pattern().as_usize());
+            if shielded || focus.as_deref() == Some(key) {
+                continue;
+            }
+            for &Owner {
+                target,
+                source: phrase_source,
+            } in owners
+            {
+                let Some(indexed) = index.target(target) else {
+                    continue;
+                };
+                let unwanted = indexed.canonical_url.is_none()
+                    || indexed.canonical_url == own_url
+                    || indexed
+                        .canonical_url
+                        .as_ref()
+                        .is_some_and(|u| linked.contains(u));
+                if unwanted {
+                    continue;
+                }
+                let score = *scores.entry(target).or_insert_with(|| {
+                    let shares = indexed
+                        .categories
+                        .iter()
+                        .any(|c| document.categories.contains(c))
+                        || indexed.tags.iter().any(|t| document.tags.contains(t));
+                    source.cosine(index, &indexed.vector)
+                        + if shares { SHARED_TAXONOMY_BONUS } else { 0.0 }
+                });
+                candidates.push(Candidate {
+                    node: n,
+                    start: raw_start,
+                    end: raw_end,
+                    anchor: decoded.text[*start..*end].to_owned(),
+                    key: key.to_vec(),
+                    target,
+                    source: phrase_source,
+                    cornerstone: indexed.cornerstone,
+                    score,
+                    paragraph: node.paragraph,
+                });
+            }
+        }
+    }
+    candidates.sort_by(Candidate::rank);
+    select(candidates, index, limits, scan, words)
+}
+
+/// Applies the limits to ranked candidates. Links inserted on an earlier run count against every
+/// limit, so a second run adds nothing.
+fn select(
+    ranked: Vec<Candidate>,
+    index: &LinkIndex,
+    limits: &Limits,
+    scan: &Scan,
+    words: usize,
+) -> Vec<Candidate> {
+    let cap = limits
+        .max_links
+        .min(words.div_ceil(limits.words_per_link.max(1)));
+    let mut total = scan.marked.len();
+    let mut keys: BTreeSet<Vec<u32>> = BTreeSet::new();
+    let mut per_paragraph: HashMap<usize, usize> = HashMap::new();
+    for marked in &scan.marked {
+        if let Some(key) = index.key_of(&decode(&marked.raw_text).text) {
+            keys.insert(key);
+        }
+        *per_paragraph.entry(marked.paragraph).or_default() += 1;
+    }
+    let mut targets = BTreeSet::new();
+    let mut chosen: Vec<Candidate> = Vec::new();
+    for candidate in ranked {
+        if total >= cap {
+            break;
+        }
+        let paragraph = per_paragraph.entry(candidate.paragraph).or_default();
+        let overlaps = chosen.iter().any(|c| {
+            c.node == candidate.node && c.start < candidate.end && candidate.start < c.end
+        });
+        if *paragraph >= limits.per_paragraph
+            || overlaps
+            || targets.contains(&candidate.target)
+            || keys.contains(&candidate.key)
+        {
+            continue;
+        }
+        *paragraph += 1;
+        total += 1;
+        targets.insert(candidate.target);
+        keys.insert(candidate.key.clone());
+        chosen.push(candidate);
+    }
+    chosen.sort_by_key(|c| (c.node, c.start));
+    chosen
+}
+
+/// The source document's TF-IDF weights over the index vocabulary.
+struct SourceVector {
+    weights: HashMap<u32, f64>,
+    norm: f64,
+}
+
+impl SourceVector {
+    fn new(index: &LinkIndex, terms: &BTreeMap<String, u32>) -> SourceVector {
+        let mut weights = HashMap::new();
+        let mut squares = 0.0;
+        for (stem, &tf) in terms {
+            let id = index.word_id(stem);
+            let weight = f64::from(tf) * index.idf(id);
+            squares += weight * weight;
+            if let Some(id) = id {
+                weights.insert(id, weight);
+            }
+        }
+        SourceVector {
+            weights,
+            norm: squares.sqrt(),
+        }
+    }
+
+    /// Cosine between this document and a target's vector; summed in the vector's id order so
+    /// the result is the same on every run.
+    fn cosine(&self, index: &LinkIndex, target: &[(u32, f32)]) -> f64 {
+        let mut dot = 0.0;
+        let mut squares = 0.0;
+        for &(id, tf) in target {
+            let weight = f64::from(tf) * index.idf(Some(id));
+            squares += weight * weight;
+            dot += weight * self.weights.get(&id).copied().unwrap_or(0.0);
+        }
+        if dot == 0.0 {
+            0.0
+        } else {
+            dot / (self.norm * squares.sqrt())
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! The linker: adds internal links to a document from a site's `LinkIndex`.
+//!
+//! A document is read once for its text nodes and existing links (`scan`), phrases of the index
+//! are found in its linkable text (`matching`), ranked and limited, and the chosen anchors are
+//! wrapped in `<a … data-igny8-link="…">` (`inject`). Every byte outside the inserted tags is
+//! the input's, and a document the linker has already processed comes back unchanged.
+
+mod entities;
+mod index;
+mod inject;
+mod matching;
+mod scan;
+mod shortcodes;
+mod tokens;
+mod url;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+pub use index::{ClusterKeyword, KeywordRule, LinkIndex, PhraseSource, Target, TargetId};
+pub use inject::remove_links;
+pub use scan::MARKER;
+pub use tokens::Language;
+
+use inject::{CLOSE, Insertion, inject, open_tag};
+
+/// The page being linked.
+#[derive(Debug, Clone, Default)]
+pub struct Document {
+    pub html: String,
+    /// The page's own URL: relative links are read against it and it is never linked to.
+    pub url: String,
+    /// No anchor is made of the page's own focus keyphrase, which would compete with it.
+    pub focus_keyphrase: Option<String>,
+    pub categories: Vec<String>,
+    pub tags: Vec<String>,
+}
+
+/// How many links a document may get.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Links per document, whatever its length.
+    pub max_links: usize,
+    /// One link per this many words of prose, rounded up.
+    pub words_per_link: usize,
+    /// Links per paragraph.
+    pub per_paragraph: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_links: 10,
+            words_per_link: 150,
+            per_paragraph: 1,
+        }
+    }
+}
+
+/// A link the linker inserted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InsertedLink {
+    /// The anchor text as a reader sees it.
+    pub anchor: String,
+    pub target: TargetId,
+    pub url: String,
+    pub source: PhraseSource,
+    /// The `data-igny8-link` value written with the link.
+    pub marker: String,
+    pub score: f64,
+    /// The stems the anchor matched.
+    pub matched_terms: Vec<String>,
+    /// Byte offset of the link's `<a` in the output.
+    pub offset: usize,
+}
+
+/// A linked document and what was done to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Linked {
+    pub html: String,
+    pub links: Vec<InsertedLink>,
+}
+
+/// Links `document` to the targets of `index` within `limits`. Markup the HTML tokenizer cannot
+/// read comes back unchanged, with no links.
+pub fn link(document: &Document, index: &LinkIndex, limits: &Limits) -> Linked {
+    let unchanged = || Linked {
+        html: document.html.clone(),
+        links: Vec::new(),
+    };
+    let Some(scan) = scan::scan(&document.html) else {
+        return unchanged();
+    };
+    let chosen = matching::choose(document, index, limits, &scan);
+    if chosen.is_empty() {
+        return unchanged();
+    }
+    let mut by_node: BTreeMap<usize, Vec<Insertion>> = BTreeMap::new();
+    let mut links = Vec::with_capacity(chosen.len());
+    let mut added = 0;
+    for candidate in chosen {
+        let node_start = scan.nodes[candidate.node].start;
+        let Some(target) = index.target(candidate.target) else {
+            continue;
+        };
+        let marker = candidate.source.marker(candidate.target);
+        let open = open_tag(&target.url, &marker);
+        links.push(InsertedLink {
+            anchor: candidate.anchor,
+            target: candidate.target,
+            url: target.url.clone(),
+            source: candidate.source,
+            marker,
+            score: candidate.score,
+            matched_terms: candidate
+                .key
+                .iter()
+                .filter_map(|&id| index.word(id).map(str::to_owned))
+                .collect(),
+            offset: node_start + candidate.start + added,
+        });
+        added += open.len() + CLOSE.len();
+        by_node.entry(node_start).or_default().push(Insertion {
+            start: candidate.start,
+            end: candidate.end,
+            open,
+        });
+    }
+    match inject(&document.html, &by_node) {
+        Some(html) => Linked { html, links },
+        None => unchanged(),
+    }
+}

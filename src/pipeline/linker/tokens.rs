@@ -1,0 +1,153 @@
+//! Words as the linker compares them: UAX #29 word boundaries, case folded, Snowball stemmed.
+//!
+//! Words come from Unicode word segmentation, never from ASCII letter classes, so "cat" is never
+//! found inside "category", nor a Cyrillic word inside a longer one, and "Neukölln" is one word.
+//! Han, Hiragana and similar scripts have no spaces; UAX #29 makes each of their characters a
+//! word of its own, so a CJK phrase matches as a run of consecutive characters, which is the only
+//! boundary knowable without a dictionary. Those characters are not stemmed.
+
+use rust_stemmers::{Algorithm, Stemmer};
+use unicode_segmentation::UnicodeSegmentation;
+
+/// The language whose Snowball stemmer normalises words; `None` folds case only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Language {
+    #[default]
+    English,
+    German,
+    Dutch,
+    French,
+    Spanish,
+    Italian,
+    Portuguese,
+    Russian,
+    Swedish,
+    Danish,
+    Norwegian,
+    Finnish,
+    /// No stemmer: for languages Snowball does not cover, including Chinese and Japanese.
+    None,
+}
+
+impl Language {
+    fn algorithm(self) -> Option<Algorithm> {
+        Some(match self {
+            Language::English => Algorithm::English,
+            Language::German => Algorithm::German,
+            Language::Dutch => Algorithm::Dutch,
+            Language::French => Algorithm::French,
+            Language::Spanish => Algorithm::Spanish,
+            Language::Italian => Algorithm::Italian,
+            Language::Portuguese => Algorithm::Portuguese,
+            Language::Russian => Algorithm::Russian,
+            Language::Swedish => Algorithm::Swedish,
+            Language::Danish => Algorithm::Danish,
+            Language::Norwegian => Algorithm::Norwegian,
+            Language::Finnish => Algorithm::Finnish,
+            Language::None => return None,
+        })
+    }
+}
+
+/// One piece of a text: a normalised word with its byte range, or a break between words that
+/// a phrase may not span (punctuation, symbols; anything but white space).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Token {
+    Word {
+        stem: String,
+        start: usize,
+        end: usize,
+    },
+    Break,
+}
+
+/// Turns text into tokens for one language.
+pub(crate) struct Normaliser {
+    stemmer: Option<Stemmer>,
+}
+
+impl Normaliser {
+    pub(crate) fn new(language: Language) -> Normaliser {
+        Normaliser {
+            stemmer: language.algorithm().map(Stemmer::create),
+        }
+    }
+
+    pub(crate) fn tokens(&self, text: &str) -> Vec<Token> {
+        let mut tokens = Vec::new();
+        for (start, segment) in text.split_word_bound_indices() {
+            if segment.chars().any(char::is_alphanumeric) {
+                tokens.push(Token::Word {
+                    stem: self.normalise(segment),
+                    start,
+                    end: start + segment.len(),
+                });
+            } else if !segment.chars().all(char::is_whitespace)
+                && tokens.last().is_some_and(|t| *t != Token::Break)
+            {
+                tokens.push(Token::Break);
+            }
+        }
+        tokens
+    }
+
+    /// The stems of the words of `text`, breaks left out: a phrase's key.
+    pub(crate) fn stems(&self, text: &str) -> Vec<String> {
+        self.tokens(text)
+            .into_iter()
+            .filter_map(|t| match t {
+                Token::Word { stem, .. } => Some(stem),
+                Token::Break => None,
+            })
+            .collect()
+    }
+
+    fn normalise(&self, word: &str) -> String {
+        // Lower-casing plus ß → ss is full case folding for the scripts Snowball stems.
+        let folded = word.to_lowercase().replace('ß', "ss");
+        match &self.stemmer {
+            Some(stemmer) if !is_spaceless(&folded) => stemmer.stem(&folded).into_owned(),
+            _ => folded,
+        }
+    }
+}
+
+/// Scripts written without spaces, where a UAX #29 word is a single character.
+fn is_spaceless(word: &str) -> bool {
+    word.chars().any(|c| {
+        matches!(c as u32,
+            0x3040..=0x30ff | 0x3400..=0x4dbf | 0x4e00..=0x9fff | 0xf900..=0xfaff
+            | 0xac00..=0xd7af | 0x0e00..=0x0e7f | 0x20000..=0x2fa1f)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Language, Normaliser, Token};
+
+    #[test]
+    fn stems_fold_case_and_keep_words_whole() {
+        let en = Normaliser::new(Language::English);
+        assert_eq!(en.stems("Configuring"), en.stems("configure"));
+        assert_eq!(en.stems("CATEGORY"), vec!["categori"]);
+        assert_ne!(en.stems("category"), en.stems("cat"));
+        let de = Normaliser::new(Language::German);
+        assert_eq!(de.stems("STRASSE"), de.stems("Straße"));
+        assert_eq!(de.stems("Neukölln").len(), 1);
+    }
+
+    #[test]
+    fn punctuation_breaks_and_white_space_does_not() {
+        let en = Normaliser::new(Language::English);
+        let tokens = en.tokens("learn rust, async\u{a0}code");
+        let breaks = tokens.iter().filter(|t| **t == Token::Break).count();
+        assert_eq!(tokens.len(), 5);
+        assert_eq!(breaks, 1);
+    }
+
+    #[test]
+    fn han_characters_are_words_of_their_own() {
+        let none = Normaliser::new(Language::None);
+        assert_eq!(none.stems("学习编程"), vec!["学", "习", "编", "程"]);
+    }
+}
