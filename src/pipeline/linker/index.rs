@@ -104,7 +104,10 @@ pub(crate) struct Indexed {
 
 /// The per-site index. Build it once, then keep it current with `upsert_target`,
 /// `remove_target`, `upsert_rule` and `remove_rule`; the phrase table changes by the affected
-/// target only, and the automaton is recompiled from it.
+/// target only, and the automaton is recompiled from it. Word ids are never reused, so words of
+/// removed targets stay in the vocabulary: a key once made means the same words for good.
+///
+/// A rule keeps its phrase while its target is absent; it links again once the target is back.
 pub struct LinkIndex {
     normaliser: Normaliser,
     vocabulary: HashMap<String, u32>,

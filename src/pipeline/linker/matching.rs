@@ -84,7 +84,12 @@ pub(crate) fn choose(
         node_tokens.push((decoded, tokens));
     }
     let source = SourceVector::new(index, &source_terms);
-    let shortcodes = protected_ranges(scan.nodes.iter().map(|n| n.raw.as_str()));
+    // Brackets in scripts and styles are code, not shortcodes.
+    let shortcodes = protected_ranges(
+        scan.nodes
+            .iter()
+            .map(|n| if n.prose { n.raw.as_str() } else { "" }),
+    );
 
     let mut scores: HashMap<TargetId, f64> = HashMap::new();
     let mut candidates = Vec::new();
@@ -127,6 +132,7 @@ pub(crate) fn choose(
                     continue;
                 };
                 let unwanted = indexed.canonical_url.is_none()
+                    || document.id == Some(target)
                     || indexed.canonical_url == own_url
                     || indexed
                         .canonical_url

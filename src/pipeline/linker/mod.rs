@@ -29,6 +29,8 @@ use inject::{CLOSE, Insertion, inject, open_tag};
 /// The page being linked.
 #[derive(Debug, Clone, Default)]
 pub struct Document {
+    /// The page's id when it is itself a target of the index: it is never linked to.
+    pub id: Option<TargetId>,
     pub html: String,
     /// The page's own URL: relative links are read against it and it is never linked to.
     pub url: String,

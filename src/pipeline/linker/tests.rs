@@ -235,6 +235,18 @@ fn manual_links_and_self_links_are_respected() {
 }
 
 #[test]
+fn a_page_never_links_to_itself_by_id() {
+    let index = titles(Language::English, &[(1, "rust")]);
+    let document = Document {
+        id: Some(TargetId(1)),
+        html: "<p>rust</p>".to_owned(),
+        url: POST.to_owned(),
+        ..Document::default()
+    };
+    assert!(run(&document, &index, &loose()).links.is_empty());
+}
+
+#[test]
 fn relative_manual_links_count_as_links_to_the_target() {
     let index = titles(Language::English, &[(1, "rust")]);
     let input = "<p>rust</p><p><a href=\"../t/1\">it</a></p>";
@@ -401,18 +413,18 @@ fn output_is_the_same_on_every_run() {
     }
 }
 
-/// Text content: the input with tags and comments dropped.
+/// Text content as the tokenizer reads it: every text chunk, raw, in order.
 fn text_of(html: &str) -> String {
+    use lol_html::{RewriteStrSettings, doc_text, rewrite_str};
     let mut text = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => in_tag = false,
-            c if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
+    let settings = RewriteStrSettings::new()
+        .with_strict(false)
+        .with_enable_esi_tags(false)
+        .append_document_content_handler(doc_text!(|chunk| {
+            text.push_str(chunk.as_str());
+            Ok(())
+        }));
+    rewrite_str(html, settings).unwrap();
     text
 }
 
@@ -439,7 +451,22 @@ fn html_like() -> impl Strategy<Value = String> {
         Just("[note]".to_owned()),
         Just("[/note]".to_owned()),
         Just("<br>".to_owned()),
-        "[a-zA-Zé .,]{0,8}",
+        Just("<pre>".to_owned()),
+        Just("<script>".to_owned()),
+        Just("</script>".to_owned()),
+        Just("<textarea>".to_owned()),
+        Just("<!--".to_owned()),
+        Just("-->".to_owned()),
+        Just("<".to_owned()),
+        Just("&".to_owned()),
+        Just("&#x52;ust".to_owned()),
+        Just("[".to_owned()),
+        Just("]".to_owned()),
+        Just("<div title=\"rust async\">".to_owned()),
+        Just("</div>".to_owned()),
+        Just("кот".to_owned()),
+        Just("编程".to_owned()),
+        "[a-zA-Zé .,<>&;\\[\\]]{0,8}",
     ];
     prop::collection::vec(piece, 0..40).prop_map(|pieces| pieces.concat())
 }
@@ -447,7 +474,10 @@ fn html_like() -> impl Strategy<Value = String> {
 proptest! {
     #[test]
     fn only_anchors_are_added(html in html_like()) {
-        let index = titles(Language::English, &[(1, "rust"), (2, "async"), (3, "cat"), (4, "rust async")]);
+        let index = titles(
+            Language::English,
+            &[(1, "rust"), (2, "async"), (3, "cat"), (4, "rust async"), (5, "кот"), (6, "编程")],
+        );
         let document = Document { html: html.clone(), url: POST.to_owned(), ..Document::default() };
         let linked = link(&document, &index, &loose());
         prop_assert_eq!(text_of(&linked.html), text_of(&html));
