@@ -128,12 +128,18 @@ pub(crate) const BREAK: char = '\u{1}';
 pub(crate) const BREAK_ID: u32 = 1;
 const FIRST_WORD: u32 = 2;
 
+/// Longer anchors read as spam and rarely occur verbatim; titles past this length link through
+/// their other phrases.
+const MAX_ANCHOR_WORDS: usize = 10;
+
 /// A key without the breaks at its ends, which punctuation around a phrase would leave there.
 fn trim_key(mut key: Vec<u32>) -> Option<Vec<u32>> {
     while key.last() == Some(&BREAK_ID) {
         key.pop();
     }
-    let usable = !key.is_empty() && key.iter().all(|&id| word_char(id).is_some());
+    let words = key.iter().filter(|&&id| id != BREAK_ID).count();
+    let usable =
+        (1..=MAX_ANCHOR_WORDS).contains(&words) && key.iter().all(|&id| word_char(id).is_some());
     usable.then_some(key)
 }
 
@@ -452,5 +458,17 @@ mod tests {
         index.upsert_rule(rule);
         assert_eq!(index.phrase_count(), 3);
         assert!(index.document_frequency.values().all(|&df| df > 0));
+    }
+
+    #[test]
+    fn phrases_of_more_than_ten_words_are_not_anchors() {
+        let long = "one two three four five six seven eight nine ten eleven";
+        let index = LinkIndex::build(Language::English, [target(1, long)], []);
+        assert_eq!(index.phrase_count(), 0);
+        assert!(
+            index
+                .key_of("one two three four five six seven eight nine ten")
+                .is_some()
+        );
     }
 }
