@@ -496,3 +496,26 @@ proptest! {
         prop_assert_eq!(remove_links(&linked.html, |_| true), html);
     }
 }
+
+#[test]
+fn a_gutenberg_post_changes_only_where_linked() {
+    let index = titles(
+        Language::English,
+        &[(1, "borrow checker"), (2, "lifetimes")],
+    );
+    let input = "<!-- wp:heading {\"level\":2} -->\n<h2 class=\"wp-block-heading\">The borrow \
+                 checker</h2>\n<!-- /wp:heading -->\n\n<!-- wp:paragraph -->\n<p>Fighting the \
+                 <em>borrow&nbsp;checker</em>? Read about lifetimes&hellip;</p>\n<!-- \
+                 /wp:paragraph -->\n\n<!-- wp:code -->\n<pre class=\"wp-block-code\"><code>fn \
+                 lifetimes&lt;'a&gt;()</code></pre>\n<!-- /wp:code -->\n";
+    let expected = input
+        .replace(
+            "<em>borrow&nbsp;checker</em>",
+            &format!("<em>{}</em>", a(1, "borrow&nbsp;checker")),
+        )
+        .replace(
+            "about lifetimes&hellip;",
+            &format!("about {}&hellip;", a(2, "lifetimes")),
+        );
+    check(input, &index, &expected);
+}
