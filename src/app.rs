@@ -15,6 +15,7 @@ use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
 use crate::api::rate_limit::{self, RateLimits};
+use crate::api::token_cache::TokenCache;
 use crate::api::{self, AppState};
 use crate::credits::{Credits, replenishment, sweeper};
 use crate::jobs::handler::{Registry, error_chain};
@@ -104,6 +105,7 @@ impl App {
             credits: Credits::new(self.store.clone(), &self.settings.credits),
             modules: Modules::new(self.store.clone(), self.settings.modules.defaults.clone()),
             rate_limits: rate_limits.clone(),
+            token_cache: Arc::new(TokenCache::new(self.settings.http.token_cache())),
         };
         // Trailing slashes are trimmed before routing, so `/api/v1/me/` is `/api/v1/me`.
         let service = NormalizePathLayer::trim_trailing_slash()

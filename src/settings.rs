@@ -153,11 +153,17 @@ pub struct HttpSettings {
     pub body_limit_bytes: usize,
     /// A request still running after this long is answered 503.
     pub request_timeout_seconds: u64,
+    /// How long an authenticated token is remembered (0 turns the cache off).
+    pub token_cache_seconds: u64,
 }
 
 impl HttpSettings {
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_seconds)
+    }
+
+    pub fn token_cache(&self) -> Duration {
+        Duration::from_secs(self.token_cache_seconds)
     }
 }
 
@@ -473,6 +479,7 @@ struct RawHttp {
     listen: String,
     body_limit_bytes: u64,
     request_timeout_seconds: u64,
+    token_cache_seconds: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -539,6 +546,7 @@ impl Default for RawHttp {
             listen: "127.0.0.1:8080".to_owned(),
             body_limit_bytes: 1024 * 1024,
             request_timeout_seconds: 30,
+            token_cache_seconds: 5,
         }
     }
 }
@@ -884,6 +892,12 @@ impl Checker<'_> {
             1,
             600,
         );
+        let token_cache_seconds = self.in_range(
+            "http.token_cache_seconds",
+            raw.http.token_cache_seconds,
+            0,
+            300,
+        );
         let credits = self.credits(raw.credits);
         let modules = self.modules(raw.modules);
         let rate_limits = self.rate_limits(raw.rate_limits);
@@ -904,6 +918,7 @@ impl Checker<'_> {
                 listen: listen?,
                 body_limit_bytes: usize::try_from(body_limit_bytes?).ok()?,
                 request_timeout_seconds: request_timeout_seconds?,
+                token_cache_seconds: token_cache_seconds?,
             },
             log: LogSettings {
                 level: level?,

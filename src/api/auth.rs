@@ -66,33 +66,45 @@ pub async fn authenticate(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .and_then(|token| TokenSecret::parse(token.trim()));
-    let token = match secret {
-        Some(secret) => match state.store.authenticate(&secret).await {
-            Ok(token) => token,
-            Err(err) => return ApiError::from(err).into_response(),
-        },
-        None => None,
+    let Some(secret) = secret else {
+        return unauthenticated(&state, &request);
     };
-    let Some(token) = token else {
-        let peer = request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
-        return match state.rate_limits.check_address(peer) {
-            Ok(()) => ApiError::Unauthorized.into_response(),
-            Err(limited) => limited.into_response(),
-        };
+    let hash = secret.hash();
+    if let Some(principal) = state.token_cache.get(&hash) {
+        request.extensions_mut().insert(principal);
+        return next.run(request).await;
+    }
+    let token = match state.store.authenticate(&secret).await {
+        Ok(Some(token)) => token,
+        Ok(None) => return unauthenticated(&state, &request),
+        Err(err) => return ApiError::from(err).into_response(),
     };
-    let stale = token
+    // Marking the token used happens on lookups only, so at most once per cache lifetime.
+    if token
         .last_used_at
-        .is_none_or(|used| Utc::now() - used > TOUCH_EVERY);
-    if stale && let Err(err) = state.store.touch_token(token.account_id, token.id).await {
+        .is_none_or(|used| Utc::now() - used > TOUCH_EVERY)
+        && let Err(err) = state.store.touch_token(token.account_id, token.id).await
+    {
         tracing::warn!(error = %error_chain(&err), "Could not record a token's use.");
     }
-    request.extensions_mut().insert(Principal {
+    let principal = Principal {
         account_id: token.account_id,
         token_id: token.id,
         role: token.role,
-    });
+    };
+    state.token_cache.put(hash, principal.clone());
+    request.extensions_mut().insert(principal);
     next.run(request).await
+}
+
+/// A request without a valid token: counted against its peer address's quota, then 401.
+fn unauthenticated(state: &AppState, request: &Request) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+    match state.rate_limits.check_address(peer) {
+        Ok(()) => ApiError::Unauthorized.into_response(),
+        Err(limited) => limited.into_response(),
+    }
 }

@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod rate_limit;
 pub mod responses;
+pub mod token_cache;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -30,6 +31,7 @@ use utoipa_axum::routes;
 
 use crate::api::error::ApiError;
 use crate::api::rate_limit::{GroupLimit, RateLimits};
+use crate::api::token_cache::TokenCache;
 use crate::credits::Credits;
 use crate::modules::Modules;
 use crate::settings::{HttpSettings, RateLimitGroup};
@@ -43,6 +45,7 @@ pub struct AppState {
     pub credits: Credits,
     pub modules: Modules,
     pub rate_limits: Arc<RateLimits>,
+    pub token_cache: Arc<TokenCache>,
 }
 
 /// The whole router. Paths under `/api/v1` need a bearer token; `/healthz`, `/readyz`,

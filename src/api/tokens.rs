@@ -129,5 +129,6 @@ pub async fn revoke(
 ) -> Result<StatusCode, ApiError> {
     principal.require(Role::Admin)?;
     state.store.revoke_token(principal.account_id, id).await?;
+    state.token_cache.forget(id);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -762,5 +762,30 @@ fn igny8_state(app: &TestApp, modules: Modules) -> igny8::api::AppState {
         rate_limits: std::sync::Arc::new(igny8::api::rate_limit::RateLimits::new(
             &settings.rate_limits,
         )),
+        token_cache: std::sync::Arc::new(igny8::api::token_cache::TokenCache::new(
+            settings.http.token_cache(),
+        )),
     }
+}
+
+#[sqlx::test]
+async fn a_revocation_made_elsewhere_takes_effect_within_the_token_cache_time(pool: PgPool) {
+    let app = TestApp::spawn(pool, "[http]\ntoken_cache_seconds = 1\n").await;
+    let (account, token) = app.account(0, Role::Viewer).await;
+    assert_eq!(app.get("/api/v1/me", &token).await.0, StatusCode::OK);
+    let id = igny8::domain::token::TokenSecret::parse(&token).unwrap();
+    let record = app.store.authenticate(&id).await.unwrap().unwrap();
+    // As `igny8 token revoke` or another daemon would: straight in the database.
+    app.store
+        .revoke_token(AccountId::new(account), record.id)
+        .await
+        .unwrap();
+    eventually(
+        Duration::from_secs(5),
+        "the revocation to apply",
+        || async {
+            (app.get("/api/v1/me", &token).await.0 == StatusCode::UNAUTHORIZED).then_some(())
+        },
+    )
+    .await;
 }
