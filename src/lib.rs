@@ -13,6 +13,8 @@ pub mod domain;
 pub mod jobs;
 /// Which product modules are on for an account.
 pub mod modules;
+/// The pure content pipeline: analysis of a document's HTML.
+pub mod pipeline;
 /// Configuration reload on SIGHUP and file changes.
 pub mod reload;
 /// Typed configuration from defaults, files, environment and flags.
