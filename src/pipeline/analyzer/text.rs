@@ -416,8 +416,11 @@ fn heading_level(name: &str) -> Option<u8> {
     }
 }
 
-/// The parts of `text` outside shortcodes (`[name ...]`, `[/name]`). A shortcode's enclosed
-/// content stays: `[caption]A boat[/caption]` reads as "A boat".
+/// The parts of `text` outside shortcodes. Which shortcodes a site registers is unknown here, so
+/// only what cannot be prose counts as one: `[name attr="..."]` (attributes with `=`), a closing
+/// `[/name]`, and a bare `[name]` whose `[/name]` follows in the same run of text. "[sic]" and
+/// "[see below]" stay text.
+/// A shortcode's enclosed content stays: `[caption]A boat[/caption]` reads as "A boat".
 fn without_shortcodes(text: &str) -> Vec<Range<usize>> {
     let mut pieces = Vec::new();
     let mut start = 0;
@@ -441,30 +444,29 @@ fn without_shortcodes(text: &str) -> Vec<Range<usize>> {
     pieces
 }
 
-/// The length of the shortcode at the start of `text`, if one is there: `[`, an optional `/`, a
-/// name of letters, digits, `_` or `-` starting with a letter, then `]` or whitespace and
-/// attributes up to the next `]` on the same line.
+/// The length of the shortcode at the start of `text`, if one is there. A name is letters,
+/// digits, `_` or `-`, starting with a letter; attributes run to the next `]` on the same line.
 fn shortcode_len(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
-    let mut i = 1;
-    if bytes.get(i) == Some(&b'/') {
-        i += 1;
-    }
-    if !bytes.get(i).is_some_and(u8::is_ascii_alphabetic) {
+    let closing = bytes.get(1) == Some(&b'/');
+    let name_start = if closing { 2 } else { 1 };
+    if !bytes.get(name_start).is_some_and(u8::is_ascii_alphabetic) {
         return None;
     }
+    let mut i = name_start;
     while bytes
         .get(i)
         .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
     {
         i += 1;
     }
+    let name = &text[name_start..i];
     match bytes.get(i) {
-        Some(b']') => Some(i + 1),
-        Some(b' ' | b'\t') => {
-            let rest = &text[i..];
-            let close = rest.find(']')?;
-            (!rest[..close].contains(['[', '\n'])).then_some(i + close + 1)
+        Some(b']') if closing || text.contains(&format!("[/{name}]")) => Some(i + 1),
+        Some(b' ' | b'\t') if !closing => {
+            let attributes = &text[i..i + text[i..].find(']')?];
+            (attributes.contains('=') && !attributes.contains(['[', '\n']))
+                .then_some(i + attributes.len() + 1)
         }
         _ => None,
     }
