@@ -1,0 +1,41 @@
+// Prints, for every HTML file in the analyzer corpus, the numbers yoastseo's Flesch reading ease
+// research works from: words, sentences and syllables (taken the way getFleschReadingScore takes
+// them: numbers stripped, then its own helpers) and the score itself. The output is the golden
+// file the Rust agreement test compares against.
+//
+// Regenerate from the repository root:
+//   npm --prefix tests/yoast ci && node tests/yoast/researcher.mjs > tests/fixtures/analyzer/yoast.json
+import { readdirSync, readFileSync } from "node:fs";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+const build = "yoastseo/build";
+const { Paper } = require("yoastseo");
+const EnglishResearcher = require(`${build}/languageProcessing/languages/en/Researcher.js`).default;
+const stripNumbers = require(`${build}/languageProcessing/helpers/sanitize/stripNumbers.js`).default;
+const countSentences = require(`${build}/languageProcessing/helpers/sentence/countSentences.js`).default;
+const countWords = require(`${build}/languageProcessing/helpers/word/countWords.js`).default;
+const countSyllables = require(`${build}/languageProcessing/helpers/syllables/countSyllables.js`).default;
+const version = require("yoastseo/package.json").version;
+
+const corpus = process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), "../fixtures/analyzer");
+const files = readdirSync(corpus).filter((name) => name.endsWith(".html")).sort();
+
+const documents = {};
+for (const name of files) {
+  const html = readFileSync(join(corpus, name), "utf8");
+  const paper = new Paper(html, { locale: "en_US" });
+  const researcher = new EnglishResearcher(paper);
+  const text = stripNumbers(html);
+  const tokenizer = researcher.getHelper("memoizedTokenizer");
+  const flesch = researcher.getResearch("getFleschReadingScore");
+  documents[name] = {
+    words: countWords(text),
+    sentences: countSentences(text, tokenizer),
+    syllables: countSyllables(text, researcher.getConfig("syllables")),
+    flesch_reading_ease: flesch.score === -1 ? null : flesch.score,
+  };
+}
+process.stdout.write(JSON.stringify({ yoastseo: version, locale: "en_US", documents }, null, 2) + "\n");
