@@ -1,7 +1,7 @@
 //! The analyzer: reads a document's HTML and measures it the way Yoast SEO does, so its numbers
 //! are the ones people already know. Parsing and segmentation live in `text`, `sentences` and
-//! `words`; counting in `syllables`; scores in `flesch`. Everything here is a pure function of its
-//! input.
+//! `words`; counting in `syllables`; scores in `flesch` and `readability`. Everything here is a
+//! pure function of its input.
 //!
 //! Reading ease is computed over all visible text, lists, tables and code included, because Yoast
 //! computes it so. Prose measures (sentence and paragraph length, ...) look only at blocks whose
@@ -9,6 +9,7 @@
 
 pub mod flesch;
 pub mod language;
+pub mod readability;
 pub mod sentences;
 pub mod syllables;
 pub mod text;
@@ -169,6 +170,7 @@ mod tests {
         #[test]
         fn never_panics_on_html_like_input(html in r#"(<(/?)(p|h2|li|ul|table|td|pre|br|a|em|script|!--)( [a-z]+="[^"]*")?>|\[/?[a-z]+[^\]]*\]|&[a-z#0-9]{0,8};?|[A-Za-z .,!?'"\n\u{a0}\u{2014}\u{e9}\u{4e2d}0-9]{0,12}){0,40}"#) {
             let analysis = analyze(&html, Language::English).unwrap();
+            readability::assess(&analysis);
             for sentence in &analysis.sentences {
                 prop_assert!(sentence.source.start <= sentence.source.end && sentence.source.end <= html.len());
                 prop_assert!(html.is_char_boundary(sentence.source.start) && html.is_char_boundary(sentence.source.end));
@@ -177,7 +179,9 @@ mod tests {
 
         #[test]
         fn never_panics_on_any_string(html in any::<String>()) {
-            let _ = analyze(&html, Language::English);
+            if let Ok(analysis) = analyze(&html, Language::English) {
+                readability::assess(&analysis);
+            }
         }
     }
 }
