@@ -13,6 +13,7 @@ pub mod readability;
 pub mod sentences;
 pub mod syllables;
 pub mod text;
+pub mod transition_words;
 pub mod words;
 
 use std::ops::Range;

@@ -1,8 +1,9 @@
 //! Yoast's readability assessments with Yoast's thresholds and its penalty aggregation: sentence
-//! length, paragraph length, subheading distribution, text presence and sentence beginnings.
-//! Unlike Yoast, lists, tables and preformatted text are left out of these measures (they are
-//! not prose); list items are also exempt from sentence beginnings for that reason. Transition
-//! words and passive voice need word lists not written yet and are not assessed.
+//! length, paragraph length, subheading distribution, text presence, sentence beginnings and
+//! transition words (the last two in English only). Unlike Yoast, lists, tables and preformatted
+//! text are left out of these measures (they are not prose); list items are also exempt from
+//! sentence beginnings for that reason. Passive voice needs participle lists not written yet and
+//! is not assessed.
 //!
 //! Each result carries its thresholds and the source byte ranges it is about, and serializes with
 //! fields in declaration order, so the same document always gives the same JSON.
@@ -11,6 +12,7 @@ use std::ops::Range;
 
 use serde::Serialize;
 
+use super::transition_words::has_transition;
 use super::words::words;
 use super::{Analysis, BlockKind, Language};
 
@@ -23,6 +25,7 @@ pub enum AssessmentId {
     SubheadingDistribution,
     TextPresence,
     SentenceBeginnings,
+    TransitionWords,
 }
 
 /// Yoast's traffic light for a score.
@@ -116,6 +119,9 @@ pub fn assess(analysis: &Analysis) -> ReadabilityReport {
         text_presence(analysis),
         (language == Language::English)
             .then(|| sentence_beginnings(analysis))
+            .flatten(),
+        (language == Language::English)
+            .then(|| transition_words(analysis))
             .flatten(),
     ]
     .into_iter()
@@ -367,6 +373,45 @@ fn sentence_beginnings(analysis: &Analysis) -> Option<Assessment> {
     ))
 }
 
+fn transition_words(analysis: &Analysis) -> Option<Assessment> {
+    let (needed_above_words, ok_percent, good_percent) = (200, 20.0, 30.0);
+    let prose: Vec<_> = analysis
+        .sentences
+        .iter()
+        .filter(|s| analysis.blocks[s.block].kind.is_prose())
+        .collect();
+    if prose.is_empty() {
+        return None;
+    }
+    let with_transition: Vec<Range<usize>> = prose
+        .iter()
+        .filter(|s| has_transition(&analysis.blocks[s.block].text[s.text.clone()]))
+        .map(|s| s.source.clone())
+        .collect();
+    let share = percentage(with_transition.len(), prose.len());
+    let prose_words: usize = prose.iter().map(|s| s.words).sum();
+    // Short texts need no transitions.
+    let score = if prose_words < needed_above_words || share >= good_percent {
+        9
+    } else if share >= ok_percent {
+        6
+    } else {
+        3
+    };
+    let thresholds = [
+        ("needed_above_words", needed_above_words as f64),
+        ("ok_percent", ok_percent),
+        ("good_percent", good_percent),
+    ];
+    Some(Assessment::new(
+        AssessmentId::TransitionWords,
+        score,
+        share,
+        &thresholds,
+        with_transition,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::analyze;
@@ -495,6 +540,33 @@ mod tests {
             "<ul><li>Add salt.</li><li>Add pepper.</li><li>Add oil.</li></ul><p>Done.</p>",
             AssessmentId::SentenceBeginnings,
             Some((9, 1.0, &[])),
+        );
+    }
+
+    #[test]
+    fn transition_words() {
+        let plain = "Cats sleep a lot during the day. ".repeat(30);
+        check(
+            &format!("<p>{plain}</p>"),
+            AssessmentId::TransitionWords,
+            Some((3, 0.0, &[])),
+        );
+        // Short texts are fine without transitions.
+        check(
+            "<p>Cats sleep. Dogs bark.</p>",
+            AssessmentId::TransitionWords,
+            Some((9, 0.0, &[])),
+        );
+        let linked = "However, dogs bark at night.";
+        let html = format!(
+            "<p>{plain}{linked} {linked} {linked} {linked} {linked} {linked} {linked} {linked}</p>"
+        );
+        let evidence = [linked; 8];
+        // 8 of 38 sentences: 21.1%.
+        check(
+            &html,
+            AssessmentId::TransitionWords,
+            Some((6, 21.1, &evidence)),
         );
     }
 
