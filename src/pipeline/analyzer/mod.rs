@@ -9,6 +9,7 @@
 
 pub mod flesch;
 pub mod language;
+pub mod passive_voice;
 pub mod readability;
 pub mod sentences;
 pub mod syllables;

@@ -1,9 +1,8 @@
 //! Yoast's readability assessments with Yoast's thresholds and its penalty aggregation: sentence
-//! length, paragraph length, subheading distribution, text presence, sentence beginnings and
-//! transition words (the last two in English only). Unlike Yoast, lists, tables and preformatted
+//! length, paragraph length, subheading distribution, text presence, and in English also sentence
+//! beginnings, transition words and passive voice. Unlike Yoast, lists, tables and preformatted
 //! text are left out of these measures (they are not prose); list items are also exempt from
-//! sentence beginnings for that reason. Passive voice needs participle lists not written yet and
-//! is not assessed.
+//! sentence beginnings for that reason.
 //!
 //! Each result carries its thresholds and the source byte ranges it is about, and serializes with
 //! fields in declaration order, so the same document always gives the same JSON.
@@ -12,6 +11,7 @@ use std::ops::Range;
 
 use serde::Serialize;
 
+use super::passive_voice::is_passive;
 use super::transition_words::has_transition;
 use super::words::words;
 use super::{Analysis, BlockKind, Language};
@@ -26,6 +26,7 @@ pub enum AssessmentId {
     TextPresence,
     SentenceBeginnings,
     TransitionWords,
+    PassiveVoice,
 }
 
 /// Yoast's traffic light for a score.
@@ -122,6 +123,9 @@ pub fn assess(analysis: &Analysis) -> ReadabilityReport {
             .flatten(),
         (language == Language::English)
             .then(|| transition_words(analysis))
+            .flatten(),
+        (language == Language::English)
+            .then(|| passive_voice(analysis))
             .flatten(),
     ]
     .into_iter()
@@ -412,6 +416,39 @@ fn transition_words(analysis: &Analysis) -> Option<Assessment> {
     ))
 }
 
+fn passive_voice(analysis: &Analysis) -> Option<Assessment> {
+    let (good_percent, ok_percent) = (10.0, 15.0);
+    let prose: Vec<_> = analysis
+        .sentences
+        .iter()
+        .filter(|s| analysis.blocks[s.block].kind.is_prose())
+        .collect();
+    if prose.is_empty() {
+        return None;
+    }
+    let passive: Vec<Range<usize>> = prose
+        .iter()
+        .filter(|s| is_passive(&analysis.blocks[s.block].text[s.text.clone()]))
+        .map(|s| s.source.clone())
+        .collect();
+    let share = percentage(passive.len(), prose.len());
+    let score = if share <= good_percent {
+        9
+    } else if share <= ok_percent {
+        6
+    } else {
+        3
+    };
+    let thresholds = [("good_percent", good_percent), ("ok_percent", ok_percent)];
+    Some(Assessment::new(
+        AssessmentId::PassiveVoice,
+        score,
+        share,
+        &thresholds,
+        passive,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::analyze;
@@ -567,6 +604,26 @@ mod tests {
             &html,
             AssessmentId::TransitionWords,
             Some((6, 21.1, &evidence)),
+        );
+    }
+
+    #[test]
+    fn passive_voice() {
+        let active = "We built it. ".repeat(8);
+        check(
+            &format!("<p>{active}It was built.</p>"),
+            AssessmentId::PassiveVoice,
+            Some((6, 11.1, &["It was built."])),
+        );
+        check(
+            &format!("<p>{active}{active}It was built.</p>"),
+            AssessmentId::PassiveVoice,
+            Some((9, 5.9, &["It was built."])),
+        );
+        check(
+            "<p>We built it. It was built.</p>",
+            AssessmentId::PassiveVoice,
+            Some((3, 50.0, &["It was built."])),
         );
     }
 

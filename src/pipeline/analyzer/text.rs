@@ -373,9 +373,7 @@ impl Builder {
             self.block().separate();
         }
     }
-}
 
-impl Builder {
     /// Appends `raw` (source text starting at byte `source`) with its entities decoded one by one,
     /// so that everything but the entities maps to the source exactly.
     fn push_decoded(&mut self, raw: &str, source: usize) {
