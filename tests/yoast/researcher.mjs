@@ -1,7 +1,8 @@
 // Prints, for every HTML file in the analyzer corpus, the numbers yoastseo's Flesch reading ease
 // research works from: words, sentences and syllables (taken the way getFleschReadingScore takes
-// them: numbers stripped, then its own helpers) and the score itself. The output is the golden
-// file the Rust agreement test compares against.
+// them: numbers stripped, then its own helpers), the score itself, and the scores of the
+// readability assessments with their aggregate. The output is the golden file the Rust agreement
+// test compares against.
 //
 // Regenerate from the repository root:
 //   npm --prefix tests/yoast ci && node tests/yoast/researcher.mjs > tests/fixtures/analyzer/yoast.json
@@ -12,7 +13,9 @@ import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 const build = "yoastseo/build";
-const { Paper } = require("yoastseo");
+const { Paper, ContentAssessor } = require("yoastseo");
+const buildTree = require(`${build}/parse/build/build.js`).default;
+const LanguageProcessor = require(`${build}/parse/language/LanguageProcessor.js`).default;
 const EnglishResearcher = require(`${build}/languageProcessing/languages/en/Researcher.js`).default;
 const stripNumbers = require(`${build}/languageProcessing/helpers/sanitize/stripNumbers.js`).default;
 const countSentences = require(`${build}/languageProcessing/helpers/sentence/countSentences.js`).default;
@@ -21,6 +24,31 @@ const countSyllables = require(`${build}/languageProcessing/helpers/syllables/co
 const version = require("yoastseo/package.json").version;
 
 const corpus = process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), "../fixtures/analyzer");
+// yoastseo's assessment identifiers, by ours.
+const assessmentIds = {
+  sentence_length: "textSentenceLength",
+  paragraph_length: "textParagraphTooLong",
+  subheading_distribution: "subheadingsTooLong",
+  text_presence: "textPresence",
+  sentence_beginnings: "sentenceBeginnings",
+  transition_words: "textTransitionWords",
+  passive_voice: "passiveVoice",
+};
+
+function readability(paper, researcher) {
+  paper.setTree(buildTree(paper, new LanguageProcessor(researcher)));
+  const assessor = new ContentAssessor(researcher);
+  assessor.assess(paper);
+  const scores = Object.fromEntries(assessor.getValidResults().map((result) => [result.getIdentifier(), result.getScore()]));
+  const assessments = {};
+  for (const [ours, theirs] of Object.entries(assessmentIds)) {
+    if (theirs in scores) {
+      assessments[ours] = scores[theirs];
+    }
+  }
+  return { score: assessor.calculateOverallScore(), assessments };
+}
+
 const files = readdirSync(corpus).filter((name) => name.endsWith(".html")).sort();
 
 const documents = {};
@@ -36,6 +64,7 @@ for (const name of files) {
     sentences: countSentences(text, tokenizer),
     syllables: countSyllables(text, researcher.getConfig("syllables")),
     flesch_reading_ease: flesch.score === -1 ? null : flesch.score,
+    readability: readability(paper, researcher),
   };
 }
 process.stdout.write(JSON.stringify({ yoastseo: version, locale: "en_US", documents }, null, 2) + "\n");

@@ -582,7 +582,7 @@ mod tests {
 
     #[test]
     fn transition_words() {
-        let plain = "Cats sleep a lot during the day. ".repeat(30);
+        let plain = "Cats sleep a lot in the daytime. ".repeat(30);
         check(
             &format!("<p>{plain}</p>"),
             AssessmentId::TransitionWords,
