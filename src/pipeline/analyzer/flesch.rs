@@ -2,12 +2,10 @@
 //! decimal as Yoast rounds, then clamped to 0-100. Texts of 10 words or fewer get no score: the
 //! formula means nothing on them.
 
-use serde::Serialize;
-
 use super::language::Language;
 
 /// What a reading-ease score is computed from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Counts {
     pub words: usize,
     pub sentences: usize,

@@ -35,10 +35,36 @@ impl Language {
         })
     }
 
-    /// Whether syllables, and so reading ease, can be counted for this language. Only English
-    /// has a syllable counter; the other formulas wait for theirs.
-    pub fn counts_syllables(self) -> bool {
-        self == Language::English
+    /// What the analyzer can measure rightly in this language.
+    pub fn support(self) -> Support {
+        let english = self == Language::English;
+        Support {
+            syllables: english,
+            sentence_beginnings: english,
+            transition_words: english,
+            passive_voice: english,
+        }
+    }
+}
+
+/// The measures that need per-language rules or word lists, and whether a language has them.
+/// Sentence length, paragraph length, subheading distribution and text presence work in every
+/// language. A language with all of these is fully supported, which makes Yoast's readability
+/// aggregate milder on bad results.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Support {
+    /// Syllable counting, and with it Flesch reading ease. Only English has a counter; the other
+    /// languages' formulas wait for theirs.
+    pub syllables: bool,
+    /// Sentence beginnings, which needs the words that do not tell beginnings apart.
+    pub sentence_beginnings: bool,
+    pub transition_words: bool,
+    pub passive_voice: bool,
+}
+
+impl Support {
+    pub fn is_full(self) -> bool {
+        self.syllables && self.sentence_beginnings && self.transition_words && self.passive_voice
     }
 }
 
@@ -53,5 +79,13 @@ mod tests {
         assert_eq!(Language::from_locale("PT"), Some(Language::Portuguese));
         assert_eq!(Language::from_locale("ja"), None);
         assert_eq!(Language::from_locale(""), None);
+    }
+
+    #[test]
+    fn english_is_fully_supported_and_the_rest_partly() {
+        assert!(Language::English.support().is_full());
+        let german = Language::German.support();
+        assert!(!german.is_full());
+        assert!(!german.syllables && !german.passive_voice);
     }
 }

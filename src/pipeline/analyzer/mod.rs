@@ -22,18 +22,17 @@ use std::ops::Range;
 use serde::Serialize;
 
 pub use flesch::Counts;
-pub use language::Language;
+pub use language::{Language, Support};
 pub use text::{Block, BlockKind, TextError};
 
 /// A sentence of the document.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sentence {
     /// Index of its block in [`Analysis::blocks`].
     pub block: usize,
     /// Byte range in the source HTML.
     pub source: Range<usize>,
     /// Byte range in the block's text.
-    #[serde(skip)]
     pub text: Range<usize>,
     pub words: usize,
 }
@@ -67,7 +66,7 @@ pub fn analyze(html: &str, language: Language) -> Result<Analysis, TextError> {
     for (index, block) in blocks.iter().enumerate() {
         for word in words::words(&block.text) {
             word_count += 1;
-            if language.counts_syllables() {
+            if language.support().syllables {
                 syllable_count += syllables::english(&word.text);
             }
         }
@@ -85,7 +84,7 @@ pub fn analyze(html: &str, language: Language) -> Result<Analysis, TextError> {
         sentences: sentence_list.len(),
         syllables: syllable_count,
     };
-    let syllables = language.counts_syllables().then_some(syllable_count);
+    let syllables = language.support().syllables.then_some(syllable_count);
     let readability = Readability {
         language,
         words: word_count,

@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::passive_voice::is_passive;
 use super::transition_words::has_transition;
 use super::words::words;
-use super::{Analysis, BlockKind, Language};
+use super::{Analysis, BlockKind, Language, Support};
 
 /// Which assessment a result belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -107,24 +107,29 @@ impl Assessment {
 pub struct ReadabilityReport {
     /// 90 (good), 60 (ok), 30 (needs improvement), or 0 when too little could be assessed.
     pub score: u8,
+    /// Which language-specific assessments ran.
+    pub support: Support,
     pub assessments: Vec<Assessment>,
 }
 
 /// Assesses an analysed document.
 pub fn assess(analysis: &Analysis) -> ReadabilityReport {
-    let language = analysis.readability.language;
+    let support = analysis.readability.language.support();
     let assessments: Vec<Assessment> = [
-        sentence_length(analysis, language),
+        sentence_length(analysis),
         paragraph_length(analysis),
         subheading_distribution(analysis),
         text_presence(analysis),
-        (language == Language::English)
+        support
+            .sentence_beginnings
             .then(|| sentence_beginnings(analysis))
             .flatten(),
-        (language == Language::English)
+        support
+            .transition_words
             .then(|| transition_words(analysis))
             .flatten(),
-        (language == Language::English)
+        support
+            .passive_voice
             .then(|| passive_voice(analysis))
             .flatten(),
     ]
@@ -132,7 +137,8 @@ pub fn assess(analysis: &Analysis) -> ReadabilityReport {
     .flatten()
     .collect();
     ReadabilityReport {
-        score: aggregate(&assessments, language == Language::English),
+        score: aggregate(&assessments, support.is_full()),
+        support,
         assessments,
     }
 }
@@ -162,8 +168,8 @@ fn percentage(part: usize, whole: usize) -> f64 {
     (part as f64 / whole as f64 * 1000.0 + 0.5).floor() / 10.0
 }
 
-fn sentence_length(analysis: &Analysis, language: Language) -> Option<Assessment> {
-    let recommended = match language {
+fn sentence_length(analysis: &Analysis) -> Option<Assessment> {
+    let recommended = match analysis.readability.language {
         Language::Spanish | Language::Italian | Language::Portuguese => 25,
         Language::Russian => 15,
         _ => 20,
@@ -628,6 +634,27 @@ mod tests {
     }
 
     #[test]
+    fn partly_supported_languages() {
+        // 47 characters: too little text, the only bad result.
+        let html = "<p>Der Hund läuft. Ein Hund bellt. Mein Hund ruht.</p>";
+        let german = assess(&analyze(html, Language::German).unwrap());
+        let ids: Vec<AssessmentId> = german.assessments.iter().map(|a| a.id).collect();
+        assert_eq!(
+            ids,
+            [
+                AssessmentId::SentenceLength,
+                AssessmentId::ParagraphLength,
+                AssessmentId::SubheadingDistribution,
+                AssessmentId::TextPresence
+            ]
+        );
+        // A bad result weighs 4 points with partial support (above 2: "ok"), 3 with full
+        // support (not above 4: "good").
+        assert_eq!(german.score, 60);
+        assert_eq!(report(html).score, 90);
+    }
+
+    #[test]
     fn aggregate_and_json() {
         let long = format!("Long {}.", words_of(20));
         let html = format!("<p>We ran. We hid. We won. {long} {long}</p>");
@@ -651,6 +678,7 @@ mod tests {
             report(""),
             ReadabilityReport {
                 score: 0,
+                support: Language::English.support(),
                 assessments: vec![empty]
             }
         );
