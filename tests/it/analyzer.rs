@@ -79,6 +79,14 @@ const KNOWN_DIFFERENCES: &[(&str, i64, i64, i64, &str)] = &[
         0,
         "Yoast counts the </td></tr> left at the end of each row as a sentence",
     ),
+    (
+        "39-named-entities.html",
+        1,
+        0,
+        -5,
+        "Yoast decodes no entity but &nbsp; and &amp;, so it reads \"bakery&mdash;and\" as one word \
+         and counts the vowels of \"rsquo\" as syllables; we decode entities first",
+    ),
 ];
 
 /// Loads the corpus and its golden numbers, checking that they describe the same files.
