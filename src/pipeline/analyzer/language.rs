@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use super::syllables;
+
 /// A language with a Flesch reading-ease formula.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -39,7 +41,7 @@ impl Language {
     pub fn support(self) -> Support {
         let english = self == Language::English;
         Support {
-            syllables: english,
+            syllables: syllables::counts(self),
             sentence_beginnings: english,
             transition_words: english,
             passive_voice: english,
@@ -53,8 +55,8 @@ impl Language {
 /// aggregate milder on bad results.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Support {
-    /// Syllable counting, and with it Flesch reading ease. Only English has a counter; the other
-    /// languages' formulas wait for theirs.
+    /// Syllable counting, and with it Flesch reading ease: English, Russian and Portuguese. The
+    /// other languages' formulas wait for their counters.
     pub syllables: bool,
     /// Sentence beginnings, which needs the words that do not tell beginnings apart.
     pub sentence_beginnings: bool,
@@ -87,5 +89,7 @@ mod tests {
         let german = Language::German.support();
         assert!(!german.is_full());
         assert!(!german.syllables && !german.passive_voice);
+        let russian = Language::Russian.support();
+        assert!(russian.syllables && !russian.is_full());
     }
 }

@@ -66,9 +66,7 @@ pub fn analyze(html: &str, language: Language) -> Result<Analysis, TextError> {
     for (index, block) in blocks.iter().enumerate() {
         for word in words::words(&block.text) {
             word_count += 1;
-            if language.support().syllables {
-                syllable_count += syllables::english(&word.text);
-            }
+            syllable_count += syllables::count(language, &word.text).unwrap_or(0);
         }
         for range in sentences::sentences(block) {
             sentence_list.push(Sentence {

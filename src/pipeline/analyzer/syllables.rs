@@ -1,14 +1,105 @@
-//! English syllable counting by rule, the way Yoast does it, so Flesch scores agree with Yoast's:
+//! Syllable counting by rule, the way Yoast does it, so Flesch scores agree with Yoast's:
 //! whole-word exceptions first, then known fragments cut out and counted, then vowel groups
-//! (`a e i o u y`) corrected by patterns that add or remove a syllable per match. No dictionary:
-//! "fire" and "business" are right, some rarer words are off by one, as they are in Yoast.
+//! corrected by patterns that add or remove a syllable per match. No dictionary: "fire" and
+//! "business" are right, some rarer words are off by one, as they are in Yoast. Rules exist for
+//! English, Russian and Portuguese; other languages get no count rather than a guess.
 
 use std::sync::LazyLock;
 
 use regex::Regex;
 
-/// Words whose count no rule gets right.
-const WHOLE_WORDS: &[(&str, usize)] = &[
+use super::language::Language;
+
+/// One language's rules.
+struct Rules {
+    vowels: &'static str,
+    whole_words: &'static [(&'static str, usize)],
+    fragments: &'static [(&'static str, usize)],
+    corrections: &'static [(&'static [&'static str], i64)],
+}
+
+/// A language's rules with the correction patterns compiled.
+struct Compiled {
+    rules: &'static Rules,
+    corrections: Vec<(Regex, i64)>,
+}
+
+impl Compiled {
+    fn new(rules: &'static Rules) -> Self {
+        let corrections = rules
+            .corrections
+            .iter()
+            .map(|(fragments, modifier)| {
+                // Alternatives are tried left to right at each position, as in Yoast.
+                let alternatives: Vec<String> =
+                    fragments.iter().map(|f| format!("({f})")).collect();
+                let pattern =
+                    Regex::new(&alternatives.join("|")).expect("the correction patterns are valid");
+                (pattern, *modifier)
+            })
+            .collect();
+        Compiled { rules, corrections }
+    }
+
+    fn count(&self, word: &str) -> usize {
+        let word = word.to_lowercase();
+        if let Some(&(_, count)) = self.rules.whole_words.iter().find(|(w, _)| *w == word) {
+            return count;
+        }
+        let mut rest = word;
+        let mut count: i64 = 0;
+        for &(fragment, syllables) in self.rules.fragments {
+            if rest.contains(fragment) {
+                // A space keeps the parts on either side apart for the vowel rules.
+                rest = rest.replacen(fragment, " ", 1);
+                count += syllables as i64;
+            }
+        }
+        let is_vowel = |c: char| self.rules.vowels.contains(c);
+        count += rest
+            .split(|c: char| !is_vowel(c))
+            .filter(|group| !group.is_empty())
+            .count() as i64;
+        for (pattern, modifier) in &self.corrections {
+            count += pattern.find_iter(&rest).count() as i64 * modifier;
+        }
+        usize::try_from(count).unwrap_or(0)
+    }
+}
+
+static ENGLISH_RULES: LazyLock<Compiled> = LazyLock::new(|| Compiled::new(&ENGLISH));
+static RUSSIAN_RULES: LazyLock<Compiled> = LazyLock::new(|| Compiled::new(&RUSSIAN));
+static PORTUGUESE_RULES: LazyLock<Compiled> = LazyLock::new(|| Compiled::new(&PORTUGUESE));
+
+/// Whether [`count`] has rules for `language`.
+pub fn counts(language: Language) -> bool {
+    matches!(
+        language,
+        Language::English | Language::Russian | Language::Portuguese
+    )
+}
+
+/// The number of syllables in one word (as [`super::words`] yields it), or `None` for a language
+/// without rules. The count is never negative; it is 0 for a word without vowels ("%", "hmm").
+pub fn count(language: Language, word: &str) -> Option<usize> {
+    let rules = match language {
+        Language::English => &ENGLISH_RULES,
+        Language::Russian => &RUSSIAN_RULES,
+        Language::Portuguese => &PORTUGUESE_RULES,
+        _ => return None,
+    };
+    Some(rules.count(word))
+}
+
+const ENGLISH: Rules = Rules {
+    vowels: "aeiouy",
+    whole_words: ENGLISH_WHOLE_WORDS,
+    fragments: ENGLISH_FRAGMENTS,
+    corrections: ENGLISH_CORRECTIONS,
+};
+
+/// English words whose count no rule gets right.
+const ENGLISH_WHOLE_WORDS: &[(&str, usize)] = &[
     ("business", 2),
     ("coheiress", 3),
     ("colonel", 2),
@@ -22,11 +113,11 @@ const WHOLE_WORDS: &[(&str, usize)] = &[
 
 /// Fragments counted on their own and cut out of the word before the vowel rules run, so that
 /// "lawyers" is "lawyer" (2) plus "s".
-const FRAGMENTS: &[(&str, usize)] = &[("coyote", 3), ("graveyard", 2), ("lawyer", 2)];
+const ENGLISH_FRAGMENTS: &[(&str, usize)] = &[("coyote", 3), ("graveyard", 2), ("lawyer", 2)];
 
 /// Patterns that correct the vowel-group count, each match adding `modifier`. The groups are
 /// applied in this order; within a group, alternatives are tried left to right at each position.
-const CORRECTIONS: &[(&[&str], i64)] = &[
+const ENGLISH_CORRECTIONS: &[(&[&str], i64)] = &[
     (
         &[
             "cial",
@@ -91,58 +182,47 @@ const CORRECTIONS: &[(&[&str], i64)] = &[
     (&["eoa", "eoo", "ioa", "ioe", "ioo"], 1),
 ];
 
-static CORRECTION_PATTERNS: LazyLock<Vec<(Regex, i64)>> = LazyLock::new(|| {
-    CORRECTIONS
-        .iter()
-        .map(|(fragments, modifier)| {
-            let alternatives: Vec<String> = fragments.iter().map(|f| format!("({f})")).collect();
-            let pattern =
-                Regex::new(&alternatives.join("|")).expect("the correction patterns are valid");
-            (pattern, *modifier)
-        })
-        .collect()
-});
+/// Russian: vowel groups, plus one for every pair and every triple of vowels in a row.
+const RUSSIAN: Rules = Rules {
+    vowels: "аоиеёэыуюя",
+    whole_words: &[],
+    fragments: &[],
+    corrections: &[
+        (&["[аоиеёэыуюя][аоиеёэыуюя]"], 1),
+        (&["[аоиеёэыуюя][аоиеёэыуюя][аоиеёэыуюя]"], 1),
+    ],
+};
 
-fn is_vowel(c: char) -> bool {
-    matches!(c, 'a' | 'e' | 'i' | 'o' | 'u' | 'y')
-}
-
-/// The number of syllables in one English word (as [`super::words`] yields it). The count is
-/// never negative; it can be 0 for a word without vowels ("%", "hmm" is 0 as in Yoast).
-pub fn english(word: &str) -> usize {
-    let word = word.to_lowercase();
-    if let Some(&(_, count)) = WHOLE_WORDS.iter().find(|(w, _)| *w == word) {
-        return count;
-    }
-    let mut rest = word;
-    let mut count: i64 = 0;
-    for &(fragment, syllables) in FRAGMENTS {
-        if rest.contains(fragment) {
-            // A space keeps the parts on either side apart for the vowel rules.
-            rest = rest.replacen(fragment, " ", 1);
-            count += syllables as i64;
-        }
-    }
-    count += vowel_groups(&rest) as i64;
-    for (pattern, modifier) in CORRECTION_PATTERNS.iter() {
-        count += pattern.find_iter(&rest).count() as i64 * modifier;
-    }
-    usize::try_from(count).unwrap_or(0)
-}
-
-fn vowel_groups(word: &str) -> usize {
-    word.split(|c: char| !is_vowel(c))
-        .filter(|group| !group.is_empty())
-        .count()
-}
+/// Portuguese: "gu" and "qu" before a vowel are one sound, final vowel pairs glide, other vowel
+/// pairs are split.
+const PORTUGUESE: Rules = Rules {
+    vowels: "aeiouáéíóúàâêôãõü",
+    whole_words: &[
+        ("delegacia", 5),
+        ("democracia", 5),
+        ("parceria", 4),
+        ("secretaria", 5),
+    ],
+    fragments: &[],
+    corrections: &[
+        (&["(gu|qu)[aeoáéíóúêã]"], -1),
+        (&["[^(g|q|a)][aeiou][aeo]$"], -1),
+        (&["[aeiouáéíóúàâêôü][aeo]", "[aeiou][íúáéóãê]"], 1),
+        (&["aí[ae]"], 1),
+    ],
+};
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn check(cases: &[(&str, usize)]) {
+        check_in(Language::English, cases);
+    }
+
+    fn check_in(language: Language, cases: &[(&str, usize)]) {
         for &(word, expected) in cases {
-            assert_eq!(english(word), expected, "{word}");
+            assert_eq!(count(language, word), Some(expected), "{language:?} {word}");
         }
     }
 
@@ -191,6 +271,46 @@ mod tests {
             ("coyote", 3),
             ("i.e", 2),
         ]);
+    }
+
+    #[test]
+    fn russian_and_portuguese() {
+        check_in(
+            Language::Russian,
+            &[
+                ("собака", 3),
+                ("молоко", 3),
+                ("здравствуйте", 3),
+                ("Россия", 3),
+                ("аэропорт", 4),
+                ("поэзия", 4),
+                ("вьюга", 2),
+                ("кот", 1),
+            ],
+        );
+        check_in(
+            Language::Portuguese,
+            &[
+                ("casa", 2),
+                ("água", 2),
+                ("pequeno", 3),
+                ("guerra", 2),
+                ("português", 3),
+                ("democracia", 5),
+                ("saudade", 3),
+                ("poeta", 3),
+                ("dia", 1),
+                ("quieto", 3),
+                ("aí", 2),
+                ("país", 2),
+            ],
+        );
+    }
+
+    #[test]
+    fn other_languages_are_not_counted() {
+        assert_eq!(count(Language::German, "Haus"), None);
+        assert!(!counts(Language::French));
     }
 
     #[test]
