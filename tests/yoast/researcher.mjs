@@ -16,7 +16,12 @@ const build = "yoastseo/build";
 const { Paper, ContentAssessor } = require("yoastseo");
 const buildTree = require(`${build}/parse/build/build.js`).default;
 const LanguageProcessor = require(`${build}/parse/language/LanguageProcessor.js`).default;
-const EnglishResearcher = require(`${build}/languageProcessing/languages/en/Researcher.js`).default;
+// Documents are English unless their name starts with another language's code ("pt-", "ru-").
+const locales = { en: "en_US", pt: "pt_BR", ru: "ru_RU" };
+const researchers = Object.fromEntries(
+  Object.keys(locales).map((language) => [language, require(`${build}/languageProcessing/languages/${language}/Researcher.js`).default]),
+);
+const languageOf = (name) => Object.keys(locales).find((language) => name.startsWith(`${language}-`)) ?? "en";
 const stripNumbers = require(`${build}/languageProcessing/helpers/sanitize/stripNumbers.js`).default;
 const countSentences = require(`${build}/languageProcessing/helpers/sentence/countSentences.js`).default;
 const countWords = require(`${build}/languageProcessing/helpers/word/countWords.js`).default;
@@ -54,17 +59,20 @@ const files = readdirSync(corpus).filter((name) => name.endsWith(".html")).sort(
 const documents = {};
 for (const name of files) {
   const html = readFileSync(join(corpus, name), "utf8");
-  const paper = new Paper(html, { locale: "en_US" });
-  const researcher = new EnglishResearcher(paper);
+  const language = languageOf(name);
+  const paper = new Paper(html, { locale: locales[language] });
+  const researcher = new researchers[language](paper);
   const text = stripNumbers(html);
   const tokenizer = researcher.getHelper("memoizedTokenizer");
   const flesch = researcher.getResearch("getFleschReadingScore");
   documents[name] = {
+    locale: locales[language],
     words: countWords(text),
     sentences: countSentences(text, tokenizer),
     syllables: countSyllables(text, researcher.getConfig("syllables")),
     flesch_reading_ease: flesch.score === -1 ? null : flesch.score,
-    readability: readability(paper, researcher),
+    // Only English runs the same readability assessments as ours.
+    readability: language === "en" ? readability(paper, researcher) : null,
   };
 }
-process.stdout.write(JSON.stringify({ yoastseo: version, locale: "en_US", documents }, null, 2) + "\n");
+process.stdout.write(JSON.stringify({ yoastseo: version, documents }, null, 2) + "\n");
