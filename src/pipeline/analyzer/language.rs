@@ -55,8 +55,8 @@ impl Language {
 /// aggregate milder on bad results.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Support {
-    /// Syllable counting, and with it Flesch reading ease: English, Russian, Portuguese and
-    /// Spanish. The other languages' formulas wait for their counters.
+    /// Syllable counting, and with it Flesch reading ease: English, Russian, Portuguese, Spanish
+    /// and Italian. German, Dutch and French wait for their counters.
     pub syllables: bool,
     /// Sentence beginnings, which needs the words that do not tell beginnings apart.
     pub sentence_beginnings: bool,

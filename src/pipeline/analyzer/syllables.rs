@@ -2,7 +2,8 @@
 //! whole-word exceptions first, then known fragments cut out and counted, then vowel groups
 //! corrected by patterns that add or remove a syllable per match. No dictionary: "fire" and
 //! "business" are right, some rarer words are off by one, as they are in Yoast. Rules exist for
-//! English, Russian, Portuguese and Spanish; other languages get no count rather than a guess.
+//! English, Russian, Portuguese, Spanish and Italian; other languages get no count rather than a
+//! guess.
 
 use std::sync::LazyLock;
 
@@ -14,8 +15,88 @@ use super::language::Language;
 struct Rules {
     vowels: &'static str,
     whole_words: &'static [(&'static str, usize)],
-    fragments: &'static [(&'static str, usize)],
+    fragments: &'static [Fragment],
     corrections: &'static [(&'static [&'static str], i64)],
+}
+
+/// Where in a word a fragment must sit to count.
+#[derive(Clone, Copy)]
+enum Place {
+    Anywhere,
+    Beginning,
+    End,
+    BeginningOrEnd,
+}
+
+/// A part of a word with a known syllable count, cut out before the vowel rules run.
+struct Fragment {
+    text: &'static str,
+    syllables: usize,
+    place: Place,
+    /// Characters that must not follow the fragment ("cache" but not "caches").
+    not_followed_by: &'static str,
+    /// Characters that may follow a fragment at the end ("line" and "lines").
+    also_followed_by: &'static str,
+}
+
+impl Fragment {
+    const fn anywhere(text: &'static str, syllables: usize) -> Self {
+        Fragment {
+            text,
+            syllables,
+            place: Place::Anywhere,
+            not_followed_by: "",
+            also_followed_by: "",
+        }
+    }
+
+    const fn at(place: Place, text: &'static str, syllables: usize) -> Self {
+        Fragment {
+            text,
+            syllables,
+            place,
+            not_followed_by: "",
+            also_followed_by: "",
+        }
+    }
+
+    const fn not_followed_by(self, characters: &'static str) -> Self {
+        Fragment {
+            not_followed_by: characters,
+            ..self
+        }
+    }
+
+    const fn also_followed_by(self, characters: &'static str) -> Self {
+        Fragment {
+            also_followed_by: characters,
+            ..self
+        }
+    }
+
+    fn fits_before(&self, rest: &str) -> bool {
+        !rest
+            .chars()
+            .next()
+            .is_some_and(|c| self.not_followed_by.contains(c))
+    }
+
+    fn occurs_in(&self, word: &str) -> bool {
+        let at_beginning =
+            word.starts_with(self.text) && self.fits_before(&word[self.text.len()..]);
+        let at_end = word.ends_with(self.text)
+            || word.char_indices().next_back().is_some_and(|(last, c)| {
+                self.also_followed_by.contains(c) && word[..last].ends_with(self.text)
+            });
+        match self.place {
+            Place::Anywhere => word
+                .match_indices(self.text)
+                .any(|(at, _)| self.fits_before(&word[at + self.text.len()..])),
+            Place::Beginning => at_beginning,
+            Place::End => at_end,
+            Place::BeginningOrEnd => at_beginning || at_end,
+        }
+    }
 }
 
 /// A language's rules with the correction patterns compiled.
@@ -48,11 +129,12 @@ impl Compiled {
         }
         let mut rest = word;
         let mut count: i64 = 0;
-        for &(fragment, syllables) in self.rules.fragments {
-            if rest.contains(fragment) {
-                // A space keeps the parts on either side apart for the vowel rules.
-                rest = rest.replacen(fragment, " ", 1);
-                count += syllables as i64;
+        for fragment in self.rules.fragments {
+            if fragment.occurs_in(&rest) {
+                // Yoast cuts out the first occurrence, wherever the one that counted was. A space
+                // keeps the parts on either side apart for the vowel rules.
+                rest = rest.replacen(fragment.text, " ", 1);
+                count += fragment.syllables as i64;
             }
         }
         let is_vowel = |c: char| self.rules.vowels.contains(c);
@@ -71,6 +153,7 @@ static ENGLISH_RULES: LazyLock<Compiled> = LazyLock::new(|| Compiled::new(&ENGLI
 static RUSSIAN_RULES: LazyLock<Compiled> = LazyLock::new(|| Compiled::new(&RUSSIAN));
 static PORTUGUESE_RULES: LazyLock<Compiled> = LazyLock::new(|| Compiled::new(&PORTUGUESE));
 static SPANISH_RULES: LazyLock<Compiled> = LazyLock::new(|| Compiled::new(&SPANISH));
+static ITALIAN_RULES: LazyLock<Compiled> = LazyLock::new(|| Compiled::new(&ITALIAN));
 
 /// Whether [`count`] has rules for `language`.
 pub fn counts(language: Language) -> bool {
@@ -85,6 +168,7 @@ pub fn count(language: Language, word: &str) -> Option<usize> {
         Language::Russian => &RUSSIAN_RULES,
         Language::Portuguese => &PORTUGUESE_RULES,
         Language::Spanish => &SPANISH_RULES,
+        Language::Italian => &ITALIAN_RULES,
         _ => return None,
     };
     Some(rules.count(word))
@@ -112,7 +196,11 @@ const ENGLISH_WHOLE_WORDS: &[(&str, usize)] = &[
 
 /// Fragments counted on their own and cut out of the word before the vowel rules run, so that
 /// "lawyers" is "lawyer" (2) plus "s".
-const ENGLISH_FRAGMENTS: &[(&str, usize)] = &[("coyote", 3), ("graveyard", 2), ("lawyer", 2)];
+const ENGLISH_FRAGMENTS: &[Fragment] = &[
+    Fragment::anywhere("coyote", 3),
+    Fragment::anywhere("graveyard", 2),
+    Fragment::anywhere("lawyer", 2),
+];
 
 /// Patterns that correct the vowel-group count, each match adding `modifier`. The groups are
 /// applied in this order; within a group, alternatives are tried left to right at each position.
@@ -217,31 +305,31 @@ const SPANISH: Rules = Rules {
     vowels: "aeiouáéíóúü",
     whole_words: &[("scooter", 2), ("y", 1), ("beat", 1), ("via", 2), ("ok", 2)],
     fragments: &[
-        ("business", 2),
-        ("coach", 1),
-        ("reggae", 2),
-        ("mail", 1),
-        ("airbag", 2),
-        ("affaire", 2),
-        ("training", 2),
-        ("hawaian", 3),
-        ("saharaui", 3),
-        ("nouveau", 2),
-        ("chapeau", 2),
-        ("free", 1),
-        ("green", 1),
-        ("jeep", 1),
-        ("toffee", 2),
-        ("tweet", 1),
-        ("tweed", 1),
-        ("semiautomátic", 6),
-        ("estadou", 4),
-        ("broadway", 2),
-        ("board", 1),
-        ("load", 1),
-        ("roaming", 2),
-        ("heavy", 2),
-        ("break", 1),
+        Fragment::anywhere("business", 2),
+        Fragment::anywhere("coach", 1),
+        Fragment::anywhere("reggae", 2),
+        Fragment::anywhere("mail", 1),
+        Fragment::anywhere("airbag", 2),
+        Fragment::anywhere("affaire", 2),
+        Fragment::anywhere("training", 2),
+        Fragment::anywhere("hawaian", 3),
+        Fragment::anywhere("saharaui", 3),
+        Fragment::anywhere("nouveau", 2),
+        Fragment::anywhere("chapeau", 2),
+        Fragment::anywhere("free", 1),
+        Fragment::anywhere("green", 1),
+        Fragment::anywhere("jeep", 1),
+        Fragment::anywhere("toffee", 2),
+        Fragment::anywhere("tweet", 1),
+        Fragment::anywhere("tweed", 1),
+        Fragment::anywhere("semiautomátic", 6),
+        Fragment::anywhere("estadou", 4),
+        Fragment::anywhere("broadway", 2),
+        Fragment::anywhere("board", 1),
+        Fragment::anywhere("load", 1),
+        Fragment::anywhere("roaming", 2),
+        Fragment::anywhere("heavy", 2),
+        Fragment::anywhere("break", 1),
     ],
     corrections: &[
         (
@@ -266,6 +354,177 @@ const SPANISH: Rules = Rules {
         ),
         (&["[eéó][aáeéíoóú]"], 1),
         (&["[aáü][aáeéiíoóú]", "eoi", "oeu", "[eu]au"], 1),
+    ],
+};
+
+/// Italian: vowel groups split at hiatus (stressed weak vowels, "ao", "ioe"), loanwords counted
+/// as they are spoken.
+const ITALIAN: Rules = Rules {
+    vowels: "aeiouyàèéìîïòù",
+    whole_words: &[
+        ("via", 2),
+        ("guaime", 3),
+        ("guaina", 3),
+        ("coke", 1),
+        ("frame", 1),
+        ("goal", 1),
+        ("live", 1),
+        ("mouse", 1),
+        ("coon", 1),
+    ],
+    fragments: &[
+        Fragment::anywhere("mayoyào", 4),
+        Fragment::anywhere("eye-liner", 3),
+        Fragment::anywhere("scooner", 2),
+        Fragment::anywhere("cocoon", 2),
+        Fragment::anywhere("silhouette", 4),
+        Fragment::anywhere("circuíto", 4),
+        Fragment::anywhere("cruento", 3),
+        Fragment::anywhere("cruènto", 3),
+        Fragment::anywhere("rituale", 4),
+        Fragment::anywhere("duello", 3),
+        Fragment::anywhere("fuorviante", 4),
+        Fragment::anywhere("league", 1),
+        Fragment::anywhere("leader", 2),
+        Fragment::anywhere("appeal", 2),
+        Fragment::anywhere("backstage", 2),
+        Fragment::anywhere("badge", 1),
+        Fragment::anywhere("baseball", 2),
+        Fragment::anywhere("beauty", 2),
+        Fragment::anywhere("bondage", 2).not_followed_by("s"),
+        Fragment::anywhere("break", 1),
+        Fragment::anywhere("brokerage", 3),
+        Fragment::anywhere("business", 2),
+        Fragment::anywhere("cache", 2).not_followed_by("sr"),
+        Fragment::anywhere("cashmere", 2),
+        Fragment::anywhere("challenge", 2).not_followed_by("sr"),
+        Fragment::anywhere("charleston", 2),
+        Fragment::anywhere("cheap", 1),
+        Fragment::anywhere("cottage", 2).not_followed_by("s"),
+        Fragment::anywhere("cruise", 1).not_followed_by("sr"),
+        Fragment::anywhere("device", 2).not_followed_by("s"),
+        Fragment::anywhere("downgrade", 2).not_followed_by("d"),
+        Fragment::anywhere("download", 2),
+        Fragment::anywhere("drive", 1).not_followed_by("r"),
+        Fragment::anywhere("endorsement", 3),
+        Fragment::anywhere("drive", 1).not_followed_by("r"),
+        Fragment::anywhere("executive", 4),
+        Fragment::anywhere("firmware", 2),
+        Fragment::anywhere("fobia", 3),
+        Fragment::anywhere("float", 1),
+        Fragment::anywhere("freak", 1),
+        Fragment::anywhere("game", 1).not_followed_by("r"),
+        Fragment::anywhere("guideline", 2),
+        Fragment::anywhere("hardware", 2),
+        Fragment::anywhere("homeless", 2),
+        Fragment::anywhere("hardware", 1).not_followed_by("r"),
+        Fragment::anywhere("hardware", 1).not_followed_by("r"),
+        Fragment::anywhere("hardware", 1).not_followed_by("r"),
+        Fragment::anywhere("hospice", 2).not_followed_by("s"),
+        Fragment::anywhere("impeachment", 3),
+        Fragment::anywhere("jeans", 1),
+        Fragment::anywhere("jukebox", 2),
+        Fragment::anywhere("leasing", 2),
+        Fragment::anywhere("lease", 1).not_followed_by("s"),
+        Fragment::anywhere("lounge", 1).not_followed_by("rs"),
+        Fragment::anywhere("magazine", 3),
+        Fragment::anywhere("notebook", 2),
+        Fragment::anywhere("office", 2).not_followed_by("rs"),
+        Fragment::anywhere("online", 2),
+        Fragment::anywhere("offline", 2),
+        Fragment::anywhere("overcoat", 3),
+        Fragment::anywhere("offside", 2).not_followed_by("r"),
+        Fragment::anywhere("overdrive", 3),
+        Fragment::anywhere("oversize", 3),
+        Fragment::anywhere("pacemaker", 3),
+        Fragment::anywhere("package", 2).not_followed_by("rs"),
+        Fragment::anywhere("pancake", 2),
+        Fragment::anywhere("performance", 3),
+        Fragment::anywhere("premium", 3),
+        Fragment::anywhere("ragtime", 2),
+        Fragment::anywhere("reading", 2),
+        Fragment::anywhere("residence", 3).not_followed_by("s"),
+        Fragment::anywhere("roaming", 2),
+        Fragment::anywhere("rollerblade", 3).not_followed_by("r"),
+        Fragment::anywhere("royalty", 3),
+        Fragment::anywhere("shake", 1).not_followed_by("r"),
+        Fragment::anywhere("shale", 1),
+        Fragment::anywhere("shampooing", 3),
+        Fragment::anywhere("shareware", 2),
+        Fragment::anywhere("shearling", 2),
+        Fragment::anywhere("sidecar", 2),
+        Fragment::anywhere("hardware", 1).not_followed_by("r"),
+        Fragment::anywhere("skate", 1).not_followed_by("nr"),
+        Fragment::anywhere("trial", 2),
+        Fragment::anywhere("toast", 1),
+        Fragment::anywhere("texture", 2),
+        Fragment::anywhere("testimonial", 5),
+        Fragment::anywhere("teaser", 2),
+        Fragment::anywhere("sweater", 2),
+        Fragment::anywhere("suspense", 2).not_followed_by("r"),
+        Fragment::anywhere("subroutine", 3),
+        Fragment::anywhere("steadicam", 3),
+        Fragment::anywhere("spread", 1),
+        Fragment::anywhere("speaker", 2),
+        Fragment::anywhere("board", 1),
+        Fragment::anywhere("sneaker", 2),
+        Fragment::anywhere("smartphone", 2),
+        Fragment::anywhere("slide", 1).not_followed_by("r"),
+        Fragment::anywhere("skyline", 2),
+        Fragment::anywhere("skinhead", 2),
+        Fragment::anywhere("update", 2).not_followed_by("r"),
+        Fragment::anywhere("upgrade", 2).not_followed_by("r"),
+        Fragment::anywhere("upload", 2),
+        Fragment::anywhere("vintage", 2),
+        Fragment::anywhere("wakeboard", 2),
+        Fragment::anywhere("website", 2),
+        Fragment::anywhere("welfare", 2),
+        Fragment::anywhere("yeah", 1),
+        Fragment::anywhere("yearling", 2),
+        Fragment::at(Place::End, "byte", 1).also_followed_by("s"),
+        Fragment::at(Place::End, "bite", 1).also_followed_by("s"),
+        Fragment::at(Place::End, "beat", 1).also_followed_by("s"),
+        Fragment::at(Place::End, "coach", 1),
+        Fragment::at(Place::End, "line", 1).also_followed_by("s"),
+        Fragment::at(Place::Beginning, "cheese", 1),
+        Fragment::at(Place::Beginning, "head", 1),
+        Fragment::at(Place::Beginning, "streak", 1),
+        Fragment::at(Place::BeginningOrEnd, "team", 1),
+        Fragment::at(Place::BeginningOrEnd, "stream", 1),
+    ],
+    corrections: &[
+        (
+            &[
+                "a[íúeo]",
+                "e[íúao]",
+                "o[íúaeè]",
+                "í[aeo]",
+                "ú[aeo]",
+                "ai[aeou]",
+                "àii",
+                "aiì",
+                "au[eé]",
+                "ei[aàeèé]",
+                "èia",
+                "ia[èiì]",
+                "iài",
+                "oi[aàeèo]",
+                "òia",
+                "óio",
+                "uí",
+                "ui[aàó]",
+                "ùio",
+                "ouï",
+                "coo[cmnpr]",
+                "lcool",
+                "coòf",
+                "[aeuioìùèéàò]y[aeuioíìùèàó]",
+                "ìa$",
+                "èa$",
+            ],
+            1,
+        ),
+        (&["aoi", "aoì", "ioe", "riae", "ïa$"], 1),
     ],
 };
 
@@ -331,7 +590,30 @@ mod tests {
     }
 
     #[test]
-    fn russian_portuguese_and_spanish() {
+    fn russian_portuguese_spanish_and_italian() {
+        // Fragments with a place and with characters that must or may follow them.
+        check_in(
+            Language::Italian,
+            &[
+                ("casa", 2),
+                ("paura", 2),
+                ("aiuola", 3),
+                ("poesia", 3),
+                ("cache", 2),
+                ("caches", 2),
+                ("online", 2),
+                ("lines", 1),
+                ("streaming", 2),
+                ("teamwork", 2),
+                ("upstream", 2),
+                ("download", 2),
+                ("drive", 1),
+                ("driver", 2),
+                ("mayoyào", 4),
+                ("coke", 1),
+                ("via", 2),
+            ],
+        );
         check_in(
             Language::Spanish,
             &[
