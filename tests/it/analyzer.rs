@@ -1,5 +1,5 @@
 //! Agreement with Yoast SEO: on the corpus in `tests/fixtures/analyzer/` (English, plus a few
-//! Spanish, Portuguese and Russian documents named `es-*`, `pt-*` and `ru-*`), the analyzer's words, sentences,
+//! Spanish, Italian, Portuguese and Russian documents named `es-*`, `it-*`, `pt-*` and `ru-*`), the analyzer's words, sentences,
 //! syllables and Flesch reading ease, and for English its readability assessment scores, match
 //! what yoastseo computes, except where a difference is listed and explained here. The expected
 //! numbers are in `yoast.json`, produced by `tests/yoast/researcher.mjs`:

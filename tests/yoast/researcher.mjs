@@ -16,8 +16,8 @@ const build = "yoastseo/build";
 const { Paper, ContentAssessor } = require("yoastseo");
 const buildTree = require(`${build}/parse/build/build.js`).default;
 const LanguageProcessor = require(`${build}/parse/language/LanguageProcessor.js`).default;
-// Documents are English unless their name starts with another language's code ("es-", "pt-", "ru-").
-const locales = { en: "en_US", es: "es_ES", pt: "pt_BR", ru: "ru_RU" };
+// Documents are English unless their name starts with another language's code ("es-", "it-", ...).
+const locales = { en: "en_US", es: "es_ES", it: "it_IT", pt: "pt_BR", ru: "ru_RU" };
 const researchers = Object.fromEntries(
   Object.keys(locales).map((language) => [language, require(`${build}/languageProcessing/languages/${language}/Researcher.js`).default]),
 );
