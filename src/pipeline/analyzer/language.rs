@@ -3,8 +3,6 @@
 
 use serde::Serialize;
 
-use super::syllables;
-
 /// A language with a Flesch reading-ease formula.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -41,7 +39,6 @@ impl Language {
     pub fn support(self) -> Support {
         let english = self == Language::English;
         Support {
-            syllables: syllables::counts(self),
             sentence_beginnings: english,
             transition_words: english,
             passive_voice: english,
@@ -50,14 +47,11 @@ impl Language {
 }
 
 /// The measures that need per-language rules or word lists, and whether a language has them.
-/// Sentence length, paragraph length, subheading distribution and text presence work in every
-/// language. A language with all of these is fully supported, which makes Yoast's readability
-/// aggregate milder on bad results.
+/// Words, sentences, syllables and reading ease, sentence length, paragraph length, subheading
+/// distribution and text presence work in every language here. A language with all of these is
+/// fully supported, which makes Yoast's readability aggregate milder on bad results.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Support {
-    /// Syllable counting, and with it Flesch reading ease: English, Russian, Portuguese, Spanish
-    /// and Italian. German, Dutch and French wait for their counters.
-    pub syllables: bool,
     /// Sentence beginnings, which needs the words that do not tell beginnings apart.
     pub sentence_beginnings: bool,
     pub transition_words: bool,
@@ -66,7 +60,7 @@ pub struct Support {
 
 impl Support {
     pub fn is_full(self) -> bool {
-        self.syllables && self.sentence_beginnings && self.transition_words && self.passive_voice
+        self.sentence_beginnings && self.transition_words && self.passive_voice
     }
 }
 
@@ -88,8 +82,6 @@ mod tests {
         assert!(Language::English.support().is_full());
         let german = Language::German.support();
         assert!(!german.is_full());
-        assert!(!german.syllables && !german.passive_voice);
-        let russian = Language::Russian.support();
-        assert!(russian.syllables && !russian.is_full());
+        assert!(!german.passive_voice);
     }
 }

@@ -43,9 +43,8 @@ pub struct Readability {
     pub language: Language,
     pub words: usize,
     pub sentences: usize,
-    /// `None` when the language has no syllable counter.
-    pub syllables: Option<usize>,
-    /// `None` without syllables, or for 10 words or fewer.
+    pub syllables: usize,
+    /// `None` for 10 words or fewer.
     pub flesch_reading_ease: Option<f64>,
 }
 
@@ -66,7 +65,7 @@ pub fn analyze(html: &str, language: Language) -> Result<Analysis, TextError> {
     for (index, block) in blocks.iter().enumerate() {
         for word in words::words(&block.text) {
             word_count += 1;
-            syllable_count += syllables::count(language, &word.text).unwrap_or(0);
+            syllable_count += syllables::count(language, &word.text);
         }
         for range in sentences::sentences(block) {
             sentence_list.push(Sentence {
@@ -82,13 +81,12 @@ pub fn analyze(html: &str, language: Language) -> Result<Analysis, TextError> {
         sentences: sentence_list.len(),
         syllables: syllable_count,
     };
-    let syllables = language.support().syllables.then_some(syllable_count);
     let readability = Readability {
         language,
         words: word_count,
         sentences: sentence_list.len(),
-        syllables,
-        flesch_reading_ease: syllables.and_then(|_| flesch::reading_ease(language, counts)),
+        syllables: syllable_count,
+        flesch_reading_ease: flesch::reading_ease(language, counts),
     };
     Ok(Analysis {
         blocks,
@@ -133,7 +131,7 @@ mod tests {
     }
 
     #[test]
-    fn languages_without_syllables_omit_them() {
+    fn other_languages_use_their_own_rules_and_formula() {
         let analysis = analyze(
             "<p>Der Hund läuft schnell über die grüne Wiese und bellt laut.</p>",
             Language::German,
@@ -141,7 +139,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             serde_json::to_string(&analysis.readability).unwrap(),
-            r#"{"language":"german","words":11,"sentences":1,"syllables":null,"flesch_reading_ease":null}"#
+            r#"{"language":"german","words":11,"sentences":1,"syllables":14,"flesch_reading_ease":94.5}"#
         );
     }
 
