@@ -1,5 +1,6 @@
-//! Agreement with Yoast SEO: on the corpus in `tests/fixtures/analyzer/` (English, plus a few
-//! Spanish, Italian, Portuguese and Russian documents named `es-*`, `it-*`, `pt-*` and `ru-*`), the analyzer's words, sentences,
+//! Agreement with Yoast SEO: on the corpus in `tests/fixtures/analyzer/` (English, plus a
+//! document in each other language with a reading-ease formula, named by its code: `de-*`,
+//! `nl-*`, `fr-*`, `es-*`, `it-*`, `ru-*`, `pt-*`), the analyzer's words, sentences,
 //! syllables and Flesch reading ease, and for English its readability assessment scores, match
 //! what yoastseo computes, except where a difference is listed and explained here. The expected
 //! numbers are in `yoast.json`, produced by `tests/yoast/researcher.mjs`:
@@ -211,7 +212,7 @@ fn numbers_agree_with_yoast() {
     for (name, html, yoast) in &corpus {
         let ours = analyze(html, yoast.language()).unwrap().readability;
         let line = format!(
-            "{name}: words {} / {}, sentences {} / {}, syllables {:?} / {}, flesch {:?} / {:?}",
+            "{name}: words {} / {}, sentences {} / {}, syllables {} / {}, flesch {:?} / {:?}",
             ours.words,
             yoast.words,
             ours.sentences,
@@ -221,9 +222,7 @@ fn numbers_agree_with_yoast() {
             ours.flesch_reading_ease,
             yoast.flesch_reading_ease
         );
-        let syllables = ours
-            .syllables
-            .expect("the corpus languages count syllables");
+        let syllables = ours.syllables;
         let difference = (
             ours.words as i64 - yoast.words as i64,
             ours.sentences as i64 - yoast.sentences as i64,

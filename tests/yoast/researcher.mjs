@@ -17,7 +17,7 @@ const { Paper, ContentAssessor } = require("yoastseo");
 const buildTree = require(`${build}/parse/build/build.js`).default;
 const LanguageProcessor = require(`${build}/parse/language/LanguageProcessor.js`).default;
 // Documents are English unless their name starts with another language's code ("es-", "it-", ...).
-const locales = { en: "en_US", es: "es_ES", it: "it_IT", pt: "pt_BR", ru: "ru_RU" };
+const locales = { en: "en_US", de: "de_DE", es: "es_ES", fr: "fr_FR", it: "it_IT", nl: "nl_NL", pt: "pt_BR", ru: "ru_RU" };
 const researchers = Object.fromEntries(
   Object.keys(locales).map((language) => [language, require(`${build}/languageProcessing/languages/${language}/Researcher.js`).default]),
 );
