@@ -320,6 +320,51 @@ mod tests {
     }
 
     #[test]
+    fn german_dutch_and_french() {
+        check_in(
+            Language::German,
+            &[
+                ("Haus", 1),
+                ("Straße", 2),
+                ("Bäume", 2),
+                ("Theater", 3),
+                ("Ehefrau", 3),
+                ("beobachten", 4),
+                ("Museum", 3),
+                ("Computer", 3),
+                ("Feuer", 2),
+            ],
+        );
+        check_in(
+            Language::Dutch,
+            &[
+                ("fiets", 1),
+                ("ruïne", 3),
+                ("koeien", 2),
+                ("beamen", 3),
+                ("aardappel", 3),
+                ("fietsen", 2),
+                ("idee", 2),
+                ("museum", 3),
+            ],
+        );
+        check_in(
+            Language::French,
+            &[
+                ("maison", 2),
+                ("église", 2),
+                ("aimer", 2),
+                ("oiseau", 2),
+                ("théâtre", 2),
+                ("poème", 2),
+                ("chaise", 1),
+                ("pays", 2),
+                ("hier", 1),
+            ],
+        );
+    }
+
+    #[test]
     fn no_vowels_no_syllables() {
         check(&[("%", 0), ("hmm", 0), ("", 0)]);
     }
