@@ -1,9 +1,10 @@
 //! Sentences within a block, split the way Yoast's tokenizer splits them so sentence counts
 //! agree: a line break always ends a sentence; `?` and `!` end one when a space follows; a full
 //! stop (or a run of them, with closing quotes) ends one when a space and a capital letter or an
-//! opening quote follow, unless it closes a known abbreviation ("Dr.", "e.g."), is an initial
-//! ("J. R. R. Tolkien"), or a number follows ("version 2. 5 items" stays one). A full stop right
-//! before an inline tag ends a sentence too. The block's end always ends one.
+//! opening quote follow, unless it closes a known abbreviation ("Dr.", "e.g."), an initial follows
+//! ("J. R. R. Tolkien" splits only before "Tolkien"), or a number follows ("version 2. 5 items"
+//! stays one). A full stop right before an inline tag ends a sentence too. The block's end always
+//! ends one. The abbreviations are English ones for every language, as in Yoast's tokenizer.
 
 use std::ops::Range;
 
