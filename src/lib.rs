@@ -13,7 +13,7 @@ pub mod domain;
 pub mod jobs;
 /// Which product modules are on for an account.
 pub mod modules;
-/// The pure content pipeline: documents in, documents and reports out.
+/// The pure content pipeline: analysis and linking of a document's HTML.
 pub mod pipeline;
 /// Configuration reload on SIGHUP and file changes.
 pub mod reload;

@@ -1,4 +1,6 @@
-//! The pure pipeline core: functions from a document and per-site data to a new document and a
-//! report, with no I/O, no clock and no randomness, so the same input gives byte-identical output.
+//! The pure pipeline core: stages that turn a document and per-site data into another document
+//! and a report, with no I/O, no clock and no randomness, so the same input always gives
+//! byte-identical output.
 
+pub mod analyzer;
 pub mod linker;

@@ -1,5 +1,7 @@
-//! Integration tests against the real PostgreSQL: one binary, one module per area.
+//! Integration tests: one binary, one module per area; database tests run against the real
+//! PostgreSQL.
 
+mod analyzer;
 mod api;
 mod credits;
 mod daemon;

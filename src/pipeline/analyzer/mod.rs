@@ -1,0 +1,184 @@
+//! The analyzer: reads a document's HTML and measures it the way Yoast SEO does, so its numbers
+//! are the ones people already know. Parsing and segmentation live in `text`, `sentences` and
+//! `words`; counting in `syllables`; scores in `flesch` and `readability`. Everything here is a
+//! pure function of its input.
+//!
+//! Reading ease is computed over all visible text, lists, tables and code included, because Yoast
+//! computes it so. Prose measures (sentence and paragraph length, ...) look only at blocks whose
+//! [`BlockKind::is_prose`] holds.
+
+pub mod flesch;
+pub mod language;
+pub mod passive_voice;
+pub mod readability;
+pub mod sentences;
+pub mod syllables;
+pub mod text;
+pub mod transition_words;
+pub mod words;
+
+use std::ops::Range;
+
+use serde::Serialize;
+
+pub use flesch::Counts;
+pub use language::{Language, Support};
+pub use text::{Block, BlockKind, TextError};
+
+/// A sentence of the document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sentence {
+    /// Index of its block in [`Analysis::blocks`].
+    pub block: usize,
+    /// Byte range in the source HTML.
+    pub source: Range<usize>,
+    /// Byte range in the block's text.
+    pub text: Range<usize>,
+    pub words: usize,
+}
+
+/// The readability numbers of a document. Fields serialize in this order.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Readability {
+    pub language: Language,
+    pub words: usize,
+    pub sentences: usize,
+    pub syllables: usize,
+    /// `None` for 10 words or fewer.
+    pub flesch_reading_ease: Option<f64>,
+}
+
+/// A document, segmented and measured.
+#[derive(Clone, Debug)]
+pub struct Analysis {
+    pub blocks: Vec<Block>,
+    pub sentences: Vec<Sentence>,
+    pub readability: Readability,
+}
+
+/// Segments and measures `html` as text in `language`.
+pub fn analyze(html: &str, language: Language) -> Result<Analysis, TextError> {
+    let blocks = text::blocks(html)?;
+    let mut sentence_list = Vec::new();
+    let mut word_count = 0;
+    let mut syllable_count = 0;
+    for (index, block) in blocks.iter().enumerate() {
+        for word in words::words(&block.text) {
+            word_count += 1;
+            syllable_count += syllables::count(language, &word.text);
+        }
+        for range in sentences::sentences(block) {
+            sentence_list.push(Sentence {
+                block: index,
+                source: block.source_range(range.clone()),
+                words: words::words(&block.text[range.clone()]).count(),
+                text: range,
+            });
+        }
+    }
+    let counts = Counts {
+        words: word_count,
+        sentences: sentence_list.len(),
+        syllables: syllable_count,
+    };
+    let readability = Readability {
+        language,
+        words: word_count,
+        sentences: sentence_list.len(),
+        syllables: syllable_count,
+        flesch_reading_ease: flesch::reading_ease(language, counts),
+    };
+    Ok(Analysis {
+        blocks,
+        sentences: sentence_list,
+        readability,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn check(html: &str, expected: &str) {
+        let analysis = analyze(html, Language::English).unwrap();
+        assert_eq!(
+            serde_json::to_string(&analysis.readability).unwrap(),
+            expected,
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn counts_and_score() {
+        check(
+            "<h2>Why tea</h2><p>Tea is a simple drink. People all over the world enjoy it every day.</p><ul><li>Green tea</li><li>Black tea</li></ul>",
+            r#"{"language":"english","words":20,"sentences":5,"syllables":26,"flesch_reading_ease":92.8}"#,
+        );
+    }
+
+    #[test]
+    fn short_texts_have_no_score() {
+        check(
+            "<p>Too short to score.</p>",
+            r#"{"language":"english","words":4,"sentences":1,"syllables":4,"flesch_reading_ease":null}"#,
+        );
+        check(
+            "",
+            r#"{"language":"english","words":0,"sentences":0,"syllables":0,"flesch_reading_ease":null}"#,
+        );
+    }
+
+    #[test]
+    fn other_languages_use_their_own_rules_and_formula() {
+        let analysis = analyze(
+            "<p>Der Hund läuft schnell über die grüne Wiese und bellt laut.</p>",
+            Language::German,
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_string(&analysis.readability).unwrap(),
+            r#"{"language":"german","words":11,"sentences":1,"syllables":14,"flesch_reading_ease":94.5}"#
+        );
+    }
+
+    #[test]
+    fn sentences_carry_source_offsets() {
+        let html = "<p>First one here. <em>Second</em> one.</p>";
+        let analysis = analyze(html, Language::English).unwrap();
+        let sources: Vec<&str> = analysis
+            .sentences
+            .iter()
+            .map(|s| &html[s.source.clone()])
+            .collect();
+        assert_eq!(sources, ["First one here.", "Second</em> one."]);
+        assert_eq!(
+            analysis
+                .sentences
+                .iter()
+                .map(|s| s.words)
+                .collect::<Vec<_>>(),
+            [3, 2]
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_on_html_like_input(html in r#"(<(/?)(p|h2|li|ul|table|td|pre|br|a|em|script|!--)( [a-z]+="[^"]*")?>|\[/?[a-z]+[^\]]*\]|&[a-z#0-9]{0,8};?|[A-Za-z .,!?'"\n\u{a0}\u{2014}\u{e9}\u{4e2d}0-9]{0,12}){0,40}"#) {
+            let analysis = analyze(&html, Language::English).unwrap();
+            readability::assess(&analysis);
+            for sentence in &analysis.sentences {
+                prop_assert!(sentence.source.start <= sentence.source.end && sentence.source.end <= html.len());
+                prop_assert!(html.is_char_boundary(sentence.source.start) && html.is_char_boundary(sentence.source.end));
+            }
+        }
+
+        #[test]
+        fn never_panics_on_any_string(html in any::<String>()) {
+            if let Ok(analysis) = analyze(&html, Language::English) {
+                readability::assess(&analysis);
+            }
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! Sentences within a block, split the way Yoast's tokenizer splits them so sentence counts
+//! agree: a line break always ends a sentence; `?` and `!` end one when a space follows; a full
+//! stop (or a run of them, with closing quotes) ends one when a space and a capital letter or an
+//! opening quote follow, unless it closes a known abbreviation ("Dr.", "e.g."), an initial follows
+//! ("J. R. R. Tolkien" splits only before "Tolkien"), or a number follows ("version 2. 5 items"
+//! stays one). A full stop right before an inline tag ends a sentence too. The block's end always
+//! ends one. The abbreviations are English ones for every language, as in Yoast's tokenizer.
+
+use std::ops::Range;
+
+use super::text::Block;
+
+/// English abbreviations whose full stop does not end a sentence (Yoast's list). Matched without
+/// regard to case, after a word boundary.
+const ABBREVIATIONS: &[&str] = &[
+    "A.D.", "Adm.", "Adv.", "B.C.", "Br.", "Brig.", "Cmrd.", "Col.", "Cpl.", "Cpt.", "Dr.", "Esq.",
+    "Fr.", "Gen.", "Gov.", "Hon.", "Jr.", "Lieut.", "Lt.", "Maj.", "Mr.", "Mrs.", "Ms.", "Msgr.",
+    "Mx.", "No.", "Pfc.", "Pr.", "Prof.", "Pvt.", "Rep.", "Reps.", "Rev.", "Rt. Hon.", "Sen.",
+    "Sens.", "Sgt.", "Sps.", "Sr.", "St.", "vs.", "i.e.", "e.g.", "viz.", "Mt.",
+];
+
+fn is_closing_quote(c: char) -> bool {
+    matches!(
+        c,
+        '"' | '\''
+            | '\u{201d}'
+            | '\u{2019}'
+            | '\u{bb}'
+            | '\u{203a}'
+            | '\u{201e}'
+            | '\u{300f}'
+            | '\u{301e}'
+            | '\u{301f}'
+    )
+}
+
+fn is_quote(c: char) -> bool {
+    is_closing_quote(c)
+        || matches!(
+            c,
+            '\u{201c}' | '\u{2018}' | '\u{ab}' | '\u{2039}' | '\u{201f}' | '\u{301d}'
+        )
+}
+
+/// A character a sentence may start with after a full stop.
+fn starts_sentence(c: char) -> bool {
+    c.is_uppercase()
+        || is_quote(c)
+        || matches!(c, '\u{bf}' | '\u{a1}' | '<')
+        || matches!(c, '\u{590}'..='\u{5fe}' | '\u{600}'..='\u{6ff}' | '\u{fb8a}')
+}
+
+fn ends_with_abbreviation(text: &str) -> bool {
+    ABBREVIATIONS.iter().any(|abbreviation| {
+        let Some(start) = text.len().checked_sub(abbreviation.len()) else {
+            return false;
+        };
+        text.is_char_boundary(start)
+            && text[start..].eq_ignore_ascii_case(abbreviation)
+            && !text[..start]
+                .chars()
+                .next_back()
+                .is_some_and(char::is_alphanumeric)
+    })
+}
+
+/// The sentences of `block` as ranges of its text, trimmed, none empty.
+pub fn sentences(block: &Block) -> Vec<Range<usize>> {
+    let text = block.text.as_str();
+    let mut ends = Vec::new();
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let next_char = |i: usize| chars.get(i).map(|&(_, c)| c);
+    let offset = |i: usize| chars.get(i).map_or(text.len(), |&(at, _)| at);
+    let mut i = 0;
+    while i < chars.len() {
+        let (at, c) = chars[i];
+        match c {
+            '\n' | '\r' => ends.push(at),
+            '?' | '!' | '\u{61f}' | '\u{6d4}'
+                if next_char(i + 1).is_some_and(char::is_whitespace) =>
+            {
+                ends.push(offset(i + 1));
+            }
+            '.' | '\u{2026}' => {
+                let mut j = i + 1;
+                while next_char(j).is_some_and(|c| c == '.' || c == '\u{2026}') {
+                    j += 1;
+                }
+                let dots_end = j;
+                while next_char(j).is_some_and(is_closing_quote) {
+                    j += 1;
+                }
+                if full_stop_ends_sentence(block, &chars, dots_end, j) {
+                    ends.push(offset(j));
+                }
+                i = j;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let mut sentences = Vec::new();
+    let mut start = 0;
+    for end in ends.into_iter().chain(std::iter::once(text.len())) {
+        if let Some(range) = trimmed(text, start..end) {
+            sentences.push(range);
+        }
+        start = end;
+    }
+    sentences
+}
+
+/// Whether the full stops ending at `chars[dots_end]`, with closing quotes up to `chars[after]`,
+/// end a sentence.
+fn full_stop_ends_sentence(
+    block: &Block,
+    chars: &[(usize, char)],
+    dots_end: usize,
+    after: usize,
+) -> bool {
+    let text = block.text.as_str();
+    let offset = |i: usize| chars.get(i).map_or(text.len(), |&(at, _)| at);
+    let next = chars.get(after).map(|&(_, c)| c);
+    if ends_with_abbreviation(&text[..offset(dots_end)]) {
+        return false;
+    }
+    if next.is_some()
+        && block.tag_edges.binary_search(&offset(after)).is_ok()
+        && !next.is_some_and(char::is_whitespace)
+    {
+        return true;
+    }
+    // A closing quote only ends the sentence when full stops precede it; "?" and "!" are handled
+    // by the caller. Anything but a space after the run keeps the sentence going ("e.g", "3.5").
+    if !next.is_some_and(char::is_whitespace) {
+        return false;
+    }
+    let mut k = after;
+    while chars
+        .get(k)
+        .is_some_and(|&(_, c)| c.is_whitespace() && c != '\n' && c != '\r')
+    {
+        k += 1;
+    }
+    let Some(&(_, start)) = chars.get(k) else {
+        return false;
+    };
+    if start.is_ascii_digit() || !starts_sentence(start) {
+        return false;
+    }
+    // An initial: the next word is a single letter with a full stop ("J. R. R. Tolkien").
+    let single_letter_follows =
+        start.is_alphabetic() && chars.get(k + 1).is_some_and(|&(_, c)| c == '.');
+    !single_letter_follows
+}
+
+fn trimmed(text: &str, range: Range<usize>) -> Option<Range<usize>> {
+    let slice = &text[range.clone()];
+    let start = range.start + (slice.len() - slice.trim_start().len());
+    let end = range.end - (slice.len() - slice.trim_end().len());
+    (start < end).then_some(start..end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::text::blocks;
+    use super::*;
+
+    fn check(html: &str, expected: &[&str]) {
+        let blocks = blocks(html).unwrap();
+        let actual: Vec<&str> = blocks
+            .iter()
+            .flat_map(|b| sentences(b).into_iter().map(move |r| &b.text[r]))
+            .collect();
+        assert_eq!(actual, expected, "{html}");
+    }
+
+    #[test]
+    fn full_stops_question_and_exclamation_marks() {
+        check(
+            "<p>One two. Three four? Five! Six</p>",
+            &["One two.", "Three four?", "Five!", "Six"],
+        );
+    }
+
+    #[test]
+    fn lower_case_digits_and_no_space_keep_the_sentence() {
+        check(
+            "<p>It costs 3.5 dollars. next is small. It was 5. 6 more. One.Two. Yes!Really</p>",
+            &[
+                "It costs 3.5 dollars. next is small.",
+                "It was 5. 6 more.",
+                "One.Two.",
+                "Yes!Really",
+            ],
+        );
+    }
+
+    #[test]
+    fn abbreviations_and_initials() {
+        // As in Yoast, a full stop before an initial never splits, and the last initial before a
+        // capitalised word does ("R." | "Tolkien"); "U.S." is no abbreviation.
+        check(
+            "<p>Mr. Smith met Dr. Jones, e.g. on Fridays. J. R. R. Tolkien wrote it. The U.S. Army came.</p>",
+            &[
+                "Mr. Smith met Dr. Jones, e.g. on Fridays. J. R. R.",
+                "Tolkien wrote it.",
+                "The U.S.",
+                "Army came.",
+            ],
+        );
+    }
+
+    #[test]
+    fn quotes_and_ellipses() {
+        check(
+            "<p>She said \"Go.\" Then left. Wait... What now?</p>",
+            &["She said \"Go.\"", "Then left.", "Wait...", "What now?"],
+        );
+    }
+
+    #[test]
+    fn blocks_breaks_and_tags() {
+        check(
+            "<h2>A heading</h2><p>Line one<br>line two\nline three. End of line.<strong>Start</strong> of next.</p><ul><li>Item</li></ul>",
+            &[
+                "A heading",
+                "Line one",
+                "line two",
+                "line three.",
+                "End of line.",
+                "Start of next.",
+                "Item",
+            ],
+        );
+    }
+}

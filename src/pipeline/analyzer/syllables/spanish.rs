@@ -1,0 +1,60 @@
+//! Spanish syllable rules (Yoast's): vowel groups split where two strong vowels or a stressed
+//! weak vowel meet; loanwords counted as they are spoken.
+
+use super::{Fragment, Rules};
+
+pub(super) const RULES: Rules = Rules {
+    vowels: "aeiouáéíóúü",
+    whole_words: &[("scooter", 2), ("y", 1), ("beat", 1), ("via", 2), ("ok", 2)],
+    fragments: &[
+        Fragment::anywhere("business", 2),
+        Fragment::anywhere("coach", 1),
+        Fragment::anywhere("reggae", 2),
+        Fragment::anywhere("mail", 1),
+        Fragment::anywhere("airbag", 2),
+        Fragment::anywhere("affaire", 2),
+        Fragment::anywhere("training", 2),
+        Fragment::anywhere("hawaian", 3),
+        Fragment::anywhere("saharaui", 3),
+        Fragment::anywhere("nouveau", 2),
+        Fragment::anywhere("chapeau", 2),
+        Fragment::anywhere("free", 1),
+        Fragment::anywhere("green", 1),
+        Fragment::anywhere("jeep", 1),
+        Fragment::anywhere("toffee", 2),
+        Fragment::anywhere("tweet", 1),
+        Fragment::anywhere("tweed", 1),
+        Fragment::anywhere("semiautomátic", 6),
+        Fragment::anywhere("estadou", 4),
+        Fragment::anywhere("broadway", 2),
+        Fragment::anywhere("board", 1),
+        Fragment::anywhere("load", 1),
+        Fragment::anywhere("roaming", 2),
+        Fragment::anywhere("heavy", 2),
+        Fragment::anywhere("break", 1),
+    ],
+    corrections: &[
+        (
+            &[
+                "i[ií]",
+                "[íú][aeo]",
+                "o[aáeéíóú]",
+                "uu",
+                "flu[iea]",
+                "ru[ie]",
+                "eio",
+                "eu[aá]",
+                "oi[aó]",
+                "[iu]ei",
+                "ui[éu]",
+                "^anti[aeoá]",
+                "^zoo",
+                "coo",
+                "microo",
+            ],
+            1,
+        ),
+        (&["[eéó][aáeéíoóú]"], 1),
+        (&["[aáü][aáeéiíoóú]", "eoi", "oeu", "[eu]au"], 1),
+    ],
+};

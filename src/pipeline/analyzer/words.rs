@@ -1,0 +1,143 @@
+//! Words as Yoast counts them for readability: text split on whitespace and em dashes, numbers on
+//! their own dropped, punctuation trimmed from both ends. "well-known" and "don't" are one word
+//! each; "42" is none; "COVID-19" is "COVID". Counting the way Yoast does keeps Flesch scores
+//! recognisable; Unicode segmentation would split "well-known" in two.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+/// A word: where it sits in the text, and its characters once numbers and surrounding
+/// punctuation are gone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Word<'a> {
+    pub range: Range<usize>,
+    pub text: Cow<'a, str>,
+}
+
+/// Punctuation Yoast trims from the ends of a word (its `removePunctuation` list).
+fn is_punctuation(c: char) -> bool {
+    matches!(
+        c,
+        '\u{2013}' | '-' | '(' | ')' | '_' | '[' | ']' | '\u{2019}' | '\u{2018}' | '\u{201c}' | '\u{201d}'
+            | '\u{301d}' | '\u{301e}' | '\u{301f}' | '\u{201f}' | '\u{201e}' | '"' | '\'' | '.' | '?'
+            | '!' | ':' | ';' | ',' | '\u{bf}' | '\u{a1}' | '\u{ab}' | '\u{bb}' | '\u{2039}'
+            | '\u{203a}' | '\u{2014}' | '\u{d7}' | '+' | '&' | '\u{6d4}' | '\u{61f}' | '\u{60c}'
+            | '\u{61b}' | '\u{3002}' | '\u{ff61}' | '\u{ff01}' | '\u{203c}' | '\u{ff1f}' | '\u{2047}'
+            | '\u{2049}' | '\u{2048}' | '\u{2025}' | '\u{2026}' | '\u{30fb}' | '\u{30fc}'
+            | '\u{3001}'..='\u{3020}' | '\u{3036}' | '\u{303c}' | '\u{303d}' | '\u{ff5b}'..='\u{ff65}'
+            | '\u{ff3b}' | '\u{ff3d}' | '\u{ffe5}' | '\u{ff04}' | '\u{ff05}' | '\u{ff20}' | '\u{ff06}'
+            | '\u{ff07}' | '\u{ff08}' | '\u{ff09}' | '\u{ff0a}' | '\u{ff0f}' | '\u{ff1a}' | '\u{ff1b}'
+            | '\u{ff1c}' | '\u{ff1e}' | '\u{ff3c}' | '\\' | '<' | '>'
+    )
+}
+
+/// Characters that make up a word for the purpose of telling whether a number stands alone
+/// (the `\w` of a JavaScript regular expression).
+fn is_word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// The words of `text`, in order.
+pub fn words(text: &str) -> impl Iterator<Item = Word<'_>> {
+    text.split(|c: char| c.is_whitespace() || c == '\u{2014}')
+        .filter_map(move |token| {
+            let offset = token.as_ptr() as usize - text.as_ptr() as usize;
+            let text = strip_numbers(token);
+            let trimmed = text.trim_matches(is_punctuation);
+            if trimmed.is_empty() {
+                return None;
+            }
+            let text = match text {
+                Cow::Borrowed(token) => {
+                    let start = token.find(trimmed).unwrap_or(0);
+                    return Some(Word {
+                        range: offset + start..offset + start + trimmed.len(),
+                        text: Cow::Borrowed(&token[start..start + trimmed.len()]),
+                    });
+                }
+                Cow::Owned(ref owned) => owned.trim_matches(is_punctuation).to_owned(),
+            };
+            Some(Word {
+                range: offset..offset + token.len(),
+                text: Cow::Owned(text),
+            })
+        })
+}
+
+/// `token` without runs of digits that stand alone: "3.5" becomes ".", "v2" stays.
+fn strip_numbers(token: &str) -> Cow<'_, str> {
+    if !token.bytes().any(|b| b.is_ascii_digit()) {
+        return Cow::Borrowed(token);
+    }
+    let chars: Vec<(usize, char)> = token.char_indices().collect();
+    let mut keep = String::with_capacity(token.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let (_, c) = chars[i];
+        if c.is_ascii_digit() {
+            let mut j = i;
+            while j < chars.len() && chars[j].1.is_ascii_digit() {
+                j += 1;
+            }
+            let before = i.checked_sub(1).map(|k| chars[k].1);
+            let after = chars.get(j).map(|&(_, c)| c);
+            let alone = !before.is_some_and(is_word_char) && !after.is_some_and(is_word_char);
+            if !alone {
+                chars[i..j].iter().for_each(|&(_, c)| keep.push(c));
+            }
+            i = j;
+        } else {
+            keep.push(c);
+            i += 1;
+        }
+    }
+    if keep.len() == token.len() {
+        Cow::Borrowed(token)
+    } else {
+        Cow::Owned(keep)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(text: &str, expected: &[&str]) {
+        let actual: Vec<String> = words(text).map(|w| w.text.into_owned()).collect();
+        assert_eq!(actual, expected, "{text:?}");
+    }
+
+    #[test]
+    fn splits_on_whitespace_and_trims_punctuation() {
+        check("Hello, world! (Really.)", &["Hello", "world", "Really"]);
+        check(
+            "a well-known \u{201c}quote\u{201d}\u{a0}here",
+            &["a", "well-known", "quote", "here"],
+        );
+        check("don't stop\u{2014}ever", &["don't", "stop", "ever"]);
+    }
+
+    #[test]
+    fn numbers_standing_alone_are_not_words() {
+        check(
+            "In 2024 we had 3.5 and 1,000 items",
+            &["In", "we", "had", "and", "items"],
+        );
+        check(
+            "v2 1990s COVID-19 10% $5",
+            &["v2", "1990s", "COVID", "%", "$"],
+        );
+    }
+
+    #[test]
+    fn ranges_point_at_the_trimmed_word() {
+        let text = "say \"hi\" now";
+        let ranges: Vec<_> = words(text).map(|w| &text[w.range]).collect();
+        assert_eq!(ranges, ["say", "hi", "now"]);
+    }
+
+    #[test]
+    fn punctuation_alone_is_not_a_word() {
+        check("\u{2013} & ... -- ?", &[]);
+    }
+}
