@@ -5,6 +5,10 @@
 //! than is free) and writes one `credit_transactions` row in the same transaction. Every
 //! movement is keyed: a hold by its caller's key, a capture or release by its hold, an addition
 //! by its caller's key, so a retry finds the first result instead of moving credits again.
+//!
+//! Holds, captures and releases run as the database functions `credit_hold` and
+//! `credit_settle` (migration 0010): one round trip each, which is what lets many callers
+//! share an account row quickly.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -27,7 +31,17 @@ impl Balance {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type, serde::Serialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    sqlx::Type,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
 #[sqlx(type_name = "text", rename_all = "lowercase")]
 #[serde(rename_all = "lowercase")]
 pub enum HoldState {
@@ -48,7 +62,7 @@ impl HoldState {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct Hold {
     pub id: HoldId,
     pub account_id: AccountId,
@@ -63,10 +77,6 @@ pub struct Hold {
     pub resolved_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
-
-const HOLD_COLUMNS: &str = "id, account_id, operation_type, amount, state, idempotency_key,
-                            captured_amount, related_object_type, related_object_id, expires_at,
-                            resolved_at, created_at";
 
 /// A hold to place.
 #[derive(Debug, Clone)]
@@ -133,7 +143,7 @@ pub enum AddOutcome {
 }
 
 /// One row of the ledger.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Deserialize)]
 pub struct LedgerEntry {
     pub id: TransactionId,
     pub kind: String,
@@ -220,19 +230,11 @@ async fn balance_in(conn: &mut PgConnection, account: AccountId) -> Result<Balan
     Ok(Balance { credits, held })
 }
 
-async fn hold_in(
-    conn: &mut PgConnection,
-    account: AccountId,
-    id: HoldId,
-) -> Result<Hold, StoreError> {
-    let hold = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {HOLD_COLUMNS} FROM credit_holds WHERE account_id = $1 AND id = $2"
-    )))
-    .bind(account)
-    .bind(id)
-    .fetch_one(conn)
-    .await?;
-    Ok(hold)
+/// A row the credit functions return as JSON.
+fn row<T: serde::de::DeserializeOwned>(json: Option<Value>) -> Result<T, StoreError> {
+    let json = json.ok_or(StoreError::NotFound)?;
+    serde_json::from_value(json)
+        .map_err(|err| StoreError::Database(sqlx::Error::Decode(err.into())))
 }
 
 impl Store {
@@ -244,17 +246,11 @@ impl Store {
     /// Reserves `amount` credits if that many are free. Concurrent holds on one account queue
     /// on the account row, so together they never reserve more than its balance.
     pub async fn hold_credits(&self, new: &NewHold<'_>) -> Result<HoldOutcome, StoreError> {
-        let mut tx = self.begin().await?;
         let (related_type, related_id) = new.related.unzip();
-        // The hold row first: a concurrent call with the same key waits here for this one and
-        // then finds its hold, instead of reserving a second time.
-        let inserted: Option<Hold> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO credit_holds (account_id, operation_type, amount, idempotency_key,
-                                       related_object_type, related_object_id, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))
-             ON CONFLICT (account_id, idempotency_key) DO NOTHING
-             RETURNING {HOLD_COLUMNS}"
-        )))
+        // One statement: see `credit_hold` in the migrations for the steps and their order.
+        let (outcome, available, hold): (String, Option<i64>, Option<Value>) = sqlx::query_as(
+            "SELECT outcome, available, hold FROM credit_hold($1, $2, $3, $4, $5, $6, $7)",
+        )
         .bind(new.account_id)
         .bind(new.operation_type)
         .bind(new.amount)
@@ -262,60 +258,19 @@ impl Store {
         .bind(related_type)
         .bind(related_id)
         .bind(new.ttl.as_secs_f64())
-        .fetch_optional(&mut *tx)
+        .fetch_one(self.pool())
         .await?;
-        let Some(hold) = inserted else {
-            let existing: Hold = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {HOLD_COLUMNS} FROM credit_holds
-                 WHERE account_id = $1 AND idempotency_key = $2"
-            )))
-            .bind(new.account_id)
-            .bind(new.idempotency_key.as_str())
-            .fetch_one(&mut *tx)
-            .await?;
-            let same =
-                existing.amount == new.amount && existing.operation_type == new.operation_type;
-            return Ok(if same {
-                HoldOutcome::Replayed(existing)
-            } else {
-                HoldOutcome::KeyReused(existing)
-            });
-        };
-        let reserved: Option<(i64, i64)> = sqlx::query_as(
-            "UPDATE accounts SET credits_held = credits_held + $2
-             WHERE id = $1 AND credits - credits_held >= $2
-             RETURNING credits, credits_held",
-        )
-        .bind(new.account_id)
-        .bind(new.amount)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((credits, held)) = reserved else {
-            let balance = balance_in(&mut tx, new.account_id).await?;
-            tx.rollback().await?;
-            return Ok(HoldOutcome::Insufficient {
-                available: balance.available(),
+        let hold = || row::<Hold>(hold.clone());
+        match outcome.as_str() {
+            "held" => Ok(HoldOutcome::Held(hold()?)),
+            "replayed" => Ok(HoldOutcome::Replayed(hold()?)),
+            "key_reused" => Ok(HoldOutcome::KeyReused(hold()?)),
+            "insufficient" => Ok(HoldOutcome::Insufficient {
+                available: available.unwrap_or(0),
                 required: new.amount,
-            });
-        };
-        let key = format!("hold:{}", hold.id);
-        record(
-            &mut tx,
-            Movement {
-                account_id: new.account_id,
-                kind: "hold",
-                amount: 0,
-                held_change: new.amount,
-                after: Balance { credits, held },
-                hold_id: Some(hold.id),
-                operation_type: Some(new.operation_type),
-                idempotency_key: &key,
-                description: None,
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(HoldOutcome::Held(hold))
+            }),
+            _ => Err(StoreError::NotFound),
+        }
     }
 
     /// Charges `actual` for a pending hold and frees the reservation. `actual` may exceed the
@@ -326,73 +281,7 @@ impl Store {
         id: HoldId,
         actual: i64,
     ) -> Result<SettleOutcome, StoreError> {
-        let mut tx = self.begin().await?;
-        let captured: Option<Hold> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "UPDATE credit_holds SET state = 'captured', captured_amount = $3, resolved_at = now()
-             WHERE account_id = $1 AND id = $2 AND state = 'pending'
-             RETURNING {HOLD_COLUMNS}"
-        )))
-        .bind(account)
-        .bind(id)
-        .bind(actual)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(hold) = captured else {
-            return Ok(SettleOutcome::NotPending(
-                hold_in(&mut tx, account, id).await?,
-            ));
-        };
-        let charged: Option<(i64, i64)> = sqlx::query_as(
-            "UPDATE accounts SET credits = credits - $3, credits_held = credits_held - $2
-             WHERE id = $1 AND credits - (credits_held - $2) >= $3
-             RETURNING credits, credits_held",
-        )
-        .bind(account)
-        .bind(hold.amount)
-        .bind(actual)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((credits, held)) = charged else {
-            let balance = balance_in(&mut tx, account).await?;
-            tx.rollback().await?;
-            return Ok(SettleOutcome::Insufficient {
-                available: balance.available() + hold.amount,
-                required: actual,
-            });
-        };
-        let key = format!("capture:{}", hold.id);
-        let entry = record(
-            &mut tx,
-            Movement {
-                account_id: account,
-                kind: "capture",
-                amount: -actual,
-                held_change: -hold.amount,
-                after: Balance { credits, held },
-                hold_id: Some(hold.id),
-                operation_type: Some(&hold.operation_type),
-                idempotency_key: &key,
-                description: None,
-            },
-        )
-        .await?
-        .expect("a hold is captured once, so its capture key is new");
-        sqlx::query(
-            "INSERT INTO credit_usage_logs (account_id, operation_type, credits_used,
-                                            related_object_type, related_object_id,
-                                            credit_transaction_id)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(account)
-        .bind(&hold.operation_type)
-        .bind(actual)
-        .bind(&hold.related_object_type)
-        .bind(hold.related_object_id)
-        .bind(entry.id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(SettleOutcome::Settled { hold, entry })
+        self.settle(account, id, Some(actual), false).await
     }
 
     /// Frees a pending hold without charging. `expired` marks the sweeper's releases.
@@ -402,50 +291,39 @@ impl Store {
         id: HoldId,
         expired: bool,
     ) -> Result<SettleOutcome, StoreError> {
-        let mut tx = self.begin().await?;
-        let state = if expired { "expired" } else { "released" };
-        let released: Option<Hold> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "UPDATE credit_holds SET state = $3, resolved_at = now()
-             WHERE account_id = $1 AND id = $2 AND state = 'pending'
-             RETURNING {HOLD_COLUMNS}"
-        )))
-        .bind(account)
-        .bind(id)
-        .bind(state)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(hold) = released else {
-            return Ok(SettleOutcome::NotPending(
-                hold_in(&mut tx, account, id).await?,
-            ));
-        };
-        let (credits, held): (i64, i64) = sqlx::query_as(
-            "UPDATE accounts SET credits_held = credits_held - $2 WHERE id = $1
-             RETURNING credits, credits_held",
-        )
-        .bind(account)
-        .bind(hold.amount)
-        .fetch_one(&mut *tx)
-        .await?;
-        let key = format!("release:{}", hold.id);
-        let entry = record(
-            &mut tx,
-            Movement {
-                account_id: account,
-                kind: "release",
-                amount: 0,
-                held_change: -hold.amount,
-                after: Balance { credits, held },
-                hold_id: Some(hold.id),
-                operation_type: Some(&hold.operation_type),
-                idempotency_key: &key,
-                description: expired.then_some("expired"),
-            },
-        )
-        .await?
-        .expect("a hold is released once, so its release key is new");
-        tx.commit().await?;
-        Ok(SettleOutcome::Settled { hold, entry })
+        self.settle(account, id, None, expired).await
+    }
+
+    async fn settle(
+        &self,
+        account: AccountId,
+        id: HoldId,
+        charge: Option<i64>,
+        expired: bool,
+    ) -> Result<SettleOutcome, StoreError> {
+        // One statement: see `credit_settle` in the migrations for the steps and their order.
+        let (outcome, available, hold, entry): (String, Option<i64>, Option<Value>, Option<Value>) =
+            sqlx::query_as(
+                "SELECT outcome, available, hold, entry FROM credit_settle($1, $2, $3, $4)",
+            )
+            .bind(account)
+            .bind(id)
+            .bind(charge)
+            .bind(expired)
+            .fetch_one(self.pool())
+            .await?;
+        match outcome.as_str() {
+            "settled" => Ok(SettleOutcome::Settled {
+                hold: row(hold)?,
+                entry: row(entry)?,
+            }),
+            "not_pending" => Ok(SettleOutcome::NotPending(row(hold)?)),
+            "insufficient" => Ok(SettleOutcome::Insufficient {
+                available: available.unwrap_or(0),
+                required: charge.unwrap_or(0),
+            }),
+            _ => Err(StoreError::NotFound),
+        }
     }
 
     /// Pending holds past their expiry, oldest first.
