@@ -1,5 +1,5 @@
 //! Hold + capture pairs per second through the store (no HTTP): 64 concurrent callers on the
-//! local PostgreSQL (DATABASE_URL's server, database `igny8_bench_credits`), a pool of 32
+//! local PostgreSQL (DATABASE_URL's server, database `igny8_bench_credits`), a pool of 10
 //! connections. Two shapes: every caller on one account (they queue on its row), and every
 //! caller on an account of its own.
 //!
@@ -39,7 +39,7 @@ fn bench_database() -> DatabaseSettings {
         .map_or(server.as_str(), |(base, _)| base);
     DatabaseSettings {
         url: DatabaseUrl::parse(&format!("{base}/igny8_bench_credits")).unwrap(),
-        max_connections: 32,
+        max_connections: 10,
         migrate_on_start: true,
     }
 }
