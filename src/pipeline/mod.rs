@@ -3,4 +3,5 @@
 //! byte-identical output.
 
 pub mod analyzer;
+pub mod language;
 pub mod linker;

@@ -2,7 +2,7 @@
 //! decimal as Yoast rounds, then clamped to 0-100. Texts of 10 words or fewer get no score: the
 //! formula means nothing on them.
 
-use super::language::Language;
+use crate::pipeline::language::Language;
 
 /// What a reading-ease score is computed from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,7 +8,6 @@
 //! [`BlockKind::is_prose`] holds.
 
 pub mod flesch;
-pub mod language;
 pub mod passive_voice;
 pub mod readability;
 pub mod sentences;
@@ -21,8 +20,8 @@ use std::ops::Range;
 
 use serde::Serialize;
 
+pub use crate::pipeline::language::{Language, Support};
 pub use flesch::Counts;
-pub use language::{Language, Support};
 pub use text::{Block, BlockKind, TextError};
 
 /// A sentence of the document.

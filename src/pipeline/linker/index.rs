@@ -12,8 +12,9 @@ use std::fmt;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
-use super::tokens::{Language, Normaliser, Token};
+use super::tokens::{Normaliser, Token};
 use super::url::canonical;
+use crate::pipeline::language::Language;
 
 /// Words of a target's text kept for ranking; enough to tell topics apart, small per target.
 const VECTOR_TERMS: usize = 64;
@@ -150,7 +151,8 @@ fn word_char(id: u32) -> Option<char> {
 }
 
 impl LinkIndex {
-    pub fn new(language: Language) -> LinkIndex {
+    /// `language` picks the stemmer; without one, words are only case folded.
+    pub fn new(language: Option<Language>) -> LinkIndex {
         LinkIndex {
             normaliser: Normaliser::new(language),
             vocabulary: HashMap::new(),
@@ -166,7 +168,7 @@ impl LinkIndex {
 
     /// An index of a whole site, compiled once.
     pub fn build(
-        language: Language,
+        language: Option<Language>,
         targets: impl IntoIterator<Item = Target>,
         rules: impl IntoIterator<Item = KeywordRule>,
     ) -> LinkIndex {
@@ -426,7 +428,7 @@ fn compile(patterns: &[Vec<u32>]) -> AhoCorasick {
 #[cfg(test)]
 mod tests {
     use super::{KeywordRule, LinkIndex, Target, TargetId};
-    use crate::pipeline::linker::tokens::Language;
+    use crate::pipeline::language::Language;
 
     fn target(id: i64, title: &str) -> Target {
         Target {
@@ -445,7 +447,7 @@ mod tests {
             target: TargetId(2),
         };
         let mut index = LinkIndex::build(
-            Language::English,
+            Some(Language::English),
             [target(1, "Async Rust"), target(2, "Lifetimes")],
             [rule.clone()],
         );
@@ -463,7 +465,7 @@ mod tests {
     #[test]
     fn phrases_of_more_than_ten_words_are_not_anchors() {
         let long = "one two three four five six seven eight nine ten eleven";
-        let index = LinkIndex::build(Language::English, [target(1, long)], []);
+        let index = LinkIndex::build(Some(Language::English), [target(1, long)], []);
         assert_eq!(index.phrase_count(), 0);
         assert!(
             index

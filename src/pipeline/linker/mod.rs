@@ -22,7 +22,6 @@ use std::collections::BTreeMap;
 pub use index::{ClusterKeyword, KeywordRule, LinkIndex, PhraseSource, Target, TargetId};
 pub use inject::remove_links;
 pub use scan::MARKER;
-pub use tokens::Language;
 
 use inject::{CLOSE, Insertion, inject, open_tag};
 

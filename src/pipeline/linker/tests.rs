@@ -4,9 +4,11 @@
 
 use proptest::prelude::*;
 
+use crate::pipeline::language::Language;
+
 use super::{
-    ClusterKeyword, Document, KeywordRule, Language, Limits, LinkIndex, Linked, PhraseSource,
-    Target, TargetId, link, remove_links,
+    ClusterKeyword, Document, KeywordRule, Limits, LinkIndex, Linked, PhraseSource, Target,
+    TargetId, link, remove_links,
 };
 
 const POST: &str = "https://example.com/post";
@@ -29,7 +31,7 @@ fn target(id: i64, title: &str) -> Target {
     }
 }
 
-fn titles(language: Language, titles: &[(i64, &str)]) -> LinkIndex {
+fn titles(language: Option<Language>, titles: &[(i64, &str)]) -> LinkIndex {
     LinkIndex::build(language, titles.iter().map(|&(id, t)| target(id, t)), [])
 }
 
@@ -67,7 +69,7 @@ fn check(input: &str, index: &LinkIndex, expected: &str) {
 
 #[test]
 fn links_plain_text_and_reports_the_link() {
-    let index = titles(Language::English, &[(1, "Async Rust")]);
+    let index = titles(Some(Language::English), &[(1, "Async Rust")]);
     let input = "<p>Learn async rust today.</p>";
     check(
         input,
@@ -93,7 +95,7 @@ fn links_plain_text_and_reports_the_link() {
 
 #[test]
 fn never_links_inside_protected_elements() {
-    let index = titles(Language::English, &[(1, "rust")]);
+    let index = titles(Some(Language::English), &[(1, "rust")]);
     for input in [
         "<h2>rust</h2>",
         "<h1 class=\"x\">all about <em>rust</em></h1>",
@@ -114,7 +116,7 @@ fn never_links_inside_protected_elements() {
 
 #[test]
 fn never_links_attributes_comments_or_shortcodes() {
-    let index = titles(Language::English, &[(1, "rust")]);
+    let index = titles(Some(Language::English), &[(1, "rust")]);
     for input in [
         "<p title=\"rust\"><img alt=\"rust\" src=\"rust.png\"></p>",
         "<!-- wp:paragraph {\"rust\":1} --><p>x</p><!-- /wp:paragraph -->",
@@ -136,7 +138,10 @@ fn never_links_attributes_comments_or_shortcodes() {
 
 #[test]
 fn nested_inline_markup_links_within_one_text_node() {
-    let index = titles(Language::English, &[(1, "learn rust async"), (2, "async")]);
+    let index = titles(
+        Some(Language::English),
+        &[(1, "learn rust async"), (2, "async")],
+    );
     check(
         "<p>learn <strong>rust</strong> async</p>",
         &index,
@@ -146,7 +151,10 @@ fn nested_inline_markup_links_within_one_text_node() {
 
 #[test]
 fn entities_and_nbsp_are_kept_and_read_as_text() {
-    let index = titles(Language::English, &[(1, "rust async"), (2, "Tom & Jerry")]);
+    let index = titles(
+        Some(Language::English),
+        &[(1, "rust async"), (2, "Tom & Jerry")],
+    );
     check(
         "<p>Q&amp;A: rust&nbsp;async &#8212; Tom &amp; Jerry&hellip;</p>",
         &index,
@@ -160,13 +168,13 @@ fn entities_and_nbsp_are_kept_and_read_as_text() {
 
 #[test]
 fn word_boundaries_hold_in_every_script() {
-    let en = titles(Language::English, &[(1, "cat")]);
+    let en = titles(Some(Language::English), &[(1, "cat")]);
     let unlinked = "<p>A category of concatenated catalogues, scattered.</p>";
     check(unlinked, &en, unlinked);
     let cats = format!("<p>The {} sat on the category.</p>", a(1, "Cat"));
     check("<p>The Cat sat on the category.</p>", &en, &cats);
 
-    let ru = titles(Language::Russian, &[(1, "кот")]);
+    let ru = titles(Some(Language::Russian), &[(1, "кот")]);
     check("<p>Котлета и котёл.</p>", &ru, "<p>Котлета и котёл.</p>");
     check(
         "<p>Мой КОТ спит.</p>",
@@ -174,7 +182,7 @@ fn word_boundaries_hold_in_every_script() {
         &format!("<p>Мой {} спит.</p>", a(1, "КОТ")),
     );
 
-    let de = titles(Language::German, &[(1, "Straße"), (2, "Neukölln")]);
+    let de = titles(Some(Language::German), &[(1, "Straße"), (2, "Neukölln")]);
     check(
         "<p>Die STRASSE in Neukölln, nicht Neuköllner Straßenbahn.</p>",
         &de,
@@ -185,7 +193,7 @@ fn word_boundaries_hold_in_every_script() {
         ),
     );
 
-    let zh = titles(Language::None, &[(1, "编程")]);
+    let zh = titles(None, &[(1, "编程")]);
     check(
         "<p>我喜欢编程和Rust</p>",
         &zh,
@@ -195,7 +203,7 @@ fn word_boundaries_hold_in_every_script() {
 
 #[test]
 fn case_variants_and_stems_match() {
-    let index = titles(Language::English, &[(1, "configure the server")]);
+    let index = titles(Some(Language::English), &[(1, "configure the server")]);
     for (text, anchor) in [
         ("Configuring the Server", "Configuring the Server"),
         ("CONFIGURE THE SERVER", "CONFIGURE THE SERVER"),
@@ -216,7 +224,7 @@ fn case_variants_and_stems_match() {
 
 #[test]
 fn manual_links_and_self_links_are_respected() {
-    let index = titles(Language::English, &[(1, "rust"), (2, "async")]);
+    let index = titles(Some(Language::English), &[(1, "rust"), (2, "async")]);
     let input =
         "<p>rust and async</p><p>see <a href=\"HTTPS://EXAMPLE.com:443/t/1/#top\">here</a></p>";
     let expected = format!(
@@ -236,7 +244,7 @@ fn manual_links_and_self_links_are_respected() {
 
 #[test]
 fn a_page_never_links_to_itself_by_id() {
-    let index = titles(Language::English, &[(1, "rust")]);
+    let index = titles(Some(Language::English), &[(1, "rust")]);
     let document = Document {
         id: Some(TargetId(1)),
         html: "<p>rust</p>".to_owned(),
@@ -248,7 +256,7 @@ fn a_page_never_links_to_itself_by_id() {
 
 #[test]
 fn relative_manual_links_count_as_links_to_the_target() {
-    let index = titles(Language::English, &[(1, "rust")]);
+    let index = titles(Some(Language::English), &[(1, "rust")]);
     let input = "<p>rust</p><p><a href=\"../t/1\">it</a></p>";
     let document = Document {
         html: input.to_owned(),
@@ -260,7 +268,7 @@ fn relative_manual_links_count_as_links_to_the_target() {
 
 #[test]
 fn no_anchor_equals_the_posts_focus_keyphrase() {
-    let index = titles(Language::English, &[(1, "async rust"), (2, "tokio")]);
+    let index = titles(Some(Language::English), &[(1, "async rust"), (2, "tokio")]);
     let document = Document {
         html: "<p>Async Rust with tokio.</p>".to_owned(),
         url: POST.to_owned(),
@@ -277,14 +285,14 @@ fn no_anchor_equals_the_posts_focus_keyphrase() {
 #[test]
 fn one_link_per_target_and_per_keyword() {
     // Two targets own "rust" and rank equally: the lower id gets it, once.
-    let index = titles(Language::English, &[(2, "rust"), (1, "rust")]);
+    let index = titles(Some(Language::English), &[(2, "rust"), (1, "rust")]);
     check(
         "<p>rust, rust</p>",
         &index,
         &format!("<p>{}, rust</p>", a(1, "rust")),
     );
     let index = LinkIndex::build(
-        Language::English,
+        Some(Language::English),
         [Target {
             focus_keyphrase: Some("ferris".to_owned()),
             ..target(1, "rust")
@@ -300,7 +308,7 @@ fn one_link_per_target_and_per_keyword() {
 
 #[test]
 fn limits_keep_the_best_ranked_candidates() {
-    let mut index = LinkIndex::new(Language::English);
+    let mut index = LinkIndex::new(Some(Language::English));
     index.upsert_target(target(1, "tokio"));
     index.upsert_target(Target {
         cornerstone: true,
@@ -340,7 +348,7 @@ fn limits_keep_the_best_ranked_candidates() {
 #[test]
 fn rules_and_cluster_keywords_link_and_are_removed_by_marker() {
     let mut index = LinkIndex::build(
-        Language::English,
+        Some(Language::English),
         [Target {
             cluster_keywords: vec![ClusterKeyword {
                 cluster_id: 9,
@@ -389,7 +397,7 @@ fn rules_and_cluster_keywords_link_and_are_removed_by_marker() {
 fn output_is_the_same_on_every_run() {
     let build = || {
         LinkIndex::build(
-            Language::English,
+            Some(Language::English),
             (1..40).map(|i| Target {
                 text: format!("rust {i} async tokio serde {}", "word ".repeat(i as usize)),
                 ..target(i, &format!("topic {i}"))
@@ -475,7 +483,7 @@ proptest! {
     #[test]
     fn only_anchors_are_added(html in html_like()) {
         let index = titles(
-            Language::English,
+            Some(Language::English),
             &[(1, "rust"), (2, "async"), (3, "cat"), (4, "rust async"), (5, "кот"), (6, "编程")],
         );
         let document = Document { html: html.clone(), url: POST.to_owned(), ..Document::default() };
@@ -500,7 +508,7 @@ proptest! {
 #[test]
 fn a_gutenberg_post_changes_only_where_linked() {
     let index = titles(
-        Language::English,
+        Some(Language::English),
         &[(1, "borrow checker"), (2, "lifetimes")],
     );
     let input = "<!-- wp:heading {\"level\":2} -->\n<h2 class=\"wp-block-heading\">The borrow \

@@ -6,48 +6,10 @@
 //! word of its own, so a CJK phrase matches as a run of consecutive characters, which is the only
 //! boundary knowable without a dictionary. Those characters are not stemmed.
 
-use rust_stemmers::{Algorithm, Stemmer};
+use rust_stemmers::Stemmer;
 use unicode_segmentation::UnicodeSegmentation;
 
-/// The language whose Snowball stemmer normalises words; `None` folds case only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Language {
-    #[default]
-    English,
-    German,
-    Dutch,
-    French,
-    Spanish,
-    Italian,
-    Portuguese,
-    Russian,
-    Swedish,
-    Danish,
-    Norwegian,
-    Finnish,
-    /// No stemmer: for languages Snowball does not cover, including Chinese and Japanese.
-    None,
-}
-
-impl Language {
-    fn algorithm(self) -> Option<Algorithm> {
-        Some(match self {
-            Language::English => Algorithm::English,
-            Language::German => Algorithm::German,
-            Language::Dutch => Algorithm::Dutch,
-            Language::French => Algorithm::French,
-            Language::Spanish => Algorithm::Spanish,
-            Language::Italian => Algorithm::Italian,
-            Language::Portuguese => Algorithm::Portuguese,
-            Language::Russian => Algorithm::Russian,
-            Language::Swedish => Algorithm::Swedish,
-            Language::Danish => Algorithm::Danish,
-            Language::Norwegian => Algorithm::Norwegian,
-            Language::Finnish => Algorithm::Finnish,
-            Language::None => return None,
-        })
-    }
-}
+use crate::pipeline::language::Language;
 
 /// One piece of a text: a normalised word with its byte range, or a break between words that
 /// a phrase may not span (punctuation, symbols; anything but white space).
@@ -67,9 +29,10 @@ pub(crate) struct Normaliser {
 }
 
 impl Normaliser {
-    pub(crate) fn new(language: Language) -> Normaliser {
+    /// Without a language, words are only case folded (Chinese and Japanese, say).
+    pub(crate) fn new(language: Option<Language>) -> Normaliser {
         Normaliser {
-            stemmer: language.algorithm().map(Stemmer::create),
+            stemmer: language.map(|language| Stemmer::create(language.stemmer())),
         }
     }
 
@@ -127,18 +90,18 @@ mod tests {
 
     #[test]
     fn stems_fold_case_and_keep_words_whole() {
-        let en = Normaliser::new(Language::English);
+        let en = Normaliser::new(Some(Language::English));
         assert_eq!(en.stems("Configuring"), en.stems("configure"));
         assert_eq!(en.stems("CATEGORY"), vec!["categori"]);
         assert_ne!(en.stems("category"), en.stems("cat"));
-        let de = Normaliser::new(Language::German);
+        let de = Normaliser::new(Some(Language::German));
         assert_eq!(de.stems("STRASSE"), de.stems("Straße"));
         assert_eq!(de.stems("Neukölln").len(), 1);
     }
 
     #[test]
     fn punctuation_breaks_and_white_space_does_not() {
-        let en = Normaliser::new(Language::English);
+        let en = Normaliser::new(Some(Language::English));
         let tokens = en.tokens("learn rust, async\u{a0}code");
         let breaks = tokens.iter().filter(|t| **t == Token::Break).count();
         assert_eq!(tokens.len(), 5);
@@ -147,7 +110,7 @@ mod tests {
 
     #[test]
     fn han_characters_are_words_of_their_own() {
-        let none = Normaliser::new(Language::None);
+        let none = Normaliser::new(None);
         assert_eq!(none.stems("学习编程"), vec!["学", "习", "编", "程"]);
     }
 }

@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::language::Language;
+use crate::pipeline::language::Language;
 
 mod dutch;
 mod english;

@@ -1,9 +1,10 @@
-//! The languages the analyzer knows and how far it supports each. Support is stated per measure:
-//! what cannot be computed rightly for a language is left out rather than guessed.
+//! The languages the pipeline knows: how a locale names them, which Snowball stemmer the linker
+//! normalises their words with, and how far the analyzer supports each. Support is stated per
+//! measure: what cannot be computed rightly for a language is left out rather than guessed.
 
 use serde::Serialize;
 
-/// A language with a Flesch reading-ease formula.
+/// A language with a Flesch reading-ease formula and a Snowball stemmer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
@@ -33,6 +34,21 @@ impl Language {
             "pt" => Language::Portuguese,
             _ => return None,
         })
+    }
+
+    /// The Snowball stemmer for the language's words.
+    pub fn stemmer(self) -> rust_stemmers::Algorithm {
+        use rust_stemmers::Algorithm;
+        match self {
+            Language::English => Algorithm::English,
+            Language::German => Algorithm::German,
+            Language::Dutch => Algorithm::Dutch,
+            Language::French => Algorithm::French,
+            Language::Spanish => Algorithm::Spanish,
+            Language::Italian => Algorithm::Italian,
+            Language::Russian => Algorithm::Russian,
+            Language::Portuguese => Algorithm::Portuguese,
+        }
     }
 
     /// What the analyzer can measure rightly in this language.
