@@ -58,11 +58,11 @@ $$;
 -- Settles a pending hold: p_charge set captures that many credits (more than the hold only
 -- when the free balance covers the rest), p_charge null releases it (p_expired marks the
 -- sweeper's releases). outcome: 'settled' (hold and entry are the rows as written),
--- 'not_pending' (the hold already left pending; nothing moved), 'insufficient' (available says
--- what could be charged), 'not_found'.
+-- 'not_pending' (the hold already left pending; nothing moved), 'not_found'. A charge the
+-- balance cannot cover raises SQLSTATE IG402 and moves nothing.
 CREATE FUNCTION credit_settle(
     p_account bigint, p_hold bigint, p_charge bigint, p_expired boolean
-) RETURNS TABLE (outcome text, available bigint, hold jsonb, entry jsonb)
+) RETURNS TABLE (outcome text, hold jsonb, entry jsonb)
 LANGUAGE plpgsql AS $$
 DECLARE
     v_hold credit_holds%ROWTYPE;
@@ -70,16 +70,19 @@ DECLARE
     v_held bigint;
     v_entry credit_transactions%ROWTYPE;
 BEGIN
-    -- Locking the hold first serialises settlements of one hold: the second sees it settled.
-    SELECT * INTO v_hold FROM credit_holds
-    WHERE account_id = p_account AND id = p_hold
-    FOR UPDATE;
+    -- The hold row first: a second settlement of the same hold waits here, then finds it
+    -- settled.
+    UPDATE credit_holds SET
+        state = CASE WHEN p_charge IS NOT NULL THEN 'captured'
+                     WHEN p_expired THEN 'expired' ELSE 'released' END,
+        captured_amount = p_charge,
+        resolved_at = now()
+    WHERE account_id = p_account AND id = p_hold AND state = 'pending'
+    RETURNING * INTO v_hold;
     IF NOT FOUND THEN
-        RETURN QUERY SELECT 'not_found', NULL::bigint, NULL::jsonb, NULL::jsonb;
-        RETURN;
-    END IF;
-    IF v_hold.state <> 'pending' THEN
-        RETURN QUERY SELECT 'not_pending', NULL::bigint, to_jsonb(v_hold), NULL::jsonb;
+        SELECT * INTO v_hold FROM credit_holds WHERE account_id = p_account AND id = p_hold;
+        RETURN QUERY SELECT CASE WHEN FOUND THEN 'not_pending' ELSE 'not_found' END,
+                            CASE WHEN FOUND THEN to_jsonb(v_hold) END, NULL::jsonb;
         RETURN;
     END IF;
 
@@ -89,19 +92,10 @@ BEGIN
       AND credits - (credits_held - v_hold.amount) >= coalesce(p_charge, 0)
     RETURNING credits, credits_held INTO v_credits, v_held;
     IF NOT FOUND THEN
-        SELECT credits - credits_held + v_hold.amount INTO v_credits
-        FROM accounts WHERE id = p_account;
-        RETURN QUERY SELECT 'insufficient', v_credits, NULL::jsonb, NULL::jsonb;
-        RETURN;
+        -- Undoes the hold's update with the rest of this statement.
+        RAISE EXCEPTION 'the balance does not cover a charge of %', p_charge
+            USING ERRCODE = 'IG402';
     END IF;
-
-    UPDATE credit_holds SET
-        state = CASE WHEN p_charge IS NOT NULL THEN 'captured'
-                     WHEN p_expired THEN 'expired' ELSE 'released' END,
-        captured_amount = p_charge,
-        resolved_at = now()
-    WHERE account_id = p_account AND id = p_hold
-    RETURNING * INTO v_hold;
 
     INSERT INTO credit_transactions (account_id, kind, amount, held_change, balance_after,
                                      held_after, hold_id, operation_type, idempotency_key,
@@ -121,6 +115,6 @@ BEGIN
         VALUES (p_account, v_hold.operation_type, p_charge, v_hold.related_object_type,
                 v_hold.related_object_id, v_entry.id);
     END IF;
-    RETURN QUERY SELECT 'settled', NULL::bigint, to_jsonb(v_hold), to_jsonb(v_entry);
+    RETURN QUERY SELECT 'settled', to_jsonb(v_hold), to_jsonb(v_entry);
 END;
 $$;

@@ -230,6 +230,9 @@ async fn balance_in(conn: &mut PgConnection, account: AccountId) -> Result<Balan
     Ok(Balance { credits, held })
 }
 
+/// The SQLSTATE `credit_settle` raises when the balance cannot cover a charge.
+const UNCOVERED_CHARGE: &str = "IG402";
+
 /// A row the credit functions return as JSON.
 fn row<T: serde::de::DeserializeOwned>(json: Option<Value>) -> Result<T, StoreError> {
     let json = json.ok_or(StoreError::NotFound)?;
@@ -302,26 +305,40 @@ impl Store {
         expired: bool,
     ) -> Result<SettleOutcome, StoreError> {
         // One statement: see `credit_settle` in the migrations for the steps and their order.
-        let (outcome, available, hold, entry): (String, Option<i64>, Option<Value>, Option<Value>) =
-            sqlx::query_as(
-                "SELECT outcome, available, hold, entry FROM credit_settle($1, $2, $3, $4)",
-            )
-            .bind(account)
-            .bind(id)
-            .bind(charge)
-            .bind(expired)
-            .fetch_one(self.pool())
-            .await?;
+        let settled: Result<(String, Option<Value>, Option<Value>), sqlx::Error> =
+            sqlx::query_as("SELECT outcome, hold, entry FROM credit_settle($1, $2, $3, $4)")
+                .bind(account)
+                .bind(id)
+                .bind(charge)
+                .bind(expired)
+                .fetch_one(self.pool())
+                .await;
+        let (outcome, hold, entry) = match settled {
+            Ok(row) => row,
+            Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some(UNCOVERED_CHARGE) => {
+                // Nothing moved; say what could have been charged.
+                let available: i64 = sqlx::query_scalar(
+                    "SELECT a.credits - a.credits_held + h.amount
+                     FROM accounts a JOIN credit_holds h ON h.account_id = a.id
+                     WHERE a.id = $1 AND h.id = $2",
+                )
+                .bind(account)
+                .bind(id)
+                .fetch_one(self.pool())
+                .await?;
+                return Ok(SettleOutcome::Insufficient {
+                    available,
+                    required: charge.unwrap_or(0),
+                });
+            }
+            Err(err) => return Err(err.into()),
+        };
         match outcome.as_str() {
             "settled" => Ok(SettleOutcome::Settled {
                 hold: row(hold)?,
                 entry: row(entry)?,
             }),
             "not_pending" => Ok(SettleOutcome::NotPending(row(hold)?)),
-            "insufficient" => Ok(SettleOutcome::Insufficient {
-                available: available.unwrap_or(0),
-                required: charge.unwrap_or(0),
-            }),
             _ => Err(StoreError::NotFound),
         }
     }
