@@ -189,13 +189,7 @@ fn sentence_length(analysis: &Analysis) -> Option<Assessment> {
         .map(|s| s.source.clone())
         .collect();
     let share = percentage(long.len(), prose.len());
-    let score = if share <= slightly {
-        9
-    } else if share <= far {
-        6
-    } else {
-        3
-    };
+    let score = lower_is_better(share, slightly, far);
     let thresholds = [
         ("recommended_words", recommended as f64),
         ("slightly_too_many_percent", slightly),
@@ -210,6 +204,18 @@ fn sentence_length(analysis: &Analysis) -> Option<Assessment> {
     ))
 }
 
+/// Yoast's three scores for a measure where less is better: 9 up to `good`, 6 up to `ok`,
+/// 3 above.
+fn lower_is_better<T: PartialOrd>(measured: T, good: T, ok: T) -> u8 {
+    if measured <= good {
+        9
+    } else if measured <= ok {
+        6
+    } else {
+        3
+    }
+}
+
 fn paragraph_length(analysis: &Analysis) -> Option<Assessment> {
     let (recommended, maximum) = (150, 200);
     let paragraphs: Vec<(usize, Range<usize>)> = analysis
@@ -219,13 +225,7 @@ fn paragraph_length(analysis: &Analysis) -> Option<Assessment> {
         .map(|b| (words(&b.text).count(), b.source_range(0..b.text.len())))
         .collect();
     let longest = paragraphs.iter().map(|(count, _)| *count).max()?;
-    let score = if longest <= recommended {
-        9
-    } else if longest <= maximum {
-        6
-    } else {
-        3
-    };
+    let score = lower_is_better(longest, recommended, maximum);
     let long = paragraphs
         .into_iter()
         .filter(|(count, _)| *count > recommended)
@@ -287,12 +287,8 @@ fn subheading_distribution(analysis: &Analysis) -> Option<Assessment> {
     let longest = sections.iter().map(|(_, count)| *count).max().unwrap_or(0);
     let score = if too_long < 2 && intro > recommended {
         if intro > far { 3 } else { 6 }
-    } else if longest <= recommended {
-        9
-    } else if longest <= far {
-        6
     } else {
-        3
+        lower_is_better(longest, recommended, far)
     };
     // A too-long section is pointed at by its heading; a too-long introduction has none.
     let evidence = sections
@@ -438,13 +434,7 @@ fn passive_voice(analysis: &Analysis) -> Option<Assessment> {
         .map(|s| s.source.clone())
         .collect();
     let share = percentage(passive.len(), prose.len());
-    let score = if share <= good_percent {
-        9
-    } else if share <= ok_percent {
-        6
-    } else {
-        3
-    };
+    let score = lower_is_better(share, good_percent, ok_percent);
     let thresholds = [("good_percent", good_percent), ("ok_percent", ok_percent)];
     Some(Assessment::new(
         AssessmentId::PassiveVoice,
