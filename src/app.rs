@@ -4,7 +4,7 @@
 //! daemon either starts whole or exits with the reason before telling systemd it is ready.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use anyhow::Context;
 use axum::ServiceExt;
@@ -17,6 +17,7 @@ use tower_http::normalize_path::NormalizePathLayer;
 use crate::api::rate_limit::{self, RateLimits};
 use crate::api::token_cache::TokenCache;
 use crate::api::{self, AppState};
+use crate::connector::http::HttpClient;
 use crate::credits::{Credits, replenishment, sweeper};
 use crate::jobs::handler::{Registry, error_chain};
 use crate::jobs::scheduler::{RecurringJob, Scheduler};
@@ -25,6 +26,8 @@ use crate::modules::Modules;
 use crate::settings::Settings;
 use crate::shutdown::Shutdown;
 use crate::store::Store;
+use crate::sync::jobs::{self as sync_jobs, SyncServices};
+use crate::sync::site_connector::Secrets;
 use crate::systemd;
 use crate::telemetry;
 
@@ -75,10 +78,18 @@ impl App {
             .await
             .with_context(|| format!("could not listen on {}", settings.http.listen))?;
         let mut registry = Registry::default();
+        let http = HttpClient::new(&settings.connectors)
+            .map_err(|err| anyhow::anyhow!("could not set up the HTTP client: {err}"))?;
+        let sync_services = SyncServices {
+            http: Arc::new(http),
+            secrets: Arc::new(RwLock::new(Secrets::default())),
+            max_attempts: settings.jobs.max_attempts,
+        };
         let recurring = vec![
             housekeeping::install(&mut registry, &settings),
             replenishment::install(&mut registry, &settings),
             sweeper::install(&mut registry),
+            sync_jobs::install(&mut registry, sync_services),
         ];
         Ok(App {
             settings,

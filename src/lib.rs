@@ -5,6 +5,8 @@
 pub mod api;
 /// The daemon assembled from the parts above.
 pub mod app;
+/// Connectors: how content is read from and written to each kind of CMS.
+pub mod connector;
 /// Credits: costs, holds, captures, releases, grants.
 pub mod credits;
 /// Ids and checked values.
@@ -23,6 +25,8 @@ pub mod settings;
 pub mod shutdown;
 /// All SQL: one file per aggregate.
 pub mod store;
+/// Sync with CMSs: windowed pulls, reconciliation of deletes, re-fetches, and their jobs.
+pub mod sync;
 /// READY, RELOADING, STOPPING and WATCHDOG notifications to systemd.
 pub mod systemd;
 /// Logging and metrics set-up.

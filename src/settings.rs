@@ -64,8 +64,34 @@ pub struct Settings {
     pub credits: CreditSettings,
     pub modules: ModuleSettings,
     pub rate_limits: BTreeMap<RateLimitGroup, RateLimit>,
+    pub connectors: ConnectorSettings,
     /// Plans declared here are created or updated by name at start-up.
     pub plans: BTreeMap<String, PlanSettings>,
+}
+
+/// How the daemon treats the CMSs it talks to: every site's credential gets its own limits.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConnectorSettings {
+    /// A single request still unanswered after this long fails (and is retried).
+    pub timeout_seconds: u64,
+    /// Requests in flight at once per (site, credential).
+    pub concurrency: u32,
+    /// Requests started per second per (site, credential).
+    pub requests_per_second: u32,
+    /// Retries of one request after a transient failure or a rate limit, before giving up.
+    pub max_retries: u32,
+    /// The longest wait between retries, whatever Retry-After asks.
+    pub max_backoff_seconds: u64,
+}
+
+impl ConnectorSettings {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_seconds)
+    }
+
+    pub fn max_backoff(&self) -> Duration {
+        Duration::from_secs(self.max_backoff_seconds)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -362,7 +388,43 @@ struct RawSettings {
     credits: RawCredits,
     modules: RawModules,
     rate_limits: BTreeMap<String, RawRateLimit>,
+    connectors: RawConnectors,
     plans: BTreeMap<String, RawPlan>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+struct RawConnectors {
+    timeout_seconds: u64,
+    concurrency: u32,
+    requests_per_second: u32,
+    max_retries: u32,
+    max_backoff_seconds: u64,
+}
+
+impl Default for ConnectorSettings {
+    fn default() -> Self {
+        ConnectorSettings {
+            timeout_seconds: 30,
+            concurrency: 2,
+            requests_per_second: 4,
+            max_retries: 5,
+            max_backoff_seconds: 60,
+        }
+    }
+}
+
+impl Default for RawConnectors {
+    fn default() -> Self {
+        let defaults = ConnectorSettings::default();
+        RawConnectors {
+            timeout_seconds: defaults.timeout_seconds,
+            concurrency: defaults.concurrency,
+            requests_per_second: defaults.requests_per_second,
+            max_retries: defaults.max_retries,
+            max_backoff_seconds: defaults.max_backoff_seconds,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -524,6 +586,7 @@ impl Default for RawSettings {
             credits: RawCredits::default(),
             modules: RawModules::default(),
             rate_limits: default_rate_limits(),
+            connectors: RawConnectors::default(),
             plans: BTreeMap::new(),
         }
     }
@@ -902,8 +965,10 @@ impl Checker<'_> {
         let modules = self.modules(raw.modules);
         let rate_limits = self.rate_limits(raw.rate_limits);
         let plans = self.plans(raw.plans);
+        let connectors = self.connectors(raw.connectors);
 
         Some(Settings {
+            connectors: connectors?,
             credits: credits?,
             modules: modules?,
             rate_limits: rate_limits?,
@@ -937,6 +1002,32 @@ impl Checker<'_> {
             shutdown: ShutdownSettings {
                 drain_seconds: drain_seconds?,
             },
+        })
+    }
+
+    fn connectors(&mut self, raw: RawConnectors) -> Option<ConnectorSettings> {
+        let timeout_seconds =
+            self.in_range("connectors.timeout_seconds", raw.timeout_seconds, 1, 600);
+        let concurrency = self.in_range("connectors.concurrency", raw.concurrency, 1, 64);
+        let requests_per_second = self.in_range(
+            "connectors.requests_per_second",
+            raw.requests_per_second,
+            1,
+            1000,
+        );
+        let max_retries = self.in_range("connectors.max_retries", raw.max_retries, 0, 20);
+        let max_backoff_seconds = self.in_range(
+            "connectors.max_backoff_seconds",
+            raw.max_backoff_seconds,
+            1,
+            3600,
+        );
+        Some(ConnectorSettings {
+            timeout_seconds: timeout_seconds?,
+            concurrency: concurrency?,
+            requests_per_second: requests_per_second?,
+            max_retries: max_retries?,
+            max_backoff_seconds: max_backoff_seconds?,
         })
     }
 

@@ -66,3 +66,19 @@ id_type!(
     /// A ledger row in `credit_transactions`.
     TransactionId
 );
+id_type!(
+    /// A site in `sites`: one CMS (or folder) connected to an account.
+    SiteId
+);
+id_type!(
+    /// A content item in `content`.
+    ContentId
+);
+id_type!(
+    /// A sync run in `sync_runs`.
+    SyncRunId
+);
+id_type!(
+    /// A row of the push outbox, `push_jobs`.
+    PushJobId
+);

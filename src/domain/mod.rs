@@ -1,8 +1,10 @@
 //! Domain types: ids and checked values that the rest of the daemon can trust once built.
 
+pub mod content;
 pub mod credits;
 pub mod ids;
 pub mod module;
 pub mod role;
 pub mod schedule;
+pub mod site;
 pub mod token;

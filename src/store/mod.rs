@@ -1,10 +1,13 @@
 //! The only module that speaks SQL. One file per aggregate; callers get typed functions.
 
 pub mod accounts;
+pub mod content;
 pub mod credits;
 pub mod cron_fires;
 pub mod jobs;
 pub mod modules;
+pub mod sites;
+pub mod sync_runs;
 pub mod tokens;
 
 use sqlx::migrate::{MigrateDatabase, Migrator};

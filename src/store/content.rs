@@ -1,0 +1,262 @@
+//! Content items: the guarded upsert a pull commits window by window, deletes seen on the
+//! remote, and what the ID sweep compares against.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::connector::remote::RemoteItem;
+use crate::domain::content::{ContentHash, ContentSource, SyncStatus};
+use crate::domain::ids::{AccountId, ContentId, SiteId};
+use crate::store::{Store, StoreError, Transaction};
+
+/// What one upsert did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UpsertCounts {
+    pub created: u64,
+    pub updated: u64,
+    /// Items we already held at this remote version or newer (re-reads, our own writes).
+    pub unchanged: u64,
+}
+
+/// Our copy of a remote item, as much as a sweep needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalVersion {
+    pub id: ContentId,
+    pub external_id: String,
+    pub remote_modified: Option<DateTime<Utc>>,
+    pub sync_status: SyncStatus,
+}
+
+/// The columns of a batch, one vector per column, for one `unnest`.
+#[derive(Default)]
+struct Columns {
+    external_type: Vec<String>,
+    external_id: Vec<String>,
+    remote_modified: Vec<DateTime<Utc>>,
+    remote_status: Vec<String>,
+    title: Vec<String>,
+    slug: Vec<Option<String>>,
+    excerpt: Vec<Option<String>>,
+    content_raw: Vec<String>,
+    content_rendered: Vec<Option<String>>,
+    content_hash: Vec<Vec<u8>>,
+    external_url: Vec<Option<String>>,
+    author: Vec<Option<String>>,
+    categories: Vec<Value>,
+    tags: Vec<Value>,
+    featured_media: Vec<Option<String>>,
+    focus_keyphrase: Vec<Option<String>>,
+    meta_description: Vec<Option<String>>,
+    published_at: Vec<Option<DateTime<Utc>>>,
+    metadata: Vec<Value>,
+}
+
+impl Columns {
+    fn of(items: &[RemoteItem]) -> Columns {
+        let mut c = Columns::default();
+        for item in items {
+            c.external_type.push(item.external_type.clone());
+            c.external_id.push(item.external_id.clone());
+            c.remote_modified.push(item.remote_modified);
+            c.remote_status.push(item.remote_status.clone());
+            c.title.push(item.title.clone());
+            c.slug.push(item.slug.clone());
+            c.excerpt.push(item.excerpt.clone());
+            c.content_raw.push(item.content_raw.clone());
+            c.content_rendered.push(item.content_rendered.clone());
+            c.content_hash
+                .push(ContentHash::of(&item.content_raw).as_bytes().to_vec());
+            c.external_url.push(item.external_url.clone());
+            c.author.push(item.author.clone());
+            c.categories
+                .push(serde_json::to_value(&item.categories).expect("terms serialize"));
+            c.tags
+                .push(serde_json::to_value(&item.tags).expect("terms serialize"));
+            c.featured_media.push(item.featured_media.clone());
+            c.focus_keyphrase.push(item.focus_keyphrase.clone());
+            c.meta_description.push(item.meta_description.clone());
+            c.published_at.push(item.published_at);
+            c.metadata.push(item.metadata.clone());
+        }
+        c
+    }
+}
+
+/// Pulled items replace ours only when the remote version is newer, or when ours is a
+/// tombstone or an import that a live read now confirms. A replaced body that held work not in
+/// the CMS (content_hash differs from base_hash) is kept as a revision first, so a pull never
+/// loses anything.
+const UPSERT: &str = "
+WITH incoming AS (
+    SELECT DISTINCT ON (external_type, external_id) *
+    FROM unnest($4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::text[], $9::text[],
+                $10::text[], $11::text[], $12::text[], $13::bytea[], $14::text[], $15::text[],
+                $16::jsonb[], $17::jsonb[], $18::text[], $19::text[], $20::text[],
+                $21::timestamptz[], $22::jsonb[])
+        AS t(external_type, external_id, remote_modified, remote_status, title, slug, excerpt,
+             content_raw, content_rendered, content_hash, external_url, author, categories, tags,
+             featured_media, focus_keyphrase, meta_description, published_at, metadata)
+    ORDER BY external_type, external_id, remote_modified DESC
+),
+kept AS (
+    INSERT INTO content_revisions (account_id, content_id, version, origin, title, content_raw,
+                                   content_hash, metadata)
+    SELECT c.account_id, c.id, c.version, 'pull', c.title, c.content_raw, c.content_hash,
+           jsonb_build_object('sync_status', c.sync_status, 'status', c.status)
+    FROM content c
+    JOIN incoming i ON c.external_type = i.external_type AND c.external_id = i.external_id
+    WHERE c.account_id = $1 AND c.site_id = $2
+      AND c.content_hash IS DISTINCT FROM c.base_hash
+      AND c.content_hash IS DISTINCT FROM i.content_hash
+      AND (c.remote_modified IS NULL OR c.remote_modified < i.remote_modified
+           OR c.sync_status IN ('deleted_remote', 'imported'))
+    ON CONFLICT (account_id, content_id, version) DO NOTHING
+)
+INSERT INTO content AS c (
+    account_id, site_id, source, sync_status, external_type, external_id, remote_modified,
+    remote_status, title, slug, excerpt, content_raw, content_rendered, content_hash, base_hash,
+    external_url, author, categories, tags, featured_media, focus_keyphrase, meta_description,
+    published_at, sync_metadata, last_synced_at)
+SELECT $1, $2, $3, 'synced', external_type, external_id, remote_modified, remote_status, title,
+       slug, excerpt, content_raw, content_rendered, content_hash, content_hash, external_url,
+       author, categories, tags, featured_media, focus_keyphrase, meta_description, published_at,
+       metadata, now()
+FROM incoming
+ON CONFLICT (account_id, site_id, external_type, external_id) DO UPDATE SET
+    sync_status = 'synced',
+    -- A changed body goes through the pipeline again; an unchanged one keeps its stage.
+    status = CASE WHEN c.content_hash IS DISTINCT FROM EXCLUDED.content_hash THEN 'draft'
+                  ELSE c.status END,
+    remote_modified = EXCLUDED.remote_modified,
+    remote_status = EXCLUDED.remote_status,
+    title = EXCLUDED.title,
+    slug = EXCLUDED.slug,
+    excerpt = EXCLUDED.excerpt,
+    content_raw = EXCLUDED.content_raw,
+    content_rendered = EXCLUDED.content_rendered,
+    content_hash = EXCLUDED.content_hash,
+    base_hash = EXCLUDED.base_hash,
+    external_url = EXCLUDED.external_url,
+    author = EXCLUDED.author,
+    categories = EXCLUDED.categories,
+    tags = EXCLUDED.tags,
+    featured_media = EXCLUDED.featured_media,
+    focus_keyphrase = EXCLUDED.focus_keyphrase,
+    meta_description = EXCLUDED.meta_description,
+    published_at = EXCLUDED.published_at,
+    sync_metadata = c.sync_metadata || EXCLUDED.sync_metadata,
+    last_synced_at = now(),
+    sync_error = NULL,
+    version = c.version + 1
+WHERE c.remote_modified IS NULL OR c.remote_modified < EXCLUDED.remote_modified
+   OR c.sync_status IN ('deleted_remote', 'imported')
+RETURNING (xmax = 0) AS inserted";
+
+impl Store {
+    /// Upserts pulled items inside the caller's transaction (the window's, which also moves the
+    /// cursor).
+    pub async fn upsert_pulled(
+        tx: &mut Transaction,
+        account: AccountId,
+        site: SiteId,
+        source: ContentSource,
+        items: &[RemoteItem],
+    ) -> Result<UpsertCounts, StoreError> {
+        if items.is_empty() {
+            return Ok(UpsertCounts::default());
+        }
+        let c = Columns::of(items);
+        let distinct = {
+            let mut keys: Vec<(&String, &String)> =
+                c.external_type.iter().zip(&c.external_id).collect();
+            keys.sort();
+            keys.dedup();
+            keys.len() as u64
+        };
+        let inserted: Vec<bool> = sqlx::query_scalar(UPSERT)
+            .bind(account)
+            .bind(site)
+            .bind(source)
+            .bind(&c.external_type)
+            .bind(&c.external_id)
+            .bind(&c.remote_modified)
+            .bind(&c.remote_status)
+            .bind(&c.title)
+            .bind(&c.slug)
+            .bind(&c.excerpt)
+            .bind(&c.content_raw)
+            .bind(&c.content_rendered)
+            .bind(&c.content_hash)
+            .bind(&c.external_url)
+            .bind(&c.author)
+            .bind(&c.categories)
+            .bind(&c.tags)
+            .bind(&c.featured_media)
+            .bind(&c.focus_keyphrase)
+            .bind(&c.meta_description)
+            .bind(&c.published_at)
+            .bind(&c.metadata)
+            .fetch_all(&mut **tx)
+            .await?;
+        let created = inserted.iter().filter(|i| **i).count() as u64;
+        let updated = inserted.len() as u64 - created;
+        Ok(UpsertCounts {
+            created,
+            updated,
+            unchanged: distinct - created - updated,
+        })
+    }
+
+    /// Marks items gone from the CMS. Returns how many were live until now.
+    pub async fn mark_deleted_remote(
+        &self,
+        account: AccountId,
+        site: SiteId,
+        external_type: &str,
+        external_ids: &[String],
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE content SET sync_status = 'deleted_remote', last_synced_at = now(), \
+                 version = version + 1 \
+             WHERE account_id = $1 AND site_id = $2 AND external_type = $3 \
+               AND external_id = ANY($4) AND sync_status <> 'deleted_remote'",
+        )
+        .bind(account)
+        .bind(site)
+        .bind(external_type)
+        .bind(external_ids)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Our remote-backed items of one type, for the ID sweep.
+    pub async fn local_versions(
+        &self,
+        account: AccountId,
+        site: SiteId,
+        external_type: &str,
+    ) -> Result<Vec<LocalVersion>, StoreError> {
+        let rows: Vec<(ContentId, String, Option<DateTime<Utc>>, SyncStatus)> = sqlx::query_as(
+            "SELECT id, external_id, remote_modified, sync_status FROM content \
+             WHERE account_id = $1 AND site_id = $2 AND external_type = $3 \
+               AND external_id IS NOT NULL",
+        )
+        .bind(account)
+        .bind(site)
+        .bind(external_type)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, external_id, remote_modified, sync_status)| LocalVersion {
+                    id,
+                    external_id,
+                    remote_modified,
+                    sync_status,
+                },
+            )
+            .collect())
+    }
+}

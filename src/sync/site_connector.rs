@@ -1,0 +1,147 @@
+//! From a site row to a working connector: the connector-specific settings parsed, and the
+//! credential looked up from where `credentials_ref` says it lives (never the database).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::Duration;
+use serde::Deserialize;
+use url::Url;
+
+use crate::connector::http::HttpClient;
+use crate::connector::wordpress::api::{AppPassword, Credentials};
+use crate::connector::wordpress::{WordPress, WordPressSite};
+use crate::domain::site::ConnectorKind;
+use crate::store::sites::Site;
+use crate::sync::SyncError;
+
+/// Pulls start this far before the saved cursor, so items written in the cursor's second, or
+/// committed late by the CMS, are not missed.
+pub const DEFAULT_LOOKBACK_SECONDS: u64 = 120;
+
+/// A WordPress site's `settings` column.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WordPressSettings {
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default = "default_post_types")]
+    pub post_types: Vec<String>,
+    #[serde(default = "default_lookback")]
+    pub lookback_seconds: u64,
+    /// How often the ID sweep runs after a scheduled pull.
+    #[serde(default = "default_reconcile_hours")]
+    pub reconcile_every_hours: u64,
+}
+
+fn default_post_types() -> Vec<String> {
+    vec!["post".to_owned(), "page".to_owned()]
+}
+
+fn default_lookback() -> u64 {
+    DEFAULT_LOOKBACK_SECONDS
+}
+
+fn default_reconcile_hours() -> u64 {
+    24
+}
+
+impl WordPressSettings {
+    pub fn lookback(&self) -> Duration {
+        Duration::seconds(i64::try_from(self.lookback_seconds).unwrap_or(i64::MAX / 1000))
+    }
+
+    pub fn reconcile_every(&self) -> Duration {
+        Duration::hours(i64::try_from(self.reconcile_every_hours).unwrap_or(i64::MAX / 3_600_000))
+    }
+}
+
+/// Secrets the config file holds directly, by the reference sites use for them
+/// (`config:<site name>`).
+#[derive(Debug, Clone, Default)]
+pub struct Secrets {
+    inline: HashMap<String, AppPassword>,
+}
+
+impl Secrets {
+    pub fn insert(&mut self, reference: String, password: AppPassword) {
+        self.inline.insert(reference, password);
+    }
+
+    /// The secret behind a reference: `config:NAME` from the config file, `file:PATH` read from
+    /// disk (a systemd credential, a file under the data directory).
+    pub fn resolve(&self, reference: &str) -> Result<AppPassword, SyncError> {
+        if let Some(path) = reference.strip_prefix("file:") {
+            let path = PathBuf::from(path);
+            let text = std::fs::read_to_string(&path).map_err(|err| {
+                SyncError::Site(format!(
+                    "could not read the credential file {}: {err}",
+                    path.display()
+                ))
+            })?;
+            return Ok(AppPassword::new(text.trim()));
+        }
+        if reference.starts_with("config:") {
+            return self.inline.get(reference).cloned().ok_or_else(|| {
+                SyncError::Site(format!(
+                    "the credential {reference:?} is not in the loaded configuration"
+                ))
+            });
+        }
+        Err(SyncError::Site(format!(
+            "unknown credential reference {reference:?}: expected file:PATH or config:NAME"
+        )))
+    }
+}
+
+/// The WordPress connector for `site`, with its parsed settings.
+pub fn wordpress(
+    site: &Site,
+    http: Arc<HttpClient>,
+    secrets: &Secrets,
+) -> Result<(WordPress, WordPressSettings), SyncError> {
+    if site.connector != ConnectorKind::Wordpress {
+        return Err(SyncError::Site(format!(
+            "site {} uses the {} connector, not wordpress",
+            site.name, site.connector
+        )));
+    }
+    let settings: WordPressSettings = serde_json::from_value(site.settings.clone())
+        .map_err(|err| SyncError::Site(format!("site {}: settings: {err}", site.name)))?;
+    let base_url = site
+        .base_url
+        .as_deref()
+        .ok_or_else(|| SyncError::Site(format!("site {} has no base_url", site.name)))?;
+    let base_url = Url::parse(base_url)
+        .map_err(|err| SyncError::Site(format!("site {}: base_url: {err}", site.name)))?;
+    let credentials = match (&settings.username, &site.credentials_ref) {
+        (Some(username), Some(reference)) => Some(Credentials {
+            username: username.clone(),
+            password: secrets.resolve(reference)?,
+        }),
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(SyncError::Site(format!(
+                "site {} has a username but no application password",
+                site.name
+            )));
+        }
+        (None, Some(_)) => {
+            return Err(SyncError::Site(format!(
+                "site {} has an application password but no username",
+                site.name
+            )));
+        }
+    };
+    let connector = WordPress::new(
+        http,
+        WordPressSite {
+            key: format!("{}:{}", site.account_id, site.id),
+            base_url,
+            credentials,
+            post_types: settings.post_types.clone(),
+        },
+    );
+    Ok((connector, settings))
+}
