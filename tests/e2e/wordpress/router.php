@@ -14,16 +14,11 @@
 $igny8_uri  = $_SERVER['REQUEST_URI'] ?? '/';
 $igny8_path = rawurldecode( (string) parse_url( $igny8_uri, PHP_URL_PATH ) );
 
-// setup.sh asks this before trusting a server already on the port: a server started from an
-// older copy of this router must be replaced, and a foreign one must not be mistaken for ours.
+// setup.sh asks this before trusting a server already on the port: one started from a
+// different router must be replaced, and a foreign one must not be mistaken for ours.
 if ( '/_igny8/health' === $igny8_path ) {
 	header( 'Content-Type: application/json' );
-	echo json_encode(
-		array(
-			'router'     => sha1_file( __FILE__ ),
-			'server_pid' => function_exists( 'posix_getppid' ) && getenv( 'PHP_CLI_SERVER_WORKERS' ) ? posix_getppid() : getmypid(),
-		)
-	);
+	echo json_encode( array( 'router' => sha1_file( __FILE__ ) ) );
 	return true;
 }
 

@@ -3,6 +3,7 @@
 # built-in server on 127.0.0.1:$IGNY8_E2E_WP_PORT (8787), backed by MariaDB on 127.0.0.1:3306,
 # with the companion plugin installed. Sites are made per test with site.php. Safe to run
 # again: each step is skipped or redone in place when it is already in effect.
+# "setup.sh stop" stops the server.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -33,7 +34,42 @@ apt_install() {
     fi
 }
 
+health() { curl -fsS --max-time 2 "http://127.0.0.1:$port/_igny8/health" 2>/dev/null; }
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
+want=$(sha1sum "$here/router.php" | cut -d' ' -f1)
+
+# Process groups of e2e servers on this port, from any checkout. The built-in server's
+# workers outlive a killed parent, so a server is stopped by its whole group.
+server_groups() {
+    local dir cmd
+    for dir in /proc/[0-9]*; do
+        cmd=$(tr '\0' ' ' <"$dir/cmdline" 2>/dev/null) || continue
+        [[ $cmd == php\ * && $cmd == *"-S 127.0.0.1:$port "*router.php* ]] || continue
+        awk '{print $5}' "$dir/stat" 2>/dev/null
+    done | sort -u
+}
+stop_server() {
+    local group
+    for group in $(server_groups); do
+        kill -- "-$group" 2>/dev/null || true
+    done
+    for _ in $(seq 1 50); do
+        listening || return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 mkdir -p "$state"
+# Test binaries may run this at the same moment; apt and the server start must happen once.
+exec 9>"$state/setup.lock"
+flock 9
+
+if [ "${1:-}" = stop ]; then
+    stop_server || die "the server on 127.0.0.1:$port did not stop"
+    log "stopped the server on 127.0.0.1:$port"
+    exit 0
+fi
 
 # --- MariaDB -------------------------------------------------------------------------------
 if ! command -v mariadbd >/dev/null 2>&1 && ! [ -x /usr/sbin/mariadbd ]; then
@@ -70,9 +106,17 @@ GRANT ALL PRIVILEGES ON \`$db_name\`.* TO '$db_user'@'localhost';
 SQL
 
 # --- WordPress and PHP ---------------------------------------------------------------------
-if ! dpkg-query -W -f='${Status}' wordpress 2>/dev/null | grep -q 'ok installed' ||
-    ! command -v php >/dev/null 2>&1 || ! php -m | grep -qx mysqli || ! php -m | grep -qx curl ||
-    ! php -m | grep -qx mbstring || ! php -m | grep -qx xml; then
+php_ready() {
+    local status modules
+    status=$(dpkg-query -W -f='${Status}' wordpress 2>/dev/null) || return 1
+    [[ $status == *"ok installed"* ]] || return 1
+    command -v php >/dev/null 2>&1 || return 1
+    modules=$(php -m)
+    for module in mysqli curl mbstring xml; do
+        grep -qx "$module" <<<"$modules" || return 1
+    done
+}
+if ! php_ready; then
     log "installing Debian's wordpress package and PHP"
     # WordPress depends on "apache2 | httpd" and on a PHP SAPI for a web server. The trailing
     # minus signs keep Apache and php-fpm out; mini-httpd (never started) and php-cgi are the
@@ -81,6 +125,7 @@ if ! dpkg-query -W -f='${Status}' wordpress 2>/dev/null | grep -q 'ok installed'
     apt_install wordpress php-cli php-cgi php-mysql php-curl php-xml php-mbstring mini-httpd \
         apache2-bin- libapache2-mod-php8.2- php8.2-fpm-
 fi
+command -v curl >/dev/null 2>&1 || apt_install curl
 [ -f "$wp_root/wp-settings.php" ] || die "$wp_root/wp-settings.php missing after install"
 
 # --- Host config ---------------------------------------------------------------------------
@@ -101,22 +146,14 @@ mv -f "$wp_content/mu-plugins/.igny8-sync.php.new" "$wp_content/mu-plugins/igny8
 chown -R www-data:www-data "$wp_content" 2>/dev/null || true
 
 # --- The web server ------------------------------------------------------------------------
-health() { curl -fsS --max-time 2 "http://127.0.0.1:$port/_igny8/health" 2>/dev/null; }
-listening() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
-want=$(sha1sum "$here/router.php" | cut -d' ' -f1)
-
-if answer=$(health); then
-    if [[ $answer == *"\"router\":\"$want\""* ]]; then
-        log "server already up on 127.0.0.1:$port"
-        exit 0
-    fi
-    # Ours, but from another copy of the router: replace it so fixes to the router take effect.
-    old_pid=$(sed -n 's/.*"server_pid":\([0-9]*\).*/\1/p' <<<"$answer")
-    if [ -n "$old_pid" ] && [ "$(cat "/proc/$old_pid/comm" 2>/dev/null)" = php ]; then
-        log "replacing the server (pid $old_pid) started from another router"
-        kill "$old_pid" 2>/dev/null || true
-        for _ in $(seq 1 50); do listening || break; sleep 0.1; done
-    fi
+if answer=$(health) && [[ $answer == *"\"router\":\"$want\""* ]]; then
+    log "server already up on 127.0.0.1:$port"
+    exit 0
+fi
+if [ -n "$(server_groups)" ]; then
+    # Started from a router that differs from this one, or whose checkout is gone.
+    log "replacing the e2e server on 127.0.0.1:$port"
+    stop_server || die "the old server on 127.0.0.1:$port did not stop"
 fi
 if listening; then
     die "something other than the e2e WordPress server listens on 127.0.0.1:$port; set IGNY8_E2E_WP_PORT"
@@ -131,7 +168,7 @@ PHP_CLI_SERVER_WORKERS=4 setsid php \
     -d display_errors=0 -d log_errors=1 -d error_log="$state/php-errors.log" \
     -d memory_limit=256M \
     -S "127.0.0.1:$port" -t "$wp_root" "$here/router.php" \
-    </dev/null >>"$state/server.log" 2>&1 &
+    </dev/null >>"$state/server.log" 2>&1 9>&- &
 echo $! >"$state/server.pid"
 
 for _ in $(seq 1 200); do
