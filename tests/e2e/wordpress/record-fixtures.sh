@@ -29,8 +29,8 @@ mkdir -p "$out"
 
 cat >"$work/assemble.php" <<'PHP'
 <?php
-// argv: base_url method path query headers_file body_file request_body_or_empty
-list( , $base, $method, $path, $query, $headers_file, $body_file, $request_body ) = $argv;
+// argv: base_url method path query headers_file body_file request_body_or_empty request_headers auth_label
+list( , $base, $method, $path, $query, $headers_file, $body_file, $request_body, $request_headers, $auth ) = $argv;
 $keep    = array( 'content-type', 'x-wp-total', 'x-wp-totalpages', 'link', 'allow' );
 $status  = 0;
 $headers = array();
@@ -71,6 +71,13 @@ $request = array( 'method' => $method, 'path' => $path );
 if ( '' !== $query ) {
 	$request['query'] = $query;
 }
+if ( '' !== $auth ) {
+	$request['auth'] = $auth;
+}
+foreach ( array_filter( explode( "\n", $request_headers ) ) as $line ) {
+	list( $name, $value )          = array_map( 'trim', explode( ':', $line, 2 ) );
+	$request['headers'][ $name ] = $value;
+}
 if ( '' !== $request_body ) {
 	$request['body'] = json_decode( $request_body );
 }
@@ -104,8 +111,23 @@ record() {
     local args=(-sS -X "$method" -D "$work/headers" -o "$work/body")
     [ -n "$auth" ] && args+=(-u "$auth")
     [ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
+    # Headers the test adds (-H) go into the fixture's request; authentication does not.
+    local sent="" arg take=""
+    for arg in "$@"; do
+        [ -n "$take" ] && sent+="$arg"$'\n'
+        take=""
+        [ "$arg" = -H ] && take=1
+    done
+    # Which credentials were used, by role; the passwords themselves stay out of the files.
+    local as=""
+    case "$auth" in
+        "") as="" ;;
+        "$admin") as="admin" ;;
+        "$reader") as="reader" ;;
+        *) as="wrong-password" ;;
+    esac
     curl "${args[@]}" "$@" "$url"
-    php "$work/assemble.php" "$base" "$method" "/wp-json$path" "$query" "$work/headers" "$work/body" "$body" >"$out/$file.json"
+    php "$work/assemble.php" "$base" "$method" "/wp-json$path" "$query" "$work/headers" "$work/body" "$body" "$sent" "$as" >"$out/$file.json"
     printf '%-36s %s\n' "$file" "$(php -r 'echo json_decode(file_get_contents($argv[1]))->status;' "$out/$file.json")"
 }
 modified() { curl -sS -u "$admin" "$base/wp-json/wp/v2/posts/$1?context=edit&_fields=modified_gmt" | php -r 'echo json_decode(stream_get_contents(STDIN))->modified_gmt;'; }
