@@ -17,12 +17,17 @@
  *       "post_type", "modified_gmt": "YYYY-MM-DDTHH:MM:SS" or null once deleted, "site_url"}
  *    and the headers X-Igny8-Delivery (the delivery id), X-Igny8-Timestamp (unix seconds) and
  *    X-Igny8-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>" keyed by the secret>.
- *    Webhooks are hints to re-read the post, never the data itself.
- * 2. Deletion journal. Permanent deletes are kept (the latest 1,000) and served by
- *    GET /wp-json/igny8/v1/deletions?since=<GMT time> to users who can edit posts.
- * 3. Precondition. A write to a single post (POST/PUT/PATCH, also inside /batch/v1) that
- *    carries X-Igny8-Expected-Modified: <GMT time> fails with 412 rest_precondition_failed when
- *    the post has changed since; the error data has current_modified_gmt.
+ *    Webhooks are hints to re-read the post, never the data itself. Only post types shown in
+ *    REST and viewable (posts, pages, public custom types) are reported.
+ * 2. Deletion journal. Permanent deletes of those types are kept (the latest 1,000) and served
+ *    by GET /wp-json/igny8/v1/deletions?since=<GMT time> to users who can edit posts, as
+ *    [{"post_id", "post_type", "deleted_gmt"}], oldest first, deleted_gmt >= since. Once old
+ *    entries have been dropped, the header X-Igny8-Journal-Complete-After names the time up
+ *    to which the journal may have gaps.
+ * 3. Precondition. A write to a single post (POST/PUT/PATCH) that carries
+ *    X-Igny8-Expected-Modified: <GMT time> fails with 412 rest_precondition_failed when the
+ *    post has changed since; the error data has current_modified_gmt. Inside /batch/v1 the
+ *    header goes in each request's own "headers"; the batch request's headers do not apply.
  * GET /wp-json/igny8/v1/status tells the daemon which of these are on.
  *
  * Install: copy this file into wp-content/mu-plugins/. Webhooks stay off until both a URL and

@@ -119,7 +119,7 @@ php_ready() {
 if ! php_ready; then
     log "installing Debian's wordpress package and PHP"
     # WordPress depends on "apache2 | httpd" and on a PHP SAPI for a web server. The trailing
-    # minus signs keep Apache and php-fpm out; mini-httpd (never started) and php-cgi are the
+    # minus signs keep Apache and php-fpm out; mini-httpd (installed disabled) and php-cgi are the
     # smallest packages that satisfy those dependencies instead, where apt would otherwise
     # pick an Erlang web server.
     apt_install wordpress php-cli php-cgi php-mysql php-curl php-xml php-mbstring mini-httpd \
