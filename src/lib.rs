@@ -5,6 +5,8 @@
 pub mod api;
 /// The daemon assembled from the parts above.
 pub mod app;
+/// Connectors: how content is read from and written to each kind of CMS.
+pub mod connector;
 /// Credits: costs, holds, captures, releases, grants.
 pub mod credits;
 /// Ids and checked values.
