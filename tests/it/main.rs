@@ -9,3 +9,4 @@ mod migrations;
 mod queue;
 mod scheduler;
 mod support;
+mod wordpress;

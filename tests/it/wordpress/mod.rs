@@ -1,0 +1,5 @@
+//! End-to-end tests against a real WordPress (tests/e2e/wordpress/): every test gets a fresh
+//! site of its own on the shared server.
+
+mod pull;
+mod site;
