@@ -6,6 +6,7 @@ pub mod credits;
 pub mod cron_fires;
 pub mod jobs;
 pub mod modules;
+pub mod push_jobs;
 pub mod sites;
 pub mod sync_runs;
 pub mod tokens;

@@ -25,6 +25,7 @@ pub const PULL: &str = "sync.pull";
 pub const RECONCILE: &str = "sync.reconcile";
 pub const REFETCH: &str = "sync.refetch";
 pub const SCHEDULE: &str = "sync.schedule";
+pub const PUSH: &str = "sync.push";
 
 /// How far back the schedule tick looks for a missed fire (a tick may run late).
 const TICK_LOOKBACK: Duration = Duration::minutes(5);
@@ -64,6 +65,12 @@ pub fn reconcile_job(payload: &SitePayload, max_attempts: u32) -> NewJob {
         "{RECONCILE}:{}:{}",
         payload.account_id, payload.site_id
     ))
+}
+
+/// A run of one site's push outbox; one at a time per site.
+pub fn push_job(payload: &SitePayload, max_attempts: u32) -> NewJob {
+    NewJob::new(PUSH, json!(payload), max_attempts)
+        .unique(format!("{PUSH}:{}:{}", payload.account_id, payload.site_id))
 }
 
 pub fn refetch_job(payload: &RefetchPayload, max_attempts: u32) -> NewJob {
@@ -183,6 +190,19 @@ pub fn install(registry: &mut Registry, services: SyncServices) -> RecurringJob 
                 &[p.external_id.clone()],
             )
             .await?;
+            Ok(())
+        }
+    });
+    let push_services = services.clone();
+    registry.register(PUSH, move |context: JobContext| {
+        let services = push_services.clone();
+        async move {
+            let p: SitePayload = payload(&context)?;
+            let site = live_site(&context.store, p.account_id, p.site_id).await?;
+            let (connector, _) = wordpress(&site, services.http.clone(), &services.secrets())?;
+            let summary = crate::sync::push::push_site(&context.store, &connector, &site).await?;
+            tracing::info!(site = %site.name, done = summary.done, conflicts = summary.conflicts,
+                failed = summary.failed, "Pushed a site's outbox.");
             Ok(())
         }
     });

@@ -4,6 +4,7 @@
 pub mod error;
 pub mod jobs;
 pub mod pull;
+pub mod push;
 pub mod reconcile;
 pub mod site_connector;
 

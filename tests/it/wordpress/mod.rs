@@ -2,4 +2,5 @@
 //! site of its own on the shared server.
 
 mod pull;
+mod push;
 mod site;
