@@ -13,6 +13,7 @@ use igny8::app::{self, App};
 use igny8::domain::credits::IdempotencyKey;
 use igny8::domain::ids::{AccountId, TokenId};
 use igny8::domain::role::Role;
+use igny8::domain::site::SiteName;
 use igny8::domain::token::TokenSecret;
 use igny8::reload::Reloader;
 use igny8::settings::{DEFAULT_MAIN_FILE, Settings, Sources};
@@ -20,7 +21,14 @@ use igny8::shutdown::{Shutdown, Signals};
 use igny8::store::Store;
 use igny8::store::StoreError;
 use igny8::store::credits::AdditionKind;
+use igny8::store::sites::Site;
+use igny8::store::sync_runs::{RunCounts, RunKind, Trigger};
+use igny8::sync::pull::{PullObserver, pull};
+use igny8::sync::push::{preview, push_site};
+use igny8::sync::reconcile::reconcile_run;
+use igny8::sync::site_connector::wordpress;
 use igny8::telemetry;
+use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -70,6 +78,30 @@ enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Pull sites now, in the foreground, with progress.
+    Sync {
+        /// Only this site (by name); every site when absent.
+        #[arg(long)]
+        site: Option<SiteName>,
+        /// The account, when several have a site of that name.
+        #[arg(long)]
+        account: Option<AccountId>,
+        /// Read everything from the start, then sweep for deletes.
+        #[arg(long)]
+        full: bool,
+    },
+    /// Push queued changes to the CMS now, in the foreground.
+    Push {
+        /// Only this site (by name); every site when absent.
+        #[arg(long)]
+        site: Option<SiteName>,
+        /// The account, when several have a site of that name.
+        #[arg(long)]
+        account: Option<AccountId>,
+        /// Print a unified diff per item instead of writing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -189,6 +221,16 @@ async fn main() -> ExitCode {
             command: TokenCommand::Revoke { id },
         } => revoke_token(settings, id).await,
         Command::Serve => serve(sources, settings).await,
+        Command::Sync {
+            site,
+            account,
+            full,
+        } => sync(settings, site, account, full).await,
+        Command::Push {
+            site,
+            account,
+            dry_run,
+        } => push(settings, site, account, dry_run).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -353,4 +395,148 @@ async fn serve(sources: Sources, settings: Settings) -> anyhow::Result<()> {
     ));
     tokio::spawn(reloader.run(reload_rx, shutdown.clone()));
     app.run(shutdown).await
+}
+
+/// The sites a sync or push command works on: one by name, or every site.
+async fn chosen_sites(
+    store: &Store,
+    name: Option<&SiteName>,
+    account: Option<AccountId>,
+) -> anyhow::Result<Vec<Site>> {
+    let Some(name) = name else {
+        let sites: Vec<Site> = store
+            .all_sites()
+            .await?
+            .into_iter()
+            .filter(|s| account.is_none_or(|a| s.account_id == a))
+            .collect();
+        anyhow::ensure!(!sites.is_empty(), "no sites are configured");
+        return Ok(sites);
+    };
+    let mut sites: Vec<Site> = store
+        .sites_named(name)
+        .await?
+        .into_iter()
+        .filter(|s| account.is_none_or(|a| s.account_id == a))
+        .collect();
+    match sites.len() {
+        0 => anyhow::bail!("--site: no site named {name}"),
+        1 => Ok(sites.remove(0)).map(|s| vec![s]),
+        _ => anyhow::bail!(
+            "--site: accounts {} each have a site named {name}; choose one with --account",
+            sites
+                .iter()
+                .map(|s| s.account_id.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// Draws a spinner with the running counts while windows commit.
+struct Progress(ProgressBar);
+
+impl PullObserver for Progress {
+    fn window_committed(&self, stream: &str, counts: &RunCounts) {
+        self.0.set_message(format!(
+            "{stream}: {} read ({} new, {} changed)",
+            counts.fetched, counts.created, counts.updated
+        ));
+        self.0.tick();
+    }
+}
+
+async fn sync(
+    settings: Settings,
+    site: Option<SiteName>,
+    account: Option<AccountId>,
+    full: bool,
+) -> anyhow::Result<()> {
+    let store = admin_store(&settings).await?;
+    let services = app::sync_services(&settings)?;
+    let mut failed = 0;
+    for site in chosen_sites(&store, site.as_ref(), account).await? {
+        let (connector, site_settings) =
+            wordpress(&site, services.http.clone(), &services.secrets())?;
+        let bar = ProgressBar::new_spinner().with_prefix(site.name.to_string());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {prefix}: {msg} [{elapsed}]")
+                .expect("a valid template"),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        let kind = if full {
+            RunKind::Full
+        } else {
+            RunKind::Incremental
+        };
+        let report = pull(
+            &store,
+            &connector,
+            &site,
+            kind,
+            Trigger::Manual,
+            site_settings.lookback(),
+            &Progress(bar.clone()),
+        )
+        .await;
+        bar.finish_and_clear();
+        let report = report.with_context(|| format!("site {}: the pull failed", site.name))?;
+        let c = &report.counts;
+        println!(
+            "{}: run {} read {} items: {} new, {} changed, {} unchanged, {} deleted",
+            site.name, report.run, c.fetched, c.created, c.updated, c.unchanged, c.deleted
+        );
+        if let Some(error) = &report.error {
+            eprintln!("{}: the run failed: {error}", site.name);
+            failed += 1;
+        }
+        if full {
+            let swept = reconcile_run(&store, &connector, &site, Trigger::Manual)
+                .await
+                .with_context(|| format!("site {}: the sweep failed", site.name))?;
+            println!(
+                "{}: sweep run {} confirmed every item: {} fetched again, {} deleted in the CMS",
+                site.name, swept.run, swept.counts.fetched, swept.counts.deleted
+            );
+        }
+    }
+    anyhow::ensure!(failed == 0, "{failed} site(s) failed their run invariants");
+    Ok(())
+}
+
+async fn push(
+    settings: Settings,
+    site: Option<SiteName>,
+    account: Option<AccountId>,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let store = admin_store(&settings).await?;
+    let services = app::sync_services(&settings)?;
+    for site in chosen_sites(&store, site.as_ref(), account).await? {
+        let (connector, _) = wordpress(&site, services.http.clone(), &services.secrets())?;
+        if dry_run {
+            let previews = preview(&store, &connector, &site)
+                .await
+                .with_context(|| format!("site {}: the preview failed", site.name))?;
+            println!("{}: {} change(s) queued", site.name, previews.len());
+            for item in previews {
+                if item.conflict {
+                    println!(
+                        "# {} {}: changed in the CMS since; pushing would be a conflict",
+                        item.external_type, item.external_id
+                    );
+                }
+                print!("{}", item.diff);
+            }
+        } else {
+            let summary = push_site(&store, &connector, &site)
+                .await
+                .with_context(|| format!("site {}: the push failed", site.name))?;
+            println!(
+                "{}: {} pushed, {} conflict(s), {} failed",
+                site.name, summary.done, summary.conflicts, summary.failed
+            );
+        }
+    }
+    Ok(())
 }

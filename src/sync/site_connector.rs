@@ -30,6 +30,10 @@ pub struct WordPressSettings {
     pub post_types: Vec<String>,
     #[serde(default = "default_lookback")]
     pub lookback_seconds: u64,
+    /// Where the secret that signs the site's webhooks lives (`config:`, `file:`); without one
+    /// the site's webhooks are refused.
+    #[serde(default)]
+    pub webhook_secret_ref: Option<String>,
     /// How often the ID sweep runs after a scheduled pull.
     #[serde(default = "default_reconcile_hours")]
     pub reconcile_every_hours: u64,
@@ -144,4 +148,15 @@ pub fn wordpress(
         },
     );
     Ok((connector, settings))
+}
+
+/// The secret a site's webhooks are signed with, if it has one.
+pub fn webhook_secret(site: &Site, secrets: &Secrets) -> Result<Option<AppPassword>, SyncError> {
+    let settings: WordPressSettings = serde_json::from_value(site.settings.clone())
+        .map_err(|err| SyncError::Site(format!("site {}: settings: {err}", site.name)))?;
+    settings
+        .webhook_secret_ref
+        .as_deref()
+        .map(|reference| secrets.resolve(reference))
+        .transpose()
 }

@@ -4,3 +4,4 @@
 mod pull;
 mod push;
 mod site;
+mod webhooks;
