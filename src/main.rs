@@ -26,7 +26,7 @@ use igny8::store::sync_runs::{RunCounts, RunKind, Trigger};
 use igny8::sync::pull::{PullObserver, pull};
 use igny8::sync::push::{preview, push_site};
 use igny8::sync::reconcile::reconcile_run;
-use igny8::sync::site_connector::wordpress;
+use igny8::sync::site_connector::{self, wordpress};
 use igny8::telemetry;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -79,6 +79,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Inspect sites.
+    Site {
+        #[command(subcommand)]
+        command: SiteCommand,
+    },
     /// Pull sites now, in the foreground, with progress.
     Sync {
         /// Only this site (by name); every site when absent.
@@ -120,6 +125,17 @@ enum AccountCommand {
         /// Print {"account_id": ..., "token": ...}.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SiteCommand {
+    /// Diagnose how igny8 reaches a site: address, REST API, credentials, capabilities.
+    Check {
+        name: SiteName,
+        /// The account, when several have a site of that name.
+        #[arg(long)]
+        account: Option<AccountId>,
     },
 }
 
@@ -221,6 +237,9 @@ async fn main() -> ExitCode {
             command: TokenCommand::Revoke { id },
         } => revoke_token(settings, id).await,
         Command::Serve => serve(sources, settings).await,
+        Command::Site {
+            command: SiteCommand::Check { name, account },
+        } => check_site(settings, name, account).await,
         Command::Sync {
             site,
             account,
@@ -538,5 +557,24 @@ async fn push(
             );
         }
     }
+    Ok(())
+}
+
+async fn check_site(
+    settings: Settings,
+    name: SiteName,
+    account: Option<AccountId>,
+) -> anyhow::Result<()> {
+    let store = admin_store(&settings).await?;
+    let services = app::sync_services(&settings)?;
+    let site = chosen_sites(&store, Some(&name), account).await?.remove(0);
+    let diagnosis =
+        site_connector::check_site(&site, services.http.clone(), &services.secrets()).await;
+    println!("{}: {} ({})", site.name, diagnosis.message, diagnosis.code);
+    anyhow::ensure!(
+        diagnosis.ok,
+        "site {} cannot be synced as configured",
+        site.name
+    );
     Ok(())
 }
