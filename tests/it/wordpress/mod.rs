@@ -2,6 +2,7 @@
 //! site of its own on the shared server.
 
 mod check;
+mod crash;
 mod pull;
 mod push;
 mod site;
