@@ -103,11 +103,13 @@ kept AS (
                                    content_hash, metadata)
     SELECT c.account_id, c.id, c.version, 'pull', c.title, c.content_raw, c.content_hash,
            jsonb_build_object('sync_status', c.sync_status, 'status', c.status)
-    FROM content c
-    JOIN incoming i ON c.external_type = i.external_type AND c.external_id = i.external_id
-    WHERE c.account_id = $1 AND c.site_id = $2
-      AND c.content_hash IS DISTINCT FROM c.base_hash
-      AND c.content_hash IS DISTINCT FROM i.content_hash
+    FROM incoming i
+    JOIN content c
+      ON c.account_id = $1 AND c.site_id = $2
+     AND c.external_type = i.external_type AND c.external_id = i.external_id
+     -- Matches content_local_changes_idx, which holds only such rows.
+     AND c.content_hash IS DISTINCT FROM c.base_hash
+    WHERE c.content_hash IS DISTINCT FROM i.content_hash
       AND (c.remote_modified IS NULL OR c.remote_modified < i.remote_modified
            OR c.sync_status IN ('deleted_remote', 'imported'))
     ON CONFLICT (account_id, content_id, version) DO NOTHING
@@ -165,6 +167,13 @@ impl Store {
         if items.is_empty() {
             return Ok(UpsertCounts::default());
         }
+        // A pulled window is a copy of what the CMS holds, committed with the cursor that
+        // leads to it: if a crash loses the last commits, the next pull reads those windows
+        // again. So the pull does not wait for its commits to reach the disk; everything else
+        // (pushes, the ledger) still does.
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(&mut **tx)
+            .await?;
         let c = Columns::of(items);
         let distinct = {
             let mut keys: Vec<(&String, &String)> =

@@ -8,10 +8,11 @@ use std::time::Instant;
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
-use crate::connector::remote::{Connector, Stream};
+use crate::connector::remote::{Connector, Cursor, RemoteItem, Stream};
 use crate::domain::content::ContentSource;
 use crate::domain::ids::SyncRunId;
 use crate::store::Store;
+use crate::store::content::UpsertCounts;
 use crate::store::sites::Site;
 use crate::store::sync_runs::{RunCounts, RunKind, Trigger};
 use crate::sync::SyncError;
@@ -178,6 +179,39 @@ async fn pull_streams<C: Connector>(
     Ok(problems)
 }
 
+/// Windows are committed in batches of about this many items: a commit per page of 100
+/// would spend more time committing than reading.
+const BATCH_ITEMS: usize = 1000;
+
+/// Commits a batch of windows (upserts and the cursor they reach) in one transaction.
+async fn commit_batch(
+    store: &Store,
+    site: &Site,
+    source: ContentSource,
+    stream: &Stream,
+    items: Vec<RemoteItem>,
+) -> Result<UpsertCounts, SyncError> {
+    if items.is_empty() {
+        return Ok(UpsertCounts::default());
+    }
+    let cursor = items
+        .iter()
+        .map(|item| Cursor {
+            modified: item.remote_modified,
+            external_id: item.external_id.clone(),
+        })
+        .max()
+        .expect("not empty");
+    let mut tx = store.begin().await?;
+    let upserted = Store::upsert_pulled(&mut tx, site.account_id, site.id, source, &items).await?;
+    Store::advance_cursor(&mut tx, site.account_id, site.id, &stream.name, &cursor).await?;
+    tx.commit().await.map_err(crate::store::StoreError::from)?;
+    Ok(upserted)
+}
+
+/// Reads one stream. The next window is fetched while the previous batch commits, so the
+/// network and the database work at the same time; a batch's cursor never passes an item that
+/// is not in it, so a crash still resumes at the last committed batch.
 #[allow(clippy::too_many_arguments)]
 async fn pull_stream<C: Connector>(
     store: &Store,
@@ -191,31 +225,50 @@ async fn pull_stream<C: Connector>(
 ) -> Result<StreamTally, SyncError> {
     let mut tally = StreamTally::default();
     let mut position = connector.start(stream, since);
-    while let Some(window) = connector.next_window(&mut position).await? {
-        if tally.counts.expected.is_none() {
-            tally.counts.expected = window.expected_total;
-        }
-        let mut tx = store.begin().await?;
-        let upserted =
-            Store::upsert_pulled(&mut tx, site.account_id, site.id, source, &window.items).await?;
-        if let Some(cursor) = window.cursor() {
-            Store::advance_cursor(&mut tx, site.account_id, site.id, &stream.name, &cursor).await?;
-        }
-        tx.commit().await.map_err(crate::store::StoreError::from)?;
-        let new = window
-            .items
-            .iter()
-            .filter(|item| tally.seen.insert(item.external_id.clone()))
-            .count() as u64;
-        tally.windows += 1;
+    let mut batch: Vec<RemoteItem> = Vec::new();
+    let mut exhausted = false;
+    loop {
+        let to_commit = if exhausted || batch.len() >= BATCH_ITEMS {
+            std::mem::take(&mut batch)
+        } else {
+            Vec::new()
+        };
+        let committing = !to_commit.is_empty();
+        let (window, upserted) = tokio::join!(
+            async {
+                if exhausted {
+                    Ok(None)
+                } else {
+                    connector.next_window(&mut position).await
+                }
+            },
+            commit_batch(store, site, source, stream, to_commit)
+        );
+        let upserted = upserted?;
         tally.counts.created += upserted.created;
         tally.counts.updated += upserted.updated;
         tally.counts.unchanged += upserted.unchanged;
-        counts.fetched += new;
         counts.created += upserted.created;
         counts.updated += upserted.updated;
         counts.unchanged += upserted.unchanged;
-        observer.window_committed(&stream.name, counts);
+        if committing {
+            observer.window_committed(&stream.name, counts);
+        }
+        match window? {
+            Some(window) => {
+                if tally.counts.expected.is_none() {
+                    tally.counts.expected = window.expected_total;
+                }
+                tally.windows += 1;
+                for item in &window.items {
+                    if tally.seen.insert(item.external_id.clone()) {
+                        counts.fetched += 1;
+                    }
+                }
+                batch.extend(window.items);
+            }
+            None if batch.is_empty() => return Ok(tally),
+            None => exhausted = true,
+        }
     }
-    Ok(tally)
 }
