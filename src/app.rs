@@ -1,10 +1,11 @@
 //! The running daemon: built from settings, run until shutdown.
 //!
-//! `build` does everything that can fail at start-up (database, migrations, listener), so the
-//! daemon either starts whole or exits with the reason before telling systemd it is ready.
+//! `build` does everything that can fail at start-up (database, migrations, the configured
+//! sites, listener), so the daemon either starts whole or exits with the reason before telling
+//! systemd it is ready.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use anyhow::Context;
 use axum::ServiceExt;
@@ -25,9 +26,11 @@ use crate::jobs::{housekeeping, worker};
 use crate::modules::Modules;
 use crate::settings::Settings;
 use crate::shutdown::Shutdown;
+use crate::sites::Sites;
+use crate::sites::config::ConfigSites;
+use crate::sites::credentials::CredentialFiles;
 use crate::store::Store;
 use crate::sync::jobs::{self as sync_jobs, SyncServices};
-use crate::sync::site_connector::Secrets;
 use crate::systemd;
 use crate::telemetry;
 
@@ -37,6 +40,7 @@ pub struct App {
     listener: TcpListener,
     registry: Registry,
     recurring: Vec<RecurringJob>,
+    config_sites: ConfigSites,
 }
 
 /// Connects to the configured database, creating it if needed.
@@ -74,6 +78,11 @@ impl App {
     /// Builds on an existing store (tests hand in the database `#[sqlx::test]` made).
     pub async fn build_with_store(settings: Settings, store: Store) -> anyhow::Result<App> {
         prepare(&settings, &store).await?;
+        let config_sites = ConfigSites::new(store.clone(), settings.data_dir.clone());
+        config_sites
+            .apply(&settings.sites)
+            .await
+            .context("could not set up the sites declared in the configuration")?;
         let listener = TcpListener::bind(settings.http.listen)
             .await
             .with_context(|| format!("could not listen on {}", settings.http.listen))?;
@@ -82,7 +91,7 @@ impl App {
             .map_err(|err| anyhow::anyhow!("could not set up the HTTP client: {err}"))?;
         let sync_services = SyncServices {
             http: Arc::new(http),
-            secrets: Arc::new(RwLock::new(Secrets::default())),
+            secrets: config_sites.secrets(),
             max_attempts: settings.jobs.max_attempts,
         };
         let recurring = vec![
@@ -97,7 +106,13 @@ impl App {
             listener,
             registry,
             recurring,
+            config_sites,
         })
+    }
+
+    /// Reconciles the configured sites again; the reloader applies new settings through it.
+    pub fn config_sites(&self) -> ConfigSites {
+        self.config_sites.clone()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -117,6 +132,11 @@ impl App {
             modules: Modules::new(self.store.clone(), self.settings.modules.defaults.clone()),
             rate_limits: rate_limits.clone(),
             token_cache: Arc::new(TokenCache::new(self.settings.http.token_cache())),
+            sites: Sites::new(
+                self.store.clone(),
+                CredentialFiles::new(self.settings.data_dir.clone()),
+                self.settings.jobs.max_attempts,
+            ),
         };
         // Trailing slashes are trimmed before routing, so `/api/v1/me/` is `/api/v1/me`.
         let service = NormalizePathLayer::trim_trailing_slash()

@@ -343,7 +343,7 @@ async fn serve(sources: Sources, settings: Settings) -> anyhow::Result<()> {
     let signals = Signals::install().context("could not install signal handlers")?;
     let app = App::build(settings.clone()).await?;
     let shutdown = Shutdown::new();
-    let reloader = Reloader::new(sources, settings, Some(telemetry));
+    let reloader = Reloader::new(sources, settings, Some(telemetry)).with_sites(app.config_sites());
     let live = reloader.subscribe();
     let (reload_tx, reload_rx) = mpsc::channel(1);
     tokio::spawn(signals.handle(

@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod rate_limit;
 pub mod responses;
+pub mod sites;
 pub mod token_cache;
 pub mod tokens;
 
@@ -35,6 +36,7 @@ use crate::api::token_cache::TokenCache;
 use crate::credits::Credits;
 use crate::modules::Modules;
 use crate::settings::{HttpSettings, RateLimitGroup};
+use crate::sites::Sites;
 use crate::store::Store;
 
 /// What every handler can reach.
@@ -46,6 +48,7 @@ pub struct AppState {
     pub modules: Modules,
     pub rate_limits: Arc<RateLimits>,
     pub token_cache: Arc<TokenCache>,
+    pub sites: Sites,
 }
 
 /// The whole router. Paths under `/api/v1` need a bearer token; `/healthz`, `/readyz`,
@@ -64,6 +67,10 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
         .routes(routes!(modules::get, modules::replace, modules::update))
         .routes(routes!(tokens::list, tokens::create))
         .routes(routes!(tokens::revoke))
+        .routes(routes!(sites::list, sites::create))
+        .routes(routes!(sites::get, sites::update, sites::delete))
+        .routes(routes!(sites::sync))
+        .routes(routes!(sites::runs))
         // Layers run outside in: authenticate, then count against the account's quota.
         .route_layer(from_fn_with_state(
             GroupLimit {

@@ -765,6 +765,11 @@ fn igny8_state(app: &TestApp, modules: Modules) -> igny8::api::AppState {
         token_cache: std::sync::Arc::new(igny8::api::token_cache::TokenCache::new(
             settings.http.token_cache(),
         )),
+        sites: igny8::sites::Sites::new(
+            app.store.clone(),
+            igny8::sites::credentials::CredentialFiles::new(settings.data_dir.clone()),
+            settings.jobs.max_attempts,
+        ),
     }
 }
 

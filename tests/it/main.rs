@@ -8,4 +8,5 @@ mod daemon;
 mod migrations;
 mod queue;
 mod scheduler;
+mod sites;
 mod support;
