@@ -193,7 +193,7 @@ async fn main() {
             .await
             .unwrap();
         let (connector, site_settings) =
-            wordpress(&site, http.clone(), &Secrets::default()).unwrap();
+            wordpress(&site, http.clone(), &Secrets::new(std::env::temp_dir())).unwrap();
         // The same windows read and parsed without the database, for comparison.
         connector.probe().await.unwrap();
         let started = Instant::now();

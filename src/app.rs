@@ -1,10 +1,11 @@
 //! The running daemon: built from settings, run until shutdown.
 //!
-//! `build` does everything that can fail at start-up (database, migrations, listener), so the
-//! daemon either starts whole or exits with the reason before telling systemd it is ready.
+//! `build` does everything that can fail at start-up (database, migrations, the configured
+//! sites, listener), so the daemon either starts whole or exits with the reason before telling
+//! systemd it is ready.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use anyhow::Context;
 use axum::ServiceExt;
@@ -24,6 +25,9 @@ use crate::jobs::{housekeeping, worker};
 use crate::modules::Modules;
 use crate::settings::Settings;
 use crate::shutdown::Shutdown;
+use crate::sites::Sites;
+use crate::sites::config::ConfigSites;
+use crate::sites::credentials::CredentialFiles;
 use crate::store::Store;
 use crate::sync::jobs::{self as sync_jobs, SyncServices};
 use crate::sync::site_connector::Secrets;
@@ -37,6 +41,7 @@ pub struct App {
     registry: Registry,
     recurring: Vec<RecurringJob>,
     sync_services: SyncServices,
+    config_sites: ConfigSites,
 }
 
 /// Connects to the configured database, creating it if needed.
@@ -66,8 +71,11 @@ pub async fn prepare(settings: &Settings, store: &Store) -> anyhow::Result<()> {
 }
 
 /// The HTTP client and secrets every sync job and sync command uses.
-pub fn sync_services(settings: &Settings) -> anyhow::Result<SyncServices> {
-    SyncServices::new(settings, Secrets::default())
+pub fn sync_services(
+    settings: &Settings,
+    secrets: Arc<RwLock<Secrets>>,
+) -> anyhow::Result<SyncServices> {
+    SyncServices::new(settings, secrets)
         .map_err(|err| anyhow::anyhow!("could not set up the HTTP client: {err}"))
 }
 
@@ -80,11 +88,16 @@ impl App {
     /// Builds on an existing store (tests hand in the database `#[sqlx::test]` made).
     pub async fn build_with_store(settings: Settings, store: Store) -> anyhow::Result<App> {
         prepare(&settings, &store).await?;
+        let config_sites = ConfigSites::new(store.clone(), settings.data_dir.clone());
+        config_sites
+            .apply(&settings.sites)
+            .await
+            .context("could not set up the sites declared in the configuration")?;
         let listener = TcpListener::bind(settings.http.listen)
             .await
             .with_context(|| format!("could not listen on {}", settings.http.listen))?;
         let mut registry = Registry::default();
-        let sync_services = sync_services(&settings)?;
+        let sync_services = sync_services(&settings, config_sites.secrets())?;
         let recurring = vec![
             housekeeping::install(&mut registry, &settings),
             replenishment::install(&mut registry, &settings),
@@ -98,7 +111,13 @@ impl App {
             registry,
             recurring,
             sync_services,
+            config_sites,
         })
+    }
+
+    /// Reconciles the configured sites again; the reloader applies new settings through it.
+    pub fn config_sites(&self) -> ConfigSites {
+        self.config_sites.clone()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -119,6 +138,11 @@ impl App {
             rate_limits: rate_limits.clone(),
             token_cache: Arc::new(TokenCache::new(self.settings.http.token_cache())),
             sync: self.sync_services.clone(),
+            sites: Sites::new(
+                self.store.clone(),
+                CredentialFiles::new(self.settings.data_dir.clone()),
+                self.settings.jobs.max_attempts,
+            ),
         };
         // Trailing slashes are trimmed before routing, so `/api/v1/me/` is `/api/v1/me`.
         let service = NormalizePathLayer::trim_trailing_slash()

@@ -23,6 +23,9 @@ pub mod reload;
 pub mod settings;
 /// The two-phase graceful stop and the signals that drive it.
 pub mod shutdown;
+/// Sites: the config file's sites reconciled into the database, and the service the sites API
+/// calls, with write-only credentials.
+pub mod sites;
 /// All SQL: one file per aggregate.
 pub mod store;
 /// Sync with CMSs: windowed pulls, reconciliation of deletes, re-fetches, and their jobs.

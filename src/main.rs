@@ -18,11 +18,13 @@ use igny8::domain::token::TokenSecret;
 use igny8::reload::Reloader;
 use igny8::settings::{DEFAULT_MAIN_FILE, Settings, Sources};
 use igny8::shutdown::{Shutdown, Signals};
+use igny8::sites::config::ConfigSites;
 use igny8::store::Store;
 use igny8::store::StoreError;
 use igny8::store::credits::AdditionKind;
 use igny8::store::sites::Site;
 use igny8::store::sync_runs::{RunCounts, RunKind, Trigger};
+use igny8::sync::jobs::SyncServices;
 use igny8::sync::pull::{PullObserver, pull};
 use igny8::sync::push::{preview, push_site};
 use igny8::sync::reconcile::reconcile_run;
@@ -404,7 +406,7 @@ async fn serve(sources: Sources, settings: Settings) -> anyhow::Result<()> {
     let signals = Signals::install().context("could not install signal handlers")?;
     let app = App::build(settings.clone()).await?;
     let shutdown = Shutdown::new();
-    let reloader = Reloader::new(sources, settings, Some(telemetry));
+    let reloader = Reloader::new(sources, settings, Some(telemetry)).with_sites(app.config_sites());
     let live = reloader.subscribe();
     let (reload_tx, reload_rx) = mpsc::channel(1);
     tokio::spawn(signals.handle(
@@ -414,6 +416,17 @@ async fn serve(sources: Sources, settings: Settings) -> anyhow::Result<()> {
     ));
     tokio::spawn(reloader.run(reload_rx, shutdown.clone()));
     app.run(shutdown).await
+}
+
+/// What the sync commands talk to sites with: the configured sites reconciled first, so a
+/// site declared in the file works from the CLI as it does in the daemon.
+async fn sync_services(settings: &Settings, store: &Store) -> anyhow::Result<SyncServices> {
+    let config_sites = ConfigSites::new(store.clone(), settings.data_dir.clone());
+    config_sites
+        .apply(&settings.sites)
+        .await
+        .context("could not set up the sites declared in the configuration")?;
+    app::sync_services(settings, config_sites.secrets())
 }
 
 /// The sites a sync or push command works on: one by name, or every site.
@@ -472,7 +485,7 @@ async fn sync(
     full: bool,
 ) -> anyhow::Result<()> {
     let store = admin_store(&settings).await?;
-    let services = app::sync_services(&settings)?;
+    let services = sync_services(&settings, &store).await?;
     let mut failed = 0;
     for site in chosen_sites(&store, site.as_ref(), account).await? {
         let (connector, site_settings) =
@@ -530,7 +543,7 @@ async fn push(
     dry_run: bool,
 ) -> anyhow::Result<()> {
     let store = admin_store(&settings).await?;
-    let services = app::sync_services(&settings)?;
+    let services = sync_services(&settings, &store).await?;
     for site in chosen_sites(&store, site.as_ref(), account).await? {
         let (connector, _) = wordpress(&site, services.http.clone(), &services.secrets())?;
         if dry_run {
@@ -566,7 +579,7 @@ async fn check_site(
     account: Option<AccountId>,
 ) -> anyhow::Result<()> {
     let store = admin_store(&settings).await?;
-    let services = app::sync_services(&settings)?;
+    let services = sync_services(&settings, &store).await?;
     let site = chosen_sites(&store, Some(&name), account).await?.remove(0);
     let diagnosis =
         site_connector::check_site(&site, services.http.clone(), &services.secrets()).await;

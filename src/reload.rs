@@ -1,9 +1,11 @@
 //! Configuration reload on SIGHUP and when a configuration file changes.
 //!
-//! A new configuration is loaded and checked in full first; if anything is wrong the daemon
-//! logs every problem and keeps the configuration it has. Live changes: `log.level` and
-//! `shutdown.drain_seconds`. Other keys (database, listen address, workers) are bound to
-//! resources made at start-up; a change to them is logged and applies at the next restart.
+//! A new configuration is loaded and checked in full first, and its `[[sites]]` are reconciled
+//! into the database; if anything is wrong (a problem in a file, a site of an account that does
+//! not exist) the daemon logs it and keeps the configuration it has. Live changes: `log.level`,
+//! `shutdown.drain_seconds` and the sites. Other keys (database, listen address, workers) are
+//! bound to resources made at start-up; a change to them is logged and applies at the next
+//! restart.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,8 +14,10 @@ use std::time::Duration;
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 use tokio::sync::{mpsc, watch};
 
+use crate::jobs::handler::error_chain;
 use crate::settings::{ConfigError, Settings, Sources};
 use crate::shutdown::Shutdown;
+use crate::sites::config::{ConfigSites, ConfigSitesError};
 use crate::systemd;
 use crate::telemetry::Telemetry;
 
@@ -25,6 +29,16 @@ pub struct Reloader {
     sources: Sources,
     current: watch::Sender<Arc<Settings>>,
     telemetry: Option<Telemetry>,
+    sites: Option<ConfigSites>,
+}
+
+/// Why a reload kept the old configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    #[error(transparent)]
+    Invalid(#[from] ConfigError),
+    #[error(transparent)]
+    Sites(#[from] ConfigSitesError),
 }
 
 impl Reloader {
@@ -34,7 +48,15 @@ impl Reloader {
             sources,
             current,
             telemetry,
+            sites: None,
         }
+    }
+
+    /// Reconciles the configured sites through `sites` on every reload, before the new
+    /// configuration is accepted.
+    pub fn with_sites(mut self, sites: ConfigSites) -> Reloader {
+        self.sites = Some(sites);
+        self
     }
 
     pub fn current(&self) -> Arc<Settings> {
@@ -45,10 +67,21 @@ impl Reloader {
         self.current.subscribe()
     }
 
-    /// Loads the sources again. On success the new settings become current; on failure the old
-    /// ones stay and the problems are returned.
-    pub fn reload(&self) -> Result<Arc<Settings>, ConfigError> {
-        let new = match Settings::load(&self.sources) {
+    /// Loads the sources again and reconciles their sites. On success the new settings become
+    /// current; on failure the old ones stay and the reason is returned.
+    pub async fn reload(&self) -> Result<Arc<Settings>, ReloadError> {
+        let loaded = match Settings::load(&self.sources) {
+            Ok(new) => match &self.sites {
+                Some(sites) => sites
+                    .apply(&new.sites)
+                    .await
+                    .map(|_| new)
+                    .map_err(Into::into),
+                None => Ok(new),
+            },
+            Err(err) => Err(err.into()),
+        };
+        let new = match loaded {
             Ok(new) => new,
             Err(err) => {
                 metrics::counter!("igny8_config_reloads_total", "outcome" => "rejected")
@@ -98,14 +131,21 @@ impl Reloader {
                 watch_directories(watcher, &paths);
             }
             systemd::notify_reloading();
-            match self.reload() {
+            match self.reload().await {
                 Ok(_) => {
                     tracing::info!("Configuration reloaded.");
                     systemd::notify_reloaded("serving; configuration reloaded");
                 }
                 Err(err) => {
-                    for problem in &err.problems {
-                        tracing::error!(%problem, "Configuration problem.");
+                    match &err {
+                        ReloadError::Invalid(err) => {
+                            for problem in &err.problems {
+                                tracing::error!(%problem, "Configuration problem.");
+                            }
+                        }
+                        ReloadError::Sites(err) => {
+                            tracing::error!(error = %error_chain(err), "Could not apply the configured sites.");
+                        }
                     }
                     tracing::error!("The new configuration is invalid; keeping the old one.");
                     systemd::notify_reloaded(
@@ -194,8 +234,8 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn a_broken_file_keeps_the_old_configuration() {
+    #[tokio::test]
+    async fn a_broken_file_keeps_the_old_configuration() {
         let dir = tempfile::tempdir().unwrap();
         let main_file = dir.path().join("igny8.toml");
         std::fs::write(&main_file, "[shutdown]\ndrain_seconds = 5\n").unwrap();
@@ -209,7 +249,7 @@ mod tests {
         let mut live = reloader.subscribe();
 
         std::fs::write(&main_file, "[shutdown]\ndrain_seconds = 9\n").unwrap();
-        reloader.reload().unwrap();
+        reloader.reload().await.unwrap();
         assert!(live.has_changed().unwrap());
         assert_eq!(live.borrow_and_update().shutdown.drain_seconds, 9);
 
@@ -219,7 +259,9 @@ mod tests {
             "[shutdown]\ndrain_seconds = 0\n",
         ] {
             std::fs::write(&main_file, broken).unwrap();
-            let err = reloader.reload().unwrap_err();
+            let Err(ReloadError::Invalid(err)) = reloader.reload().await else {
+                panic!("{broken:?} was accepted");
+            };
             assert!(!err.problems.is_empty());
             assert_eq!(
                 reloader.current().shutdown.drain_seconds,

@@ -16,9 +16,15 @@ use config::{Config, Environment, File, FileFormat, Format};
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgConnectOptions;
 
+use crate::connector::wordpress::api::AppPassword;
 use crate::domain::credits::{CostTable, Operation};
+use crate::domain::ids::AccountId;
 use crate::domain::module::Module;
 use crate::domain::schedule::CronSchedule;
+use crate::domain::site::{
+    ConnectorKind, DEFAULT_LOOKBACK_SECONDS, DEFAULT_RECONCILE_EVERY_HOURS, LOOKBACK_SECONDS,
+    PostType, PushPolicy, RECONCILE_EVERY_HOURS, SiteDefinition, SiteName, SiteUrl, SiteUsername,
+};
 
 /// Where the configuration is read from: everything except the compiled defaults.
 #[derive(Debug, Clone)]
@@ -67,6 +73,76 @@ pub struct Settings {
     pub connectors: ConnectorSettings,
     /// Plans declared here are created or updated by name at start-up.
     pub plans: BTreeMap<String, PlanSettings>,
+    /// Sites declared here are created or updated by name at start-up and on reload; those
+    /// no longer declared are soft-deleted.
+    pub sites: Vec<SiteSettings>,
+}
+
+/// A site declared with `[[sites]]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteSettings {
+    pub account: AccountId,
+    pub site: SiteDefinition,
+    /// Present exactly when `site.username` is.
+    pub password: Option<SitePassword>,
+    /// Where the site was declared (`<file>: sites[N]`), for messages about it.
+    pub declared_at: String,
+}
+
+/// Where a configured site's application password comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SitePassword {
+    /// `app_password`: in the configuration itself.
+    Inline(AppPassword),
+    /// `app_password_file`: read when a sync needs it, so a rotated file needs no reload.
+    File(PathBuf),
+}
+
+/// A site as `print-config` shows it: the keys of the file, the password redacted.
+impl Serialize for SiteSettings {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Shown<'a> {
+            name: &'a SiteName,
+            account: AccountId,
+            connector: ConnectorKind,
+            base_url: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            username: Option<&'a SiteUsername>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            app_password: Option<&'static str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            app_password_file: Option<&'a Path>,
+            post_types: &'a [PostType],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            schedule: Option<&'a CronSchedule>,
+            push: PushPolicy,
+            lookback_seconds: u64,
+            reconcile_every_hours: u64,
+            link: bool,
+        }
+        let site = &self.site;
+        Shown {
+            name: &site.name,
+            account: self.account,
+            connector: site.connector,
+            base_url: site.base_url.as_str(),
+            username: site.username.as_ref(),
+            app_password: matches!(self.password, Some(SitePassword::Inline(_)))
+                .then_some(REDACTED),
+            app_password_file: match &self.password {
+                Some(SitePassword::File(path)) => Some(path),
+                _ => None,
+            },
+            post_types: &site.post_types,
+            schedule: site.schedule.as_ref(),
+            push: site.push_policy,
+            lookback_seconds: site.lookback_seconds,
+            reconcile_every_hours: site.reconcile_every_hours,
+            link: site.link_enabled,
+        }
+        .serialize(serializer)
+    }
 }
 
 /// How the daemon treats the CMSs it talks to: every site's credential gets its own limits.
@@ -459,6 +535,65 @@ struct RawPlan {
     features: serde_json::Value,
 }
 
+/// One `[[sites]]` table. Sites are read from each file on their own, not through the layered
+/// `config` crate, which would let a later file's list replace an earlier one's: every file's
+/// sites add up, so a drop-in may declare one site.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+struct RawSite {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    connector: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    base_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    app_password: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    app_password_file: Option<PathBuf>,
+    post_types: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schedule: Option<String>,
+    push: String,
+    lookback_seconds: u64,
+    reconcile_every_hours: u64,
+    link: bool,
+}
+
+impl Default for RawSite {
+    fn default() -> Self {
+        RawSite {
+            name: None,
+            account: None,
+            connector: None,
+            base_url: None,
+            username: None,
+            app_password: None,
+            app_password_file: None,
+            post_types: PostType::defaults()
+                .iter()
+                .map(|t| t.as_str().to_owned())
+                .collect(),
+            schedule: None,
+            push: PushPolicy::default().as_str().to_owned(),
+            lookback_seconds: DEFAULT_LOOKBACK_SECONDS,
+            reconcile_every_hours: DEFAULT_RECONCILE_EVERY_HOURS,
+            link: false,
+        }
+    }
+}
+
+/// A `[[sites]]` table as found: the file it is in and its position there.
+struct SiteEntry {
+    source: String,
+    index: usize,
+    table: toml::Value,
+}
+
 impl Default for RawCredits {
     fn default() -> Self {
         RawCredits {
@@ -657,7 +792,7 @@ impl Settings {
     /// returned.
     pub fn load(sources: &Sources) -> Result<Settings, ConfigError> {
         let mut problems = Vec::new();
-        let Some((config, provenance)) = build_config(sources, &mut problems) else {
+        let Some((config, provenance, sites)) = build_config(sources, &mut problems) else {
             return Err(ConfigError { problems });
         };
         let origin_of = |key: &str| provenance.origin_of(key);
@@ -685,6 +820,10 @@ impl Settings {
             provenance: &provenance,
         };
         let settings = check.settings(raw);
+        let sites = check.sites(sites);
+        let settings = settings
+            .zip(sites)
+            .map(|(settings, sites)| Settings { sites, ..settings });
         if problems.is_empty() {
             Ok(settings.expect("no problems means every value was checked"))
         } else {
@@ -741,7 +880,7 @@ fn leaf_keys(prefix: &str, table: &config::Map<String, config::Value>, keys: &mu
 fn build_config(
     sources: &Sources,
     problems: &mut Vec<ConfigProblem>,
-) -> Option<(Config, Provenance)> {
+) -> Option<(Config, Provenance, Vec<SiteEntry>)> {
     let defaults = Config::try_from(&RawSettings::default()).expect("defaults serialize");
     let mut builder = Config::builder().add_source(defaults);
     let mut provenance = Provenance::default();
@@ -770,15 +909,19 @@ fn build_config(
             }),
         }
     }
+    let mut sites = Vec::new();
     for file in files {
         let name = file.display().to_string();
         let parsed = std::fs::read_to_string(&file)
             .map_err(|err| format!("cannot read the file: {err}"))
             .and_then(|text| {
-                FileFormat::Toml
-                    .parse(Some(&name), &text)
-                    .map(|table| (text, table))
-                    .map_err(|err| format!("not valid TOML: {}", err.to_string().trim()))
+                let table = parse_toml(&name, &text)?;
+                if !table.contains_key("sites") {
+                    return Ok((text, table));
+                }
+                let rest = take_sites(&name, &text, &mut sites, problems)?;
+                let table = parse_toml(&name, &rest)?;
+                Ok((rest, table))
             });
         match parsed {
             Ok((text, table)) => {
@@ -802,6 +945,16 @@ fn build_config(
             continue;
         };
         let key = path.to_lowercase().replace("__", ".");
+        if key == "sites" || key.starts_with("sites.") {
+            problems.push(ConfigProblem {
+                source: format!("environment variable {name}"),
+                key: Some("sites".to_owned()),
+                problem: "sites are declared with [[sites]] tables in configuration files, not in \
+                          the environment"
+                    .to_owned(),
+            });
+            continue;
+        }
         provenance
             .layers
             .push((format!("environment variable {name}"), vec![key]));
@@ -827,7 +980,7 @@ fn build_config(
         return None;
     }
     match builder.build() {
-        Ok(config) => Some((config, provenance)),
+        Ok(config) => Some((config, provenance, sites)),
         Err(err) => {
             problems.push(ConfigProblem {
                 source: "configuration".to_owned(),
@@ -837,6 +990,49 @@ fn build_config(
             None
         }
     }
+}
+
+fn parse_toml(name: &str, text: &str) -> Result<config::Map<String, config::Value>, String> {
+    FileFormat::Toml
+        .parse(Some(&name.to_owned()), text)
+        .map_err(|err| format!("not valid TOML: {}", err.to_string().trim()))
+}
+
+/// Moves a file's `[[sites]]` tables to `sites`, returning the rest of the file as TOML.
+fn take_sites(
+    name: &str,
+    text: &str,
+    sites: &mut Vec<SiteEntry>,
+    problems: &mut Vec<ConfigProblem>,
+) -> Result<String, String> {
+    let mut document: toml::Table = toml::from_str(text)
+        .map_err(|err| format!("not valid TOML: {}", err.to_string().trim()))?;
+    match document.remove("sites") {
+        Some(toml::Value::Array(tables)) => {
+            for (index, table) in tables.into_iter().enumerate() {
+                if table.is_table() {
+                    sites.push(SiteEntry {
+                        source: name.to_owned(),
+                        index,
+                        table,
+                    });
+                } else {
+                    problems.push(ConfigProblem {
+                        source: name.to_owned(),
+                        key: Some(format!("sites[{index}]")),
+                        problem: format!("expected a table, found {}", table.type_str()),
+                    });
+                }
+            }
+        }
+        Some(other) => problems.push(ConfigProblem {
+            source: name.to_owned(),
+            key: Some("sites".to_owned()),
+            problem: format!("expected [[sites]] tables, found {}", other.type_str()),
+        }),
+        None => {}
+    }
+    toml::to_string(&document).map_err(|err| format!("cannot re-read the file: {err}"))
 }
 
 fn drop_in_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
@@ -968,6 +1164,7 @@ impl Checker<'_> {
         let connectors = self.connectors(raw.connectors);
 
         Some(Settings {
+            sites: Vec::new(),
             connectors: connectors?,
             credits: credits?,
             modules: modules?,
@@ -1251,7 +1448,274 @@ impl Checker<'_> {
     where
         T: PartialOrd + fmt::Display + Copy,
     {
-        self.check(key, value, |value| {
+        let source = self.provenance.origin_of(key);
+        self.in_range_at(&source, key, value, min, max)
+    }
+
+    fn check<R, T>(
+        &mut self,
+        key: &str,
+        raw: R,
+        parse: impl FnOnce(R) -> Result<T, String>,
+    ) -> Option<T> {
+        let source = self.provenance.origin_of(key);
+        self.check_at(&source, key, raw, parse)
+    }
+
+    /// Like `check`, for a key whose source is known (a site's file).
+    fn check_at<R, T>(
+        &mut self,
+        source: &str,
+        key: &str,
+        raw: R,
+        parse: impl FnOnce(R) -> Result<T, String>,
+    ) -> Option<T> {
+        match parse(raw) {
+            Ok(value) => Some(value),
+            Err(problem) => {
+                self.problems.push(ConfigProblem {
+                    source: source.to_owned(),
+                    key: Some(key.to_owned()),
+                    problem,
+                });
+                None
+            }
+        }
+    }
+
+    /// Every `[[sites]]` table of every file, checked; names must be unique across them.
+    fn sites(&mut self, entries: Vec<SiteEntry>) -> Option<Vec<SiteSettings>> {
+        let mut sites: Vec<SiteSettings> = Vec::new();
+        let mut valid = true;
+        for entry in entries {
+            let (source, at) = (entry.source.clone(), entry.index);
+            match self.site(entry) {
+                Some(site) => {
+                    if let Some(first) = sites.iter().find(|s| s.site.name == site.site.name) {
+                        self.problems.push(ConfigProblem {
+                            source,
+                            key: Some(format!("sites[{at}].name")),
+                            problem: format!(
+                                "the site {:?} is already declared ({})",
+                                site.site.name.as_str(),
+                                first.declared_at
+                            ),
+                        });
+                        valid = false;
+                    } else {
+                        sites.push(site);
+                    }
+                }
+                None => valid = false,
+            }
+        }
+        valid.then_some(sites)
+    }
+
+    fn site(&mut self, entry: SiteEntry) -> Option<SiteSettings> {
+        let source = entry.source;
+        let at = format!("sites[{}]", entry.index);
+        let key = |name: &str| format!("{at}.{name}");
+
+        let mut unknown = Vec::new();
+        let raw: Result<RawSite, _> = serde_path_to_error::deserialize(
+            serde_ignored::Deserializer::new(entry.table, &mut |path: serde_ignored::Path| {
+                unknown.push(path.to_string())
+            }),
+        );
+        for name in unknown {
+            self.problems.push(ConfigProblem {
+                source: source.clone(),
+                key: Some(key(&name)),
+                problem: "unknown key".to_owned(),
+            });
+        }
+        let raw = match raw {
+            Ok(raw) => raw,
+            Err(err) => {
+                let path = err.path().to_string();
+                self.problems.push(ConfigProblem {
+                    source: source.clone(),
+                    key: Some(if path == "." { at.clone() } else { key(&path) }),
+                    problem: err.into_inner().to_string(),
+                });
+                return None;
+            }
+        };
+
+        let name = self.check_at(&source, &key("name"), raw.name, |name| {
+            SiteName::parse(&required(name)?)
+        });
+        let account = self.check_at(&source, &key("account"), raw.account, |id| {
+            let id = required(id)?;
+            if id > 0 {
+                Ok(AccountId::new(id))
+            } else {
+                Err(format!("expected an account id (1 or more), found {id}"))
+            }
+        });
+        let connector =
+            self.check_at(
+                &source,
+                &key("connector"),
+                raw.connector,
+                |kind| match required(kind)?.as_str() {
+                    "wordpress" => Ok(ConnectorKind::Wordpress),
+                    other => Err(format!(
+                        "only the wordpress connector is supported for now, found {other:?}"
+                    )),
+                },
+            );
+        let base_url = self.check_at(&source, &key("base_url"), raw.base_url, |url| {
+            SiteUrl::parse(&required(url)?)
+        });
+        let has_username = raw.username.is_some();
+        let username = match raw.username {
+            Some(name) => self
+                .check_at(&source, &key("username"), name, |name| {
+                    SiteUsername::parse(&name)
+                })
+                .map(Some),
+            None => Some(None),
+        };
+        let password = self.site_password(
+            &source,
+            &at,
+            has_username,
+            raw.app_password,
+            raw.app_password_file,
+        );
+        if let (Some(url), Some(Some(_))) = (&base_url, &password) {
+            let allowed = url.allows_password().map_err(str::to_owned);
+            self.check_at(&source, &key("base_url"), allowed, |allowed| allowed);
+        }
+        let post_types = self.post_types(&source, &key("post_types"), raw.post_types);
+        let schedule = match raw.schedule {
+            Some(schedule) => self
+                .check_at(&source, &key("schedule"), schedule, |s| {
+                    CronSchedule::parse(&s)
+                })
+                .map(Some),
+            None => Some(None),
+        };
+        let push_policy = self.check_at(&source, &key("push"), raw.push, |push| push.parse());
+        let lookback_seconds = self.in_range_at(
+            &source,
+            &key("lookback_seconds"),
+            raw.lookback_seconds,
+            *LOOKBACK_SECONDS.start(),
+            *LOOKBACK_SECONDS.end(),
+        );
+        let reconcile_every_hours = self.in_range_at(
+            &source,
+            &key("reconcile_every_hours"),
+            raw.reconcile_every_hours,
+            *RECONCILE_EVERY_HOURS.start(),
+            *RECONCILE_EVERY_HOURS.end(),
+        );
+        Some(SiteSettings {
+            account: account?,
+            site: SiteDefinition {
+                name: name?,
+                connector: connector?,
+                base_url: base_url?,
+                username: username?,
+                post_types: post_types?,
+                schedule: schedule?,
+                push_policy: push_policy?,
+                lookback_seconds: lookback_seconds?,
+                reconcile_every_hours: reconcile_every_hours?,
+                link_enabled: raw.link,
+            },
+            password: password?,
+            declared_at: format!("{source}: {at}"),
+        })
+    }
+
+    /// A username needs exactly one of `app_password` and `app_password_file`; without a
+    /// username the site is read anonymously and neither may be set.
+    fn site_password(
+        &mut self,
+        source: &str,
+        at: &str,
+        has_username: bool,
+        inline: Option<String>,
+        file: Option<PathBuf>,
+    ) -> Option<Option<SitePassword>> {
+        let key = |name: &str| format!("{at}.{name}");
+        match (has_username, inline, file) {
+            (true, Some(_), Some(_)) => {
+                self.check_at(source, &key("app_password_file"), (), |()| {
+                    Err("set app_password or app_password_file, not both".to_owned())
+                })
+            }
+            (true, None, None) => self.check_at(source, &key("app_password"), (), |()| {
+                Err("a username needs app_password or app_password_file".to_owned())
+            }),
+            (false, Some(_), _) => self.check_at(source, &key("app_password"), (), |()| {
+                Err("app_password needs a username".to_owned())
+            }),
+            (false, None, Some(_)) => self.check_at(source, &key("app_password_file"), (), |()| {
+                Err("app_password_file needs a username".to_owned())
+            }),
+            (true, Some(password), None) => {
+                self.check_at(source, &key("app_password"), password, |password| {
+                    if password.trim().is_empty() || password.chars().any(char::is_control) {
+                        Err("expected a password without control characters".to_owned())
+                    } else {
+                        Ok(Some(SitePassword::Inline(AppPassword::new(&password))))
+                    }
+                })
+            }
+            (true, None, Some(file)) => {
+                self.check_at(source, &key("app_password_file"), file, |file| {
+                    // Stored as the site's credential reference, so it must not depend on the
+                    // directory a later process starts in.
+                    let path = std::path::absolute(credential_path(&file))
+                        .map_err(|err| format!("cannot resolve {}: {err}", file.display()))?;
+                    match std::fs::read_to_string(&path) {
+                        Ok(text) if text.trim().is_empty() => {
+                            Err(format!("{} is empty", path.display()))
+                        }
+                        Ok(_) => Ok(Some(SitePassword::File(path))),
+                        Err(err) => Err(format!("cannot read {}: {err}", path.display())),
+                    }
+                })
+            }
+            (false, None, None) => Some(None),
+        }
+    }
+
+    fn post_types(&mut self, source: &str, key: &str, raw: Vec<String>) -> Option<Vec<PostType>> {
+        if raw.is_empty() {
+            return self.check_at(source, key, (), |()| {
+                Err("expected at least one post type, such as [\"post\", \"page\"]".to_owned())
+            });
+        }
+        let mut types: Vec<PostType> = Vec::new();
+        let mut valid = true;
+        for (index, name) in raw.into_iter().enumerate() {
+            let parsed = self.check_at(source, &format!("{key}[{index}]"), name, |name| {
+                let parsed = PostType::parse(&name)?;
+                if types.contains(&parsed) {
+                    Err(format!("the post type {name:?} is listed twice"))
+                } else {
+                    Ok(parsed)
+                }
+            });
+            match parsed {
+                Some(parsed) => types.push(parsed),
+                None => valid = false,
+            }
+        }
+        valid.then_some(types)
+    }
+
+    fn in_range_at<T>(&mut self, source: &str, key: &str, value: T, min: T, max: T) -> Option<T>
+    where
+        T: PartialOrd + fmt::Display + Copy,
+    {
+        self.check_at(source, key, value, |value| {
             if value < min || value > max {
                 Err(format!(
                     "expected a number from {min} to {max}, found {value}"
@@ -1261,25 +1725,10 @@ impl Checker<'_> {
             }
         })
     }
+}
 
-    fn check<R, T>(
-        &mut self,
-        key: &str,
-        raw: R,
-        parse: impl FnOnce(R) -> Result<T, String>,
-    ) -> Option<T> {
-        match parse(raw) {
-            Ok(value) => Some(value),
-            Err(problem) => {
-                self.problems.push(ConfigProblem {
-                    source: self.provenance.origin_of(key),
-                    key: Some(key.to_owned()),
-                    problem,
-                });
-                None
-            }
-        }
-    }
+fn required<T>(value: Option<T>) -> Result<T, String> {
+    value.ok_or_else(|| "required".to_owned())
 }
 
 /// Relative secret paths are resolved against systemd's credentials directory when the unit
@@ -1562,43 +2011,81 @@ mod tests {
     fn example_config_documents_every_key() {
         let example = include_str!("../config/igny8.example.toml");
         let documented: toml::Table = toml::from_str(&uncomment(example)).unwrap();
-        let effective: toml::Table =
+        let mut effective: toml::Table =
             toml::from_str(&toml::to_string(&RawSettings::default()).unwrap()).unwrap();
+        // Sites are read apart from the other keys; their example must name every key.
+        effective.insert(
+            "sites".to_owned(),
+            toml::Value::try_from(vec![site_with_every_key()]).unwrap(),
+        );
         let mut missing = Vec::new();
         missing_keys("", &effective, &documented, &mut missing);
         assert!(missing.is_empty(), "not in the example config: {missing:?}");
         // What the example documents must also load.
         let dir = tempfile::tempdir().unwrap();
         let sources = sources_with(dir.path(), &uncomment_loadable(example), &[]);
-        Settings::load(&sources).unwrap();
+        let settings = Settings::load(&sources).unwrap();
+        assert_eq!(settings.sites.len(), 1, "the example declares a site");
+    }
+
+    /// A site table with every key set, so each must be documented.
+    fn site_with_every_key() -> RawSite {
+        RawSite {
+            name: Some("blog".to_owned()),
+            account: Some(1),
+            connector: Some("wordpress".to_owned()),
+            base_url: Some("https://blog.example.com".to_owned()),
+            username: Some("igny8".to_owned()),
+            app_password: Some("secret".to_owned()),
+            app_password_file: Some(PathBuf::from("blog-app-password")),
+            post_types: vec!["post".to_owned()],
+            schedule: Some("*/15 * * * *".to_owned()),
+            push: "off".to_owned(),
+            lookback_seconds: 120,
+            reconcile_every_hours: 24,
+            link: false,
+        }
     }
 
     fn missing_keys(prefix: &str, want: &toml::Table, have: &toml::Table, out: &mut Vec<String>) {
         for (key, value) in want {
             let path = format!("{prefix}{key}");
-            match (value.as_table(), have.get(key)) {
+            match (value, have.get(key)) {
                 // Maps that are empty by default (plans) are described in prose.
-                (Some(inner), None) if inner.is_empty() => {}
+                (toml::Value::Table(inner), None) if inner.is_empty() => {}
                 (_, None) => out.push(path),
-                (Some(inner), Some(toml::Value::Table(have_inner))) => {
+                (toml::Value::Table(inner), Some(toml::Value::Table(have_inner))) => {
                     missing_keys(&format!("{path}."), inner, have_inner, out);
+                }
+                // Arrays of tables: each wanted table's keys, against every documented one's.
+                (toml::Value::Array(wanted), Some(toml::Value::Array(documented))) => {
+                    let mut union = toml::Table::new();
+                    for table in documented.iter().filter_map(toml::Value::as_table) {
+                        union.extend(table.clone());
+                    }
+                    for table in wanted.iter().filter_map(toml::Value::as_table) {
+                        missing_keys(&format!("{path}[]."), table, &union, out);
+                    }
                 }
                 _ => {}
             }
         }
     }
 
-    /// The uncommented example without its alternatives (url_file beside url).
+    /// The uncommented example without its alternatives (url_file beside url, a password file
+    /// beside a password).
     fn uncomment_loadable(text: &str) -> String {
         uncomment(text)
             .lines()
-            .filter(|line| !line.starts_with("url_file = "))
+            .filter(|line| {
+                !line.starts_with("url_file = ") && !line.starts_with("app_password_file = ")
+            })
             .collect::<Vec<_>>()
             .join("\n")
     }
 
     /// The example file shows every key commented out with its default; uncommenting the
-    /// `# key = value` lines must give a valid document.
+    /// `# key = value` lines (and `# [[array]]` headers) must give a valid document.
     fn uncomment(text: &str) -> String {
         text.lines()
             .map(|line| match line.strip_prefix("# ") {
@@ -1609,9 +2096,180 @@ mod tests {
                 {
                     rest
                 }
+                Some(rest) if rest.starts_with("[[") && rest.ends_with("]]") => rest,
                 _ => line,
             })
             .collect::<Vec<_>>()
             .join("\n")
+    }
+
+    fn site_problems(main: &str, env: &[(&str, &str)]) -> Vec<(String, String)> {
+        let dir = tempfile::tempdir().unwrap();
+        let sources = sources_with(dir.path(), main, env);
+        problems(&sources)
+            .into_iter()
+            .map(|p| (p.key.unwrap_or_default(), p.problem))
+            .collect()
+    }
+
+    fn has_problem(found: &[(String, String)], key: &str, needle: &str) {
+        assert!(
+            found.iter().any(|(k, p)| k == key && p.contains(needle)),
+            "no problem at {key} containing {needle:?} in {found:#?}"
+        );
+    }
+
+    #[test]
+    fn sites_add_up_across_files_and_keep_their_passwords_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let password_file = dir.path().join("shop-password");
+        std::fs::write(&password_file, "from a file\n").unwrap();
+        let sources = sources_with(
+            dir.path(),
+            concat!(
+                "[[sites]]\nname = \"blog\"\naccount = 1\nconnector = \"wordpress\"\n",
+                "base_url = \"https://blog.example.com\"\nusername = \"igny8\"\n",
+                "app_password = \"hunter2 hunter2\"\nschedule = \"*/15 * * * *\"\npush = \"review\"\n",
+            ),
+            &[],
+        );
+        std::fs::create_dir(dir.path().join("conf.d")).unwrap();
+        std::fs::write(
+            dir.path().join("conf.d/shop.toml"),
+            format!(
+                "[[sites]]\nname = \"shop\"\naccount = 2\nconnector = \"wordpress\"\n\
+                 base_url = \"http://localhost:8080/shop\"\nusername = \"igny8\"\n\
+                 app_password_file = {:?}\npost_types = [\"product\"]\nlink = true\n",
+                password_file.display().to_string()
+            ),
+        )
+        .unwrap();
+        let settings = Settings::load(&sources).unwrap();
+        let [blog, shop] = settings.sites.as_slice() else {
+            panic!("expected two sites, got {:?}", settings.sites);
+        };
+        assert_eq!(blog.site.name.as_str(), "blog");
+        assert_eq!(blog.account, AccountId::new(1));
+        assert_eq!(blog.site.push_policy, PushPolicy::Review);
+        assert_eq!(
+            blog.site.post_types,
+            PostType::defaults(),
+            "post and page by default"
+        );
+        assert_eq!(blog.site.lookback_seconds, 120);
+        assert_eq!(blog.site.reconcile_every_hours, 24);
+        assert!(!blog.site.link_enabled);
+        assert_eq!(
+            blog.password,
+            Some(SitePassword::Inline(AppPassword::new("hunter2hunter2")))
+        );
+        assert_eq!(shop.password, Some(SitePassword::File(password_file)));
+        assert_eq!(shop.site.post_types, [PostType::parse("product").unwrap()]);
+        assert!(shop.site.link_enabled);
+        assert!(
+            shop.declared_at.ends_with("shop.toml: sites[0]"),
+            "{}",
+            shop.declared_at
+        );
+
+        let printed = settings.to_redacted_toml();
+        let debugged = format!("{settings:?}");
+        for shown in [&printed, &debugged] {
+            assert!(!shown.contains("hunter2"), "{shown}");
+        }
+        assert!(printed.contains("app_password = \"REDACTED\""), "{printed}");
+        assert!(printed.contains("shop-password"), "{printed}");
+    }
+
+    #[test]
+    fn every_site_problem_names_its_key() {
+        let found = site_problems(
+            concat!(
+                // 0: a value wrong in every checked key, and an unknown key.
+                "[[sites]]\nname = \"Blog\"\naccount = 0\nconnector = \"shopify\"\n",
+                "base_url = \"ftp://blog.example.com\"\npost_types = []\n",
+                "schedule = \"every day\"\npush = \"always\"\nlookback_seconds = 90000\n",
+                "reconcile_every_hours = 0\ncolour = \"red\"\n",
+                // 1: a username without a password.
+                "[[sites]]\nname = \"one\"\naccount = 1\nconnector = \"wordpress\"\n",
+                "base_url = \"https://one.example\"\nusername = \"igny8\"\n",
+                // 2: both kinds of password.
+                "[[sites]]\nname = \"two\"\naccount = 1\nconnector = \"wordpress\"\n",
+                "base_url = \"https://two.example\"\nusername = \"igny8\"\napp_password = \"x\"\n",
+                "app_password_file = \"/nonexistent\"\n",
+                // 3: a password in the clear to another machine.
+                "[[sites]]\nname = \"three\"\naccount = 1\nconnector = \"wordpress\"\n",
+                "base_url = \"http://three.example\"\nusername = \"igny8\"\napp_password = \"x\"\n",
+                // 4 and 5: the same name twice.
+                "[[sites]]\nname = \"shop\"\naccount = 1\nconnector = \"wordpress\"\n",
+                "base_url = \"https://shop.example\"\n",
+                "[[sites]]\nname = \"shop\"\naccount = 2\nconnector = \"wordpress\"\n",
+                "base_url = \"https://shop2.example\"\n",
+                // 6: nothing required given.
+                "[[sites]]\nlink = true\n",
+                // 7: a password without a username, a post type twice.
+                "[[sites]]\nname = \"seven\"\naccount = 1\nconnector = \"wordpress\"\n",
+                "base_url = \"https://seven.example\"\napp_password = \"x\"\n",
+                "post_types = [\"post\", \"post\"]\n",
+                // 8: an unreadable password file; a number of the wrong type.
+                "[[sites]]\nname = \"eight\"\naccount = 1\nconnector = \"wordpress\"\n",
+                "base_url = \"https://eight.example\"\nusername = \"igny8\"\n",
+                "app_password_file = \"/nonexistent/password\"\n",
+                "[[sites]]\nname = \"nine\"\naccount = \"one\"\n",
+            ),
+            &[],
+        );
+        has_problem(&found, "sites[0].name", "expected a site name");
+        has_problem(&found, "sites[0].account", "1 or more");
+        has_problem(
+            &found,
+            "sites[0].connector",
+            "only the wordpress connector is supported for now",
+        );
+        has_problem(&found, "sites[0].base_url", "http or https");
+        has_problem(&found, "sites[0].post_types", "at least one post type");
+        has_problem(&found, "sites[0].schedule", "cron expression");
+        has_problem(&found, "sites[0].push", "off, review or auto");
+        has_problem(&found, "sites[0].lookback_seconds", "from 0 to 86400");
+        has_problem(&found, "sites[0].reconcile_every_hours", "from 1 to 8760");
+        has_problem(&found, "sites[0].colour", "unknown key");
+        has_problem(&found, "sites[1].app_password", "a username needs");
+        has_problem(&found, "sites[2].app_password_file", "not both");
+        has_problem(
+            &found,
+            "sites[3].base_url",
+            "application passwords are sent in the clear over http; use https or a local address",
+        );
+        has_problem(&found, "sites[5].name", "already declared");
+        for key in ["name", "account", "connector", "base_url"] {
+            has_problem(&found, &format!("sites[6].{key}"), "required");
+        }
+        has_problem(&found, "sites[7].app_password", "needs a username");
+        has_problem(&found, "sites[7].post_types[1]", "listed twice");
+        has_problem(&found, "sites[8].app_password_file", "cannot read");
+        has_problem(&found, "sites[9].account", "invalid type");
+        assert!(
+            !found.iter().any(|(key, _)| key.starts_with("sites[4]")),
+            "the first of two equal names is fine: {found:#?}"
+        );
+    }
+
+    #[test]
+    fn sites_come_only_from_tables_in_files() {
+        has_problem(
+            &site_problems("sites = \"blog\"\n", &[]),
+            "sites",
+            "expected [[sites]] tables",
+        );
+        has_problem(
+            &site_problems("sites = [1]\n", &[]),
+            "sites[0]",
+            "expected a table",
+        );
+        has_problem(
+            &site_problems("", &[("IGNY8__SITES__0__NAME", "blog")]),
+            "sites",
+            "configuration files, not in the environment",
+        );
     }
 }

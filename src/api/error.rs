@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 use crate::credits::CreditError;
 use crate::domain::module::Module;
 use crate::jobs::handler::error_chain;
+use crate::sites::SiteError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +38,9 @@ pub enum ApiError {
     WebhookRefused(String),
     #[error("this action needs the {required} role or higher")]
     Forbidden { required: &'static str },
+    /// The caller's grant on the site allows reading it only.
+    #[error("this token may only view this site")]
+    SiteViewOnly,
     #[error("the {0} module is disabled for this account")]
     ModuleDisabled(Module),
     #[error("not found")]
@@ -86,7 +90,9 @@ impl ApiError {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized | ApiError::WebhookRefused(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden { .. } | ApiError::ModuleDisabled(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden { .. } | ApiError::SiteViewOnly | ApiError::ModuleDisabled(_) => {
+                StatusCode::FORBIDDEN
+            }
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
@@ -105,7 +111,7 @@ impl ApiError {
             ApiError::Invalid { .. } => "validation_failed",
             ApiError::Unauthorized => "unauthorized",
             ApiError::WebhookRefused(_) => "invalid_signature",
-            ApiError::Forbidden { .. } => "forbidden",
+            ApiError::Forbidden { .. } | ApiError::SiteViewOnly => "forbidden",
             ApiError::ModuleDisabled(_) => "module_disabled",
             ApiError::NotFound => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
@@ -123,6 +129,7 @@ impl ApiError {
             ApiError::BadRequest { details, .. } => details.clone(),
             ApiError::Invalid { field, .. } => json!({ "field": field }),
             ApiError::Forbidden { required } => json!({ "required_role": required }),
+            ApiError::SiteViewOnly => json!({ "site_access": "view" }),
             ApiError::ModuleDisabled(module) => json!({ "module": module }),
             ApiError::InsufficientCredits {
                 available,
@@ -200,6 +207,20 @@ impl From<CreditError> for ApiError {
             },
             CreditError::NotFound => ApiError::NotFound,
             CreditError::Store(err) => ApiError::Internal(Box::new(err)),
+        }
+    }
+}
+
+impl From<SiteError> for ApiError {
+    fn from(err: SiteError) -> Self {
+        match err {
+            SiteError::NameTaken(name) => ApiError::Conflict {
+                code: "site_name_taken",
+                message: format!("a site named {name} already exists in this account"),
+            },
+            SiteError::NotFound => ApiError::NotFound,
+            SiteError::Store(err) => err.into(),
+            credentials @ SiteError::Credentials(_) => ApiError::Internal(Box::new(credentials)),
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod rate_limit;
 pub mod responses;
+pub mod sites;
 pub mod token_cache;
 pub mod tokens;
 pub mod webhooks;
@@ -36,6 +37,7 @@ use crate::api::token_cache::TokenCache;
 use crate::credits::Credits;
 use crate::modules::Modules;
 use crate::settings::{HttpSettings, RateLimitGroup};
+use crate::sites::Sites;
 use crate::store::Store;
 use crate::sync::jobs::SyncServices;
 
@@ -49,6 +51,7 @@ pub struct AppState {
     pub rate_limits: Arc<RateLimits>,
     pub token_cache: Arc<TokenCache>,
     pub sync: SyncServices,
+    pub sites: Sites,
 }
 
 /// The whole router. Paths under `/api/v1` need a bearer token; `/healthz`, `/readyz`,
@@ -67,6 +70,10 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
         .routes(routes!(modules::get, modules::replace, modules::update))
         .routes(routes!(tokens::list, tokens::create))
         .routes(routes!(tokens::revoke))
+        .routes(routes!(sites::list, sites::create))
+        .routes(routes!(sites::get, sites::update, sites::delete))
+        .routes(routes!(sites::sync))
+        .routes(routes!(sites::runs))
         // Layers run outside in: authenticate, then count against the account's quota.
         .route_layer(from_fn_with_state(
             GroupLimit {

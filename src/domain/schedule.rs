@@ -50,6 +50,11 @@ impl CronSchedule {
         })
     }
 
+    /// The expression as it was written.
+    pub fn expression(&self) -> &str {
+        &self.source
+    }
+
     /// The first fire strictly after `after`.
     pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
         self.schedule.after(&after).next()

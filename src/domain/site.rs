@@ -1,10 +1,15 @@
-//! What a site is made of: its name, the kind of CMS behind it, and what happens to pipeline
-//! results (the push policy).
+//! What a site is made of: its name, the kind of CMS behind it, where it lives, who we sign in
+//! as, which post types we read, and what happens to pipeline results (the push policy). The
+//! config file and the API describe sites with the same checked values.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+use url::{Host, Url};
+
+use crate::domain::schedule::CronSchedule;
 
 /// A site's name: how the config file, the CLI and webhook URLs refer to it. Lowercase letters,
 /// digits, `-` and `_`, starting with a letter or digit, at most 64 characters, so it is safe in
@@ -150,6 +155,165 @@ impl fmt::Display for PushPolicy {
     }
 }
 
+/// Where a network site lives: an absolute http or https URL with a host, without a user,
+/// password, query or fragment (the connector adds its own paths and parameters).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteUrl(Url);
+
+/// Why an application password may not travel to a plain-http address that is not local.
+pub const CLEARTEXT_PASSWORD: &str =
+    "application passwords are sent in the clear over http; use https or a local address";
+
+impl SiteUrl {
+    pub fn parse(text: &str) -> Result<SiteUrl, String> {
+        let url = Url::parse(text.trim())
+            .map_err(|err| format!("expected an http or https URL, found {text:?}: {err}"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!(
+                "expected an http or https URL, found the scheme {:?}",
+                url.scheme()
+            ));
+        }
+        if url.host().is_none() {
+            return Err(format!("expected a URL with a host, found {text:?}"));
+        }
+        // A password in the URL would be stored and shown with it.
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(
+                "the URL may not carry a user or password; set username and app_password"
+                    .to_owned(),
+            );
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err("the URL may not have a query or a fragment".to_owned());
+        }
+        Ok(SiteUrl(url))
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    pub fn url(&self) -> &Url {
+        &self.0
+    }
+
+    /// Whether the host is this machine: a loopback address, `localhost` or a `.localhost`
+    /// name (which resolvers must map to loopback).
+    pub fn is_local(&self) -> bool {
+        match self.0.host() {
+            Some(Host::Domain(name)) => {
+                let name = name.trim_end_matches('.').to_ascii_lowercase();
+                name == "localhost" || name.ends_with(".localhost")
+            }
+            Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+            Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+            None => false,
+        }
+    }
+
+    /// Refuses an application password bound for this URL when it would cross a network
+    /// unencrypted. WordPress itself offers application passwords only over https or on a
+    /// local environment.
+    pub fn allows_password(&self) -> Result<(), &'static str> {
+        if self.0.scheme() == "http" && !self.is_local() {
+            Err(CLEARTEXT_PASSWORD)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl fmt::Display for SiteUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.as_str())
+    }
+}
+
+/// A WordPress post type key (`post`, `page`, `product`): WordPress allows at most 20
+/// lowercase letters, digits, `-` and `_`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct PostType(String);
+
+impl PostType {
+    pub const MAX_LEN: usize = 20;
+
+    pub fn parse(name: &str) -> Result<PostType, String> {
+        let valid = !name.is_empty()
+            && name.len() <= Self::MAX_LEN
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if valid {
+            Ok(PostType(name.to_owned()))
+        } else {
+            Err(format!(
+                "expected a post type name of 1 to {} lowercase letters, digits, '-' or '_', \
+                 found {name:?}",
+                Self::MAX_LEN
+            ))
+        }
+    }
+
+    /// The types read when a site names none.
+    pub fn defaults() -> Vec<PostType> {
+        vec![PostType("post".to_owned()), PostType("page".to_owned())]
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The WordPress user an application password belongs to (a login name or an e-mail address).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct SiteUsername(String);
+
+impl SiteUsername {
+    pub const MAX_LEN: usize = 100;
+
+    pub fn parse(name: &str) -> Result<SiteUsername, String> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > Self::MAX_LEN {
+            return Err(format!("expected 1 to {} characters", Self::MAX_LEN));
+        }
+        // Basic authentication separates user and password with the first ':'.
+        if name.contains(':') || name.chars().any(char::is_control) {
+            return Err("a username may not contain ':' or control characters".to_owned());
+        }
+        Ok(SiteUsername(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How far before the saved cursor a pull starts, in seconds: at most a day.
+pub const LOOKBACK_SECONDS: std::ops::RangeInclusive<u64> = 0..=86_400;
+pub const DEFAULT_LOOKBACK_SECONDS: u64 = 120;
+/// How often the ID sweep runs, in hours: at least hourly, at most yearly.
+pub const RECONCILE_EVERY_HOURS: std::ops::RangeInclusive<u64> = 1..=8_760;
+pub const DEFAULT_RECONCILE_EVERY_HOURS: u64 = 24;
+
+/// A site as its operator describes it, every value checked. The credential is not part of
+/// it: where the password lives depends on who declared the site.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteDefinition {
+    pub name: SiteName,
+    pub connector: ConnectorKind,
+    pub base_url: SiteUrl,
+    pub username: Option<SiteUsername>,
+    pub post_types: Vec<PostType>,
+    pub schedule: Option<CronSchedule>,
+    pub push_policy: PushPolicy,
+    pub lookback_seconds: u64,
+    pub reconcile_every_hours: u64,
+    pub link_enabled: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +335,67 @@ mod tests {
             assert_eq!(policy.as_str().parse::<PushPolicy>(), Ok(policy));
         }
         assert!("always".parse::<PushPolicy>().is_err());
+    }
+
+    #[test]
+    fn site_urls_are_http_or_https_with_a_host_and_nothing_secret() {
+        let url = SiteUrl::parse("https://blog.example.com").unwrap();
+        assert_eq!(url.as_str(), "https://blog.example.com/");
+        assert_eq!(
+            SiteUrl::parse("http://example.com/blog").unwrap().as_str(),
+            "http://example.com/blog"
+        );
+        for bad in [
+            "blog.example.com",
+            "ftp://example.com",
+            "https://user:pw@example.com",
+            "https://example.com/?p=1",
+            "https://example.com/#top",
+            "file:///var/www",
+        ] {
+            assert!(SiteUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn passwords_travel_in_the_clear_only_to_this_machine() {
+        for ok in [
+            "https://example.com",
+            "http://localhost:8080",
+            "http://wp.localhost",
+            "http://127.0.0.1",
+            "http://127.8.9.10/",
+            "http://[::1]:8000",
+        ] {
+            assert_eq!(
+                SiteUrl::parse(ok).unwrap().allows_password(),
+                Ok(()),
+                "{ok}"
+            );
+        }
+        for refused in [
+            "http://example.com",
+            "http://10.0.0.5",
+            "http://localhost.example",
+        ] {
+            assert_eq!(
+                SiteUrl::parse(refused).unwrap().allows_password(),
+                Err(CLEARTEXT_PASSWORD),
+                "{refused}"
+            );
+        }
+    }
+
+    #[test]
+    fn post_types_and_usernames_follow_wordpress() {
+        assert!(PostType::parse("product").is_ok());
+        assert!(PostType::parse("my_type-2").is_ok());
+        for bad in ["", "Post", "a b", &"x".repeat(21)] {
+            assert!(PostType::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(SiteUsername::parse(" editor ").unwrap().as_str(), "editor");
+        for bad in ["", "a:b", "tab\there"] {
+            assert!(SiteUsername::parse(bad).is_err(), "{bad:?}");
+        }
     }
 }

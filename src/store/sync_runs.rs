@@ -85,6 +85,14 @@ pub struct SyncRun {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
+/// `sync_cursors`' position, full-sync time and sweep time, as read.
+type CursorRow = (
+    Option<DateTime<Utc>>,
+    Option<String>,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+);
+
 fn count(value: u64) -> i32 {
     i32::try_from(value).unwrap_or(i32::MAX)
 }
@@ -96,7 +104,7 @@ impl Store {
         site: SiteId,
         stream: &str,
     ) -> Result<SavedCursor, StoreError> {
-        let row: Option<(Option<DateTime<Utc>>, Option<String>, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> =
+        let row: Option<CursorRow> =
             sqlx::query_as(
                 "SELECT cursor_modified, cursor_external_id, full_sync_completed_at, last_reconciled_at \
                  FROM sync_cursors WHERE account_id = $1 AND site_id = $2 AND stream = $3",

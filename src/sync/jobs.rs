@@ -92,10 +92,13 @@ pub struct SyncServices {
 }
 
 impl SyncServices {
-    pub fn new(settings: &Settings, secrets: Secrets) -> Result<SyncServices, ConnectorError> {
+    pub fn new(
+        settings: &Settings,
+        secrets: Arc<RwLock<Secrets>>,
+    ) -> Result<SyncServices, ConnectorError> {
         Ok(SyncServices {
             http: Arc::new(HttpClient::new(&settings.connectors)?),
-            secrets: Arc::new(RwLock::new(secrets)),
+            secrets,
             max_attempts: settings.jobs.max_attempts,
         })
     }
@@ -197,7 +200,7 @@ pub fn install(registry: &mut Registry, services: SyncServices) -> RecurringJob 
                 &connector,
                 &site,
                 &p.external_type,
-                &[p.external_id.clone()],
+                std::slice::from_ref(&p.external_id),
             )
             .await?;
             Ok(())

@@ -2,11 +2,11 @@
 //! credential looked up from where `credentials_ref` says it lives (never the database).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::Duration;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::connector::http::HttpClient;
@@ -14,22 +14,22 @@ use crate::connector::http::LimitKey;
 use crate::connector::wordpress::api::{AppPassword, Credentials, WpApi};
 use crate::connector::wordpress::check::{Diagnosis, diagnose};
 use crate::connector::wordpress::{WordPress, WordPressSite};
-use crate::domain::site::ConnectorKind;
+use crate::domain::site::{
+    ConnectorKind, DEFAULT_LOOKBACK_SECONDS, DEFAULT_RECONCILE_EVERY_HOURS, SiteDefinition,
+};
 use crate::store::sites::Site;
 use crate::sync::SyncError;
 
-/// Pulls start this far before the saved cursor, so items written in the cursor's second, or
-/// committed late by the CMS, are not missed.
-pub const DEFAULT_LOOKBACK_SECONDS: u64 = 120;
-
 /// A WordPress site's `settings` column.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WordPressSettings {
     #[serde(default)]
     pub username: Option<String>,
     #[serde(default = "default_post_types")]
     pub post_types: Vec<String>,
+    /// Pulls start this far before the saved cursor, so items written in the cursor's second,
+    /// or committed late by the CMS, are not missed.
     #[serde(default = "default_lookback")]
     pub lookback_seconds: u64,
     /// Where the secret that signs the site's webhooks lives (`config:`, `file:`); without one
@@ -50,10 +50,29 @@ fn default_lookback() -> u64 {
 }
 
 fn default_reconcile_hours() -> u64 {
-    24
+    DEFAULT_RECONCILE_EVERY_HOURS
 }
 
 impl WordPressSettings {
+    /// The settings column of a site defined in the config file or through the API.
+    pub fn of(site: &SiteDefinition) -> WordPressSettings {
+        WordPressSettings {
+            username: site.username.as_ref().map(|name| name.as_str().to_owned()),
+            post_types: site
+                .post_types
+                .iter()
+                .map(|post_type| post_type.as_str().to_owned())
+                .collect(),
+            lookback_seconds: site.lookback_seconds,
+            reconcile_every_hours: site.reconcile_every_hours,
+            webhook_secret_ref: None,
+        }
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("plain settings serialize")
+    }
+
     pub fn lookback(&self) -> Duration {
         Duration::seconds(i64::try_from(self.lookback_seconds).unwrap_or(i64::MAX / 1000))
     }
@@ -63,30 +82,46 @@ impl WordPressSettings {
     }
 }
 
-/// Secrets the config file holds directly, by the reference sites use for them
-/// (`config:<site name>`).
-#[derive(Debug, Clone, Default)]
+/// Where site credentials are found: passwords the config file holds directly, by the
+/// reference sites use for them (`config:<site name>`), and files, either anywhere
+/// (`file:<absolute path>`, e.g. a systemd credential) or under the data directory
+/// (`data:<relative path>`, passwords given through the API).
+#[derive(Debug, Clone)]
 pub struct Secrets {
+    data_dir: PathBuf,
     inline: HashMap<String, AppPassword>,
 }
 
 impl Secrets {
+    pub fn new(data_dir: PathBuf) -> Secrets {
+        Secrets {
+            data_dir,
+            inline: HashMap::new(),
+        }
+    }
+
     pub fn insert(&mut self, reference: String, password: AppPassword) {
         self.inline.insert(reference, password);
     }
 
-    /// The secret behind a reference: `config:NAME` from the config file, `file:PATH` read from
-    /// disk (a systemd credential, a file under the data directory).
+    /// The secret behind a reference.
     pub fn resolve(&self, reference: &str) -> Result<AppPassword, SyncError> {
         if let Some(path) = reference.strip_prefix("file:") {
-            let path = PathBuf::from(path);
-            let text = std::fs::read_to_string(&path).map_err(|err| {
-                SyncError::Site(format!(
-                    "could not read the credential file {}: {err}",
-                    path.display()
-                ))
-            })?;
-            return Ok(AppPassword::new(text.trim()));
+            return read_password(Path::new(path));
+        }
+        if let Some(relative) = reference.strip_prefix("data:") {
+            let relative = Path::new(relative);
+            // Written by us, but a row is no place to trust a path that could leave the
+            // directory.
+            let inside = relative
+                .components()
+                .all(|part| matches!(part, Component::Normal(_)));
+            if !inside {
+                return Err(SyncError::Site(format!(
+                    "the credential reference {reference:?} leaves the data directory"
+                )));
+            }
+            return read_password(&self.data_dir.join(relative));
         }
         if reference.starts_with("config:") {
             return self.inline.get(reference).cloned().ok_or_else(|| {
@@ -96,9 +131,20 @@ impl Secrets {
             });
         }
         Err(SyncError::Site(format!(
-            "unknown credential reference {reference:?}: expected file:PATH or config:NAME"
+            "unknown credential reference {reference:?}: expected file:PATH, data:PATH or \
+             config:NAME"
         )))
     }
+}
+
+fn read_password(path: &Path) -> Result<AppPassword, SyncError> {
+    let text = std::fs::read_to_string(path).map_err(|err| {
+        SyncError::Site(format!(
+            "could not read the credential file {}: {err}",
+            path.display()
+        ))
+    })?;
+    Ok(AppPassword::new(text.trim()))
 }
 
 /// The WordPress connector for `site`, with its parsed settings.
@@ -191,4 +237,34 @@ pub async fn check_site(site: &Site, http: Arc<HttpClient>, secrets: &Secrets) -
         has_credentials.then_some(connector.api()),
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_resolve_from_config_files_and_the_data_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("credentials")).unwrap();
+        std::fs::write(dir.path().join("credentials/site-1-2"), "abcd efgh\n").unwrap();
+        std::fs::write(dir.path().join("systemd-credential"), "from-file").unwrap();
+        let mut secrets = Secrets::new(dir.path().to_path_buf());
+        secrets.insert("config:blog".to_owned(), AppPassword::new("inline"));
+
+        let expose = |reference: &str| secrets.resolve(reference).map(|p| p.expose().to_owned());
+        assert_eq!(expose("config:blog").unwrap(), "inline");
+        assert_eq!(expose("data:credentials/site-1-2").unwrap(), "abcdefgh");
+        let file = format!("file:{}", dir.path().join("systemd-credential").display());
+        assert_eq!(expose(&file).unwrap(), "from-file");
+        for bad in [
+            "config:shop",
+            "data:../etc/passwd",
+            "data:/etc/passwd",
+            "data:credentials/absent",
+            "vault:x",
+        ] {
+            assert!(expose(bad).is_err(), "{bad}");
+        }
+    }
 }

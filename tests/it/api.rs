@@ -765,7 +765,18 @@ fn igny8_state(app: &TestApp, modules: Modules) -> igny8::api::AppState {
         token_cache: std::sync::Arc::new(igny8::api::token_cache::TokenCache::new(
             settings.http.token_cache(),
         )),
-        sync: igny8::app::sync_services(&settings).unwrap(),
+        sync: igny8::app::sync_services(
+            &settings,
+            std::sync::Arc::new(std::sync::RwLock::new(
+                igny8::sync::site_connector::Secrets::new(settings.data_dir.clone()),
+            )),
+        )
+        .unwrap(),
+        sites: igny8::sites::Sites::new(
+            app.store.clone(),
+            igny8::sites::credentials::CredentialFiles::new(settings.data_dir.clone()),
+            settings.jobs.max_attempts,
+        ),
     }
 }
 

@@ -8,5 +8,6 @@ mod daemon;
 mod migrations;
 mod queue;
 mod scheduler;
+mod sites;
 mod support;
 mod wordpress;

@@ -51,15 +51,15 @@ where
     }
 }
 
-/// Settings for a daemon on the test database: `extra` TOML is appended to the file, the
-/// listener takes a free port.
+/// Settings for a daemon on the test database: `extra` TOML starts the file (so it may set
+/// top-level keys), the listener takes a free port.
 pub fn settings_for(pool: &PgPool, extra: &str) -> igny8::settings::Settings {
     let dir = tempfile::tempdir().unwrap();
     let main_file = dir.path().join("igny8.toml");
     std::fs::write(
         &main_file,
         format!(
-            "[database]\nurl = \"{}\"\nmax_connections = 16\n{extra}",
+            "{extra}\n[database]\nurl = \"{}\"\nmax_connections = 16\n",
             database_url(pool)
         ),
     )

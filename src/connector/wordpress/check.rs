@@ -155,20 +155,19 @@ pub async fn diagnose(
 /// The credentials were not used: either they never arrived or WordPress did not accept them.
 /// The companion plugin can tell which.
 async fn anonymous_answer(api: &WpApi, companion_plugin: bool) -> Diagnosis {
-    if companion_plugin {
-        if let Ok(response) = api
+    if companion_plugin
+        && let Ok(response) = api
             .request(Method::GET, "igny8/v1/auth-header", &[], None, &[])
             .await
-        {
-            let seen: Value = response.json().await.unwrap_or_default();
-            if seen.get("authorization_header") == Some(&Value::Bool(false)) {
-                return Diagnosis::problem(
-                    "auth_header_stripped",
-                    "the host removes the Authorization header before WordPress sees it; on Apache add \
-                     `RewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}]` to .htaccess, or \
-                     `CGIPassAuth On`",
-                );
-            }
+    {
+        let seen: Value = response.json().await.unwrap_or_default();
+        if seen.get("authorization_header") == Some(&Value::Bool(false)) {
+            return Diagnosis::problem(
+                "auth_header_stripped",
+                "the host removes the Authorization header before WordPress sees it; on Apache add \
+                 `RewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}]` to .htaccess, or \
+                 `CGIPassAuth On`",
+            );
         }
     }
     Diagnosis::problem(

@@ -263,7 +263,7 @@ impl WpSite {
     }
 
     pub fn secrets(&self) -> Secrets {
-        let mut secrets = Secrets::default();
+        let mut secrets = Secrets::new(std::env::temp_dir());
         secrets.insert(
             format!("config:{}", self.name),
             igny8::connector::wordpress::api::AppPassword::new(&self.app_password),
