@@ -96,7 +96,13 @@ impl Store {
         site: SiteId,
         stream: &str,
     ) -> Result<SavedCursor, StoreError> {
-        let row: Option<(Option<DateTime<Utc>>, Option<String>, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> =
+        type Row = (
+            Option<DateTime<Utc>>,
+            Option<String>,
+            Option<DateTime<Utc>>,
+            Option<DateTime<Utc>>,
+        );
+        let row: Option<Row> =
             sqlx::query_as(
                 "SELECT cursor_modified, cursor_external_id, full_sync_completed_at, last_reconciled_at \
                  FROM sync_cursors WHERE account_id = $1 AND site_id = $2 AND stream = $3",

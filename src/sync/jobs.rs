@@ -187,7 +187,7 @@ pub fn install(registry: &mut Registry, services: SyncServices) -> RecurringJob 
                 &connector,
                 &site,
                 &p.external_type,
-                &[p.external_id.clone()],
+                std::slice::from_ref(&p.external_id),
             )
             .await?;
             Ok(())

@@ -159,20 +159,20 @@ async fn pull_streams<C: Connector>(
             }),
         );
     }
-    if let Some(since) = earliest_cursor {
-        if let Some(deletions) = connector.deletions(since).await? {
-            let mut by_type: BTreeMap<String, Vec<String>> = BTreeMap::new();
-            for deletion in deletions {
-                by_type
-                    .entry(deletion.external_type)
-                    .or_default()
-                    .push(deletion.external_id);
-            }
-            for (external_type, ids) in by_type {
-                counts.deleted += store
-                    .mark_deleted_remote(site.account_id, site.id, &external_type, &ids)
-                    .await?;
-            }
+    if let Some(since) = earliest_cursor
+        && let Some(deletions) = connector.deletions(since).await?
+    {
+        let mut by_type: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for deletion in deletions {
+            by_type
+                .entry(deletion.external_type)
+                .or_default()
+                .push(deletion.external_id);
+        }
+        for (external_type, ids) in by_type {
+            counts.deleted += store
+                .mark_deleted_remote(site.account_id, site.id, &external_type, &ids)
+                .await?;
         }
     }
     Ok(problems)
