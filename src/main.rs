@@ -1,18 +1,22 @@
-//! The `igny8` command: parse flags, load settings, then serve, migrate, validate or print.
+//! The `igny8` command: parse flags, load settings, then serve, migrate, validate, print, import
+//! or run the demo.
 
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::mpsc;
 
 use igny8::app::{self, App};
 use igny8::domain::credits::IdempotencyKey;
 use igny8::domain::ids::{AccountId, TokenId};
 use igny8::domain::role::Role;
+use igny8::domain::site::SiteName;
 use igny8::domain::token::TokenSecret;
 use igny8::reload::Reloader;
 use igny8::settings::{DEFAULT_MAIN_FILE, Settings, Sources};
@@ -20,6 +24,8 @@ use igny8::shutdown::{Shutdown, Signals};
 use igny8::store::Store;
 use igny8::store::StoreError;
 use igny8::store::credits::AdditionKind;
+use igny8::store::sync_runs::Trigger;
+use igny8::sync::import::{self, ImportError, ImportReport};
 use igny8::telemetry;
 
 #[derive(Debug, Parser)]
@@ -70,6 +76,31 @@ enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Import content from export files.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Import the sample site, link it and measure its readability, offline; prints a report.
+    Demo {
+        /// The WordPress export to use instead of the sample site.
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Import a WordPress export (WXR) into a site's content.
+    Wxr {
+        file: PathBuf,
+        /// The site to import into.
+        #[arg(long)]
+        site: String,
+        /// The site's account, needed when several accounts have a site of that name.
+        #[arg(long)]
+        account: Option<AccountId>,
     },
 }
 
@@ -188,6 +219,15 @@ async fn main() -> ExitCode {
         Command::Token {
             command: TokenCommand::Revoke { id },
         } => revoke_token(settings, id).await,
+        Command::Import {
+            command:
+                ImportCommand::Wxr {
+                    file,
+                    site,
+                    account,
+                },
+        } => import_wxr(settings, &file, &site, account).await,
+        Command::Demo { file } => demo(settings, file.as_deref()).await,
         Command::Serve => serve(sources, settings).await,
     };
     match result {
@@ -335,6 +375,108 @@ async fn revoke_token(settings: Settings, id: TokenId) -> anyhow::Result<()> {
         "token {} {:?} of account {account} revoked",
         token.id, token.name
     );
+    Ok(())
+}
+
+async fn import_wxr(
+    settings: Settings,
+    file: &Path,
+    site: &str,
+    account: Option<AccountId>,
+) -> anyhow::Result<()> {
+    let name = SiteName::parse(site).map_err(|err| anyhow::anyhow!("--site: {err}"))?;
+    let store = admin_store(&settings).await?;
+    let site = match import::find_site(&store, &name, account).await {
+        Err(err @ ImportError::AmbiguousSite { .. }) => {
+            anyhow::bail!("{err}; choose one with --account")
+        }
+        other => other?,
+    };
+    let progress = Progress::new(file);
+    let outcome = import::import_file(&store, &site, file, Trigger::Manual, &progress).await;
+    progress.finish();
+    match outcome {
+        Ok(report) => {
+            print_import(&report);
+            Ok(())
+        }
+        Err(err) => {
+            if let ImportError::Malformed { report, .. } = &err {
+                print_import(report);
+            }
+            Err(anyhow::Error::new(err).context(format!("importing {}", file.display())))
+        }
+    }
+}
+
+fn print_import(report: &ImportReport) {
+    println!("sync run {}:", report.run);
+    for (post_type, statuses) in &report.read {
+        let total: u64 = statuses.values().sum();
+        let statuses: Vec<String> = statuses.iter().map(|(s, n)| format!("{s} {n}")).collect();
+        println!("  {post_type}: {total} ({})", statuses.join(", "));
+    }
+    println!(
+        "  imported {}, updated {}, unchanged {}",
+        report.created, report.updated, report.unchanged
+    );
+    let skipped: Vec<String> = report
+        .skipped
+        .iter()
+        .map(|(t, n)| format!("{t} {n}"))
+        .collect();
+    println!(
+        "  skipped: {}",
+        if skipped.is_empty() {
+            "none".to_owned()
+        } else {
+            skipped.join(", ")
+        }
+    );
+    println!("  bad items: {}", report.bad.len());
+    for bad in &report.bad {
+        println!("    {}", bad.message);
+    }
+}
+
+/// A byte-progress bar on a terminal; nothing otherwise.
+struct Progress(Option<ProgressBar>);
+
+impl Progress {
+    fn new(file: &Path) -> Progress {
+        let size = std::fs::metadata(file).map(|m| m.len()).ok();
+        Progress(
+            size.filter(|_| std::io::stderr().is_terminal())
+                .map(|size| {
+                    ProgressBar::new(size).with_style(
+                        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg}")
+                            .expect("a valid template"),
+                    )
+                }),
+        )
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl import::ImportObserver for Progress {
+    fn batch_committed(&self, position: u64, report: &ImportReport) {
+        if let Some(bar) = &self.0 {
+            bar.set_position(position);
+            bar.set_message(format!("{} items", report.items_read()));
+        }
+    }
+}
+
+async fn demo(settings: Settings, file: Option<&Path>) -> anyhow::Result<()> {
+    let file = igny8::demo::sample_file(file);
+    let store = admin_store(&settings).await?;
+    let report = igny8::demo::run(&store, &file).await?;
+    print!("{report}");
     Ok(())
 }
 
