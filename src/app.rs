@@ -4,7 +4,7 @@
 //! daemon either starts whole or exits with the reason before telling systemd it is ready.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use anyhow::Context;
 use axum::ServiceExt;
@@ -17,7 +17,6 @@ use tower_http::normalize_path::NormalizePathLayer;
 use crate::api::rate_limit::{self, RateLimits};
 use crate::api::token_cache::TokenCache;
 use crate::api::{self, AppState};
-use crate::connector::http::HttpClient;
 use crate::credits::{Credits, replenishment, sweeper};
 use crate::jobs::handler::{Registry, error_chain};
 use crate::jobs::scheduler::{RecurringJob, Scheduler};
@@ -37,6 +36,7 @@ pub struct App {
     listener: TcpListener,
     registry: Registry,
     recurring: Vec<RecurringJob>,
+    sync_services: SyncServices,
 }
 
 /// Connects to the configured database, creating it if needed.
@@ -65,6 +65,12 @@ pub async fn prepare(settings: &Settings, store: &Store) -> anyhow::Result<()> {
         .context("could not record the configured plans")
 }
 
+/// The HTTP client and secrets every sync job and sync command uses.
+pub fn sync_services(settings: &Settings) -> anyhow::Result<SyncServices> {
+    SyncServices::new(settings, Secrets::default())
+        .map_err(|err| anyhow::anyhow!("could not set up the HTTP client: {err}"))
+}
+
 impl App {
     pub async fn build(settings: Settings) -> anyhow::Result<App> {
         let store = connect(&settings).await?;
@@ -78,18 +84,12 @@ impl App {
             .await
             .with_context(|| format!("could not listen on {}", settings.http.listen))?;
         let mut registry = Registry::default();
-        let http = HttpClient::new(&settings.connectors)
-            .map_err(|err| anyhow::anyhow!("could not set up the HTTP client: {err}"))?;
-        let sync_services = SyncServices {
-            http: Arc::new(http),
-            secrets: Arc::new(RwLock::new(Secrets::default())),
-            max_attempts: settings.jobs.max_attempts,
-        };
+        let sync_services = sync_services(&settings)?;
         let recurring = vec![
             housekeeping::install(&mut registry, &settings),
             replenishment::install(&mut registry, &settings),
             sweeper::install(&mut registry),
-            sync_jobs::install(&mut registry, sync_services),
+            sync_jobs::install(&mut registry, sync_services.clone()),
         ];
         Ok(App {
             settings,
@@ -97,6 +97,7 @@ impl App {
             listener,
             registry,
             recurring,
+            sync_services,
         })
     }
 
@@ -117,6 +118,7 @@ impl App {
             modules: Modules::new(self.store.clone(), self.settings.modules.defaults.clone()),
             rate_limits: rate_limits.clone(),
             token_cache: Arc::new(TokenCache::new(self.settings.http.token_cache())),
+            sync: self.sync_services.clone(),
         };
         // Trailing slashes are trimmed before routing, so `/api/v1/me/` is `/api/v1/me`.
         let service = NormalizePathLayer::trim_trailing_slash()

@@ -24,8 +24,13 @@ use igny8::shutdown::{Shutdown, Signals};
 use igny8::store::Store;
 use igny8::store::StoreError;
 use igny8::store::credits::AdditionKind;
-use igny8::store::sync_runs::Trigger;
+use igny8::store::sites::Site;
+use igny8::store::sync_runs::{RunCounts, RunKind, Trigger};
 use igny8::sync::import::{self, ImportError, ImportReport};
+use igny8::sync::pull::{PullObserver, pull};
+use igny8::sync::push::{preview, push_site};
+use igny8::sync::reconcile::reconcile_run;
+use igny8::sync::site_connector::{self, wordpress};
 use igny8::telemetry;
 
 #[derive(Debug, Parser)]
@@ -77,6 +82,35 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Inspect sites.
+    Site {
+        #[command(subcommand)]
+        command: SiteCommand,
+    },
+    /// Pull sites now, in the foreground, with progress.
+    Sync {
+        /// Only this site (by name); every site when absent.
+        #[arg(long)]
+        site: Option<SiteName>,
+        /// The account, when several have a site of that name.
+        #[arg(long)]
+        account: Option<AccountId>,
+        /// Read everything from the start, then sweep for deletes.
+        #[arg(long)]
+        full: bool,
+    },
+    /// Push queued changes to the CMS now, in the foreground.
+    Push {
+        /// Only this site (by name); every site when absent.
+        #[arg(long)]
+        site: Option<SiteName>,
+        /// The account, when several have a site of that name.
+        #[arg(long)]
+        account: Option<AccountId>,
+        /// Print a unified diff per item instead of writing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Import content from export files.
     Import {
         #[command(subcommand)]
@@ -97,7 +131,7 @@ enum ImportCommand {
         file: PathBuf,
         /// The site to import into.
         #[arg(long)]
-        site: String,
+        site: SiteName,
         /// The site's account, needed when several accounts have a site of that name.
         #[arg(long)]
         account: Option<AccountId>,
@@ -119,6 +153,17 @@ enum AccountCommand {
         /// Print {"account_id": ..., "token": ...}.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SiteCommand {
+    /// Diagnose how igny8 reaches a site: address, REST API, credentials, capabilities.
+    Check {
+        name: SiteName,
+        /// The account, when several have a site of that name.
+        #[arg(long)]
+        account: Option<AccountId>,
     },
 }
 
@@ -229,6 +274,19 @@ async fn main() -> ExitCode {
         } => import_wxr(settings, &file, &site, account).await,
         Command::Demo { file } => demo(settings, file.as_deref()).await,
         Command::Serve => serve(sources, settings).await,
+        Command::Site {
+            command: SiteCommand::Check { name, account },
+        } => check_site(settings, name, account).await,
+        Command::Sync {
+            site,
+            account,
+            full,
+        } => sync(settings, site, account, full).await,
+        Command::Push {
+            site,
+            account,
+            dry_run,
+        } => push(settings, site, account, dry_run).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -381,18 +439,17 @@ async fn revoke_token(settings: Settings, id: TokenId) -> anyhow::Result<()> {
 async fn import_wxr(
     settings: Settings,
     file: &Path,
-    site: &str,
+    name: &SiteName,
     account: Option<AccountId>,
 ) -> anyhow::Result<()> {
-    let name = SiteName::parse(site).map_err(|err| anyhow::anyhow!("--site: {err}"))?;
     let store = admin_store(&settings).await?;
-    let site = match import::find_site(&store, &name, account).await {
+    let site = match import::find_site(&store, name, account).await {
         Err(err @ ImportError::AmbiguousSite { .. }) => {
             anyhow::bail!("{err}; choose one with --account")
         }
         other => other?,
     };
-    let progress = Progress::new(file);
+    let progress = ImportProgress::new(file);
     let outcome = import::import_file(&store, &site, file, Trigger::Manual, &progress).await;
     progress.finish();
     match outcome {
@@ -440,12 +497,12 @@ fn print_import(report: &ImportReport) {
 }
 
 /// A byte-progress bar on a terminal; nothing otherwise.
-struct Progress(Option<ProgressBar>);
+struct ImportProgress(Option<ProgressBar>);
 
-impl Progress {
-    fn new(file: &Path) -> Progress {
+impl ImportProgress {
+    fn new(file: &Path) -> ImportProgress {
         let size = std::fs::metadata(file).map(|m| m.len()).ok();
-        Progress(
+        ImportProgress(
             size.filter(|_| std::io::stderr().is_terminal())
                 .map(|size| {
                     ProgressBar::new(size).with_style(
@@ -463,7 +520,7 @@ impl Progress {
     }
 }
 
-impl import::ImportObserver for Progress {
+impl import::ImportObserver for ImportProgress {
     fn batch_committed(&self, position: u64, report: &ImportReport) {
         if let Some(bar) = &self.0 {
             bar.set_position(position);
@@ -495,4 +552,167 @@ async fn serve(sources: Sources, settings: Settings) -> anyhow::Result<()> {
     ));
     tokio::spawn(reloader.run(reload_rx, shutdown.clone()));
     app.run(shutdown).await
+}
+
+/// The sites a sync or push command works on: one by name, or every site.
+async fn chosen_sites(
+    store: &Store,
+    name: Option<&SiteName>,
+    account: Option<AccountId>,
+) -> anyhow::Result<Vec<Site>> {
+    let Some(name) = name else {
+        let sites: Vec<Site> = store
+            .all_sites()
+            .await?
+            .into_iter()
+            .filter(|s| account.is_none_or(|a| s.account_id == a))
+            .collect();
+        anyhow::ensure!(!sites.is_empty(), "no sites are configured");
+        return Ok(sites);
+    };
+    let mut sites: Vec<Site> = store
+        .sites_named(name)
+        .await?
+        .into_iter()
+        .filter(|s| account.is_none_or(|a| s.account_id == a))
+        .collect();
+    match sites.len() {
+        0 => anyhow::bail!("--site: no site named {name}"),
+        1 => Ok(sites.remove(0)).map(|s| vec![s]),
+        _ => anyhow::bail!(
+            "--site: accounts {} each have a site named {name}; choose one with --account",
+            sites
+                .iter()
+                .map(|s| s.account_id.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// Draws a spinner with the running counts while windows commit.
+struct Progress(ProgressBar);
+
+impl PullObserver for Progress {
+    fn window_committed(&self, stream: &str, counts: &RunCounts) {
+        self.0.set_message(format!(
+            "{stream}: {} read ({} new, {} changed)",
+            counts.fetched, counts.created, counts.updated
+        ));
+        self.0.tick();
+    }
+}
+
+async fn sync(
+    settings: Settings,
+    site: Option<SiteName>,
+    account: Option<AccountId>,
+    full: bool,
+) -> anyhow::Result<()> {
+    let store = admin_store(&settings).await?;
+    let services = app::sync_services(&settings)?;
+    let mut failed = 0;
+    for site in chosen_sites(&store, site.as_ref(), account).await? {
+        let (connector, site_settings) =
+            wordpress(&site, services.http.clone(), &services.secrets())?;
+        let bar = ProgressBar::new_spinner().with_prefix(site.name.to_string());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {prefix}: {msg} [{elapsed}]")
+                .expect("a valid template"),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        let kind = if full {
+            RunKind::Full
+        } else {
+            RunKind::Incremental
+        };
+        let report = pull(
+            &store,
+            &connector,
+            &site,
+            kind,
+            Trigger::Manual,
+            site_settings.lookback(),
+            &Progress(bar.clone()),
+        )
+        .await;
+        bar.finish_and_clear();
+        let report = report.with_context(|| format!("site {}: the pull failed", site.name))?;
+        let c = &report.counts;
+        println!(
+            "{}: run {} read {} items: {} new, {} changed, {} unchanged, {} deleted",
+            site.name, report.run, c.fetched, c.created, c.updated, c.unchanged, c.deleted
+        );
+        if let Some(error) = &report.error {
+            eprintln!("{}: the run failed: {error}", site.name);
+            failed += 1;
+        }
+        if full {
+            let swept = reconcile_run(&store, &connector, &site, Trigger::Manual)
+                .await
+                .with_context(|| format!("site {}: the sweep failed", site.name))?;
+            println!(
+                "{}: sweep run {} confirmed every item: {} fetched again, {} deleted in the CMS",
+                site.name, swept.run, swept.counts.fetched, swept.counts.deleted
+            );
+        }
+    }
+    anyhow::ensure!(failed == 0, "{failed} site(s) failed their run invariants");
+    Ok(())
+}
+
+async fn push(
+    settings: Settings,
+    site: Option<SiteName>,
+    account: Option<AccountId>,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let store = admin_store(&settings).await?;
+    let services = app::sync_services(&settings)?;
+    for site in chosen_sites(&store, site.as_ref(), account).await? {
+        let (connector, _) = wordpress(&site, services.http.clone(), &services.secrets())?;
+        if dry_run {
+            let previews = preview(&store, &connector, &site)
+                .await
+                .with_context(|| format!("site {}: the preview failed", site.name))?;
+            println!("{}: {} change(s) queued", site.name, previews.len());
+            for item in previews {
+                if item.conflict {
+                    println!(
+                        "# {} {}: changed in the CMS since; pushing would be a conflict",
+                        item.external_type, item.external_id
+                    );
+                }
+                print!("{}", item.diff);
+            }
+        } else {
+            let summary = push_site(&store, &connector, &site)
+                .await
+                .with_context(|| format!("site {}: the push failed", site.name))?;
+            println!(
+                "{}: {} pushed, {} conflict(s), {} failed",
+                site.name, summary.done, summary.conflicts, summary.failed
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn check_site(
+    settings: Settings,
+    name: SiteName,
+    account: Option<AccountId>,
+) -> anyhow::Result<()> {
+    let store = admin_store(&settings).await?;
+    let services = app::sync_services(&settings)?;
+    let site = chosen_sites(&store, Some(&name), account).await?.remove(0);
+    let diagnosis =
+        site_connector::check_site(&site, services.http.clone(), &services.secrets()).await;
+    println!("{}: {} ({})", site.name, diagnosis.message, diagnosis.code);
+    anyhow::ensure!(
+        diagnosis.ok,
+        "site {} cannot be synced as configured",
+        site.name
+    );
+    Ok(())
 }

@@ -348,6 +348,24 @@ add_action(
 			)
 		);
 
+		// Whether an Authorization header reached PHP at all. WordPress treats a request whose
+		// credentials it cannot use as anonymous, so without this a host that strips the header
+		// looks the same as a wrong password. It says nothing about the credentials themselves.
+		register_rest_route(
+			'igny8/v1',
+			'/auth-header',
+			array(
+				'methods'             => WP_REST_Server::READABLE,
+				'permission_callback' => '__return_true',
+				'callback'            => function () {
+					$seen = ! empty( $_SERVER['HTTP_AUTHORIZATION'] )
+						|| ! empty( $_SERVER['REDIRECT_HTTP_AUTHORIZATION'] )
+						|| ! empty( $_SERVER['PHP_AUTH_USER'] );
+					return rest_ensure_response( array( 'authorization_header' => $seen ) );
+				},
+			)
+		);
+
 		register_rest_route(
 			'igny8/v1',
 			'/deletions',

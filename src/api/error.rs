@@ -32,6 +32,9 @@ pub enum ApiError {
     Invalid { field: String, message: String },
     #[error("authentication required")]
     Unauthorized,
+    /// A webhook whose signature or timestamp does not check out; nothing of it is kept.
+    #[error("webhook refused: {0}")]
+    WebhookRefused(String),
     #[error("this action needs the {required} role or higher")]
     Forbidden { required: &'static str },
     #[error("the {0} module is disabled for this account")]
@@ -82,7 +85,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::WebhookRefused(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } | ApiError::ModuleDisabled(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -101,6 +104,7 @@ impl ApiError {
             ApiError::BadRequest { code, .. } | ApiError::Conflict { code, .. } => code,
             ApiError::Invalid { .. } => "validation_failed",
             ApiError::Unauthorized => "unauthorized",
+            ApiError::WebhookRefused(_) => "invalid_signature",
             ApiError::Forbidden { .. } => "forbidden",
             ApiError::ModuleDisabled(_) => "module_disabled",
             ApiError::NotFound => "not_found",

@@ -15,6 +15,7 @@ pub mod rate_limit;
 pub mod responses;
 pub mod token_cache;
 pub mod tokens;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,7 +24,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use metrics_exporter_prometheus::PrometheusHandle;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use utoipa_axum::router::OpenApiRouter;
@@ -36,6 +37,7 @@ use crate::credits::Credits;
 use crate::modules::Modules;
 use crate::settings::{HttpSettings, RateLimitGroup};
 use crate::store::Store;
+use crate::sync::jobs::SyncServices;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -46,6 +48,7 @@ pub struct AppState {
     pub modules: Modules,
     pub rate_limits: Arc<RateLimits>,
     pub token_cache: Arc<TokenCache>,
+    pub sync: SyncServices,
 }
 
 /// The whole router. Paths under `/api/v1` need a bearer token; `/healthz`, `/readyz`,
@@ -87,6 +90,8 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::render))
+        .route("/webhooks/wordpress/{site}", post(webhooks::wordpress))
+        .route("/webhooks/woocommerce/{site}", post(webhooks::woocommerce))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(http.body_limit_bytes))

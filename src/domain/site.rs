@@ -50,6 +50,14 @@ impl fmt::Display for SiteName {
     }
 }
 
+impl FromStr for SiteName {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<SiteName, String> {
+        SiteName::parse(name)
+    }
+}
+
 impl<'de> Deserialize<'de> for SiteName {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<SiteName, D::Error> {
         let text = String::deserialize(deserializer)?;

@@ -10,6 +10,7 @@ pub mod push_jobs;
 pub mod sites;
 pub mod sync_runs;
 pub mod tokens;
+pub mod webhooks;
 
 use sqlx::migrate::{MigrateDatabase, Migrator};
 use sqlx::postgres::PgPoolOptions;

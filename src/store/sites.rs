@@ -88,6 +88,18 @@ impl Store {
         Ok(site)
     }
 
+    /// A live site by id alone, for requests that name no account (webhooks); ids are unique
+    /// across accounts.
+    pub async fn site_by_id(&self, id: SiteId) -> Result<Site, StoreError> {
+        let site = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM sites WHERE id = $1 AND deleted_at IS NULL"
+        )))
+        .bind(id)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(site)
+    }
+
     /// Live sites with this name, across accounts (names are unique within one account).
     pub async fn sites_named(&self, name: &SiteName) -> Result<Vec<Site>, StoreError> {
         let sites = sqlx::query_as(sqlx::AssertSqlSafe(format!(

@@ -8,11 +8,13 @@ use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::connector::ConnectorError;
 use crate::connector::http::HttpClient;
 use crate::domain::ids::{AccountId, SiteId};
 use crate::domain::schedule::CronSchedule;
 use crate::jobs::handler::{JobContext, JobError, Registry};
 use crate::jobs::scheduler::RecurringJob;
+use crate::settings::Settings;
 use crate::store::Store;
 use crate::store::jobs::NewJob;
 use crate::store::sites::Site;
@@ -90,7 +92,15 @@ pub struct SyncServices {
 }
 
 impl SyncServices {
-    fn secrets(&self) -> Secrets {
+    pub fn new(settings: &Settings, secrets: Secrets) -> Result<SyncServices, ConnectorError> {
+        Ok(SyncServices {
+            http: Arc::new(HttpClient::new(&settings.connectors)?),
+            secrets: Arc::new(RwLock::new(secrets)),
+            max_attempts: settings.jobs.max_attempts,
+        })
+    }
+
+    pub fn secrets(&self) -> Secrets {
         self.secrets.read().expect("secrets lock poisoned").clone()
     }
 }

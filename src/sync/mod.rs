@@ -9,5 +9,6 @@ pub mod pull;
 pub mod push;
 pub mod reconcile;
 pub mod site_connector;
+pub mod webhook;
 
 pub use error::SyncError;

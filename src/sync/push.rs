@@ -220,3 +220,68 @@ async fn push_one<C: Connector>(
         }
     }
 }
+
+/// What a push would change in the CMS, without writing: per pending push, a unified diff of
+/// each changed field from what the CMS holds now to what would be sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushPreview {
+    pub content_id: ContentId,
+    pub external_type: String,
+    pub external_id: String,
+    /// Empty when the CMS already holds the change.
+    pub diff: String,
+    /// Set when the CMS changed since the change was computed: the push would be a conflict.
+    pub conflict: bool,
+}
+
+/// Previews the site's outbox.
+pub async fn preview<C: Connector>(
+    store: &Store,
+    connector: &C,
+    site: &Site,
+) -> Result<Vec<PushPreview>, SyncError> {
+    connector.probe().await?;
+    let mut previews = Vec::new();
+    for job in store.active_pushes(site.account_id, site.id).await? {
+        let patch = job.patch().map_err(SyncError::Site)?;
+        let remote = read_remote(connector, &job).await?;
+        let label = format!("{} {}", job.external_type, job.external_id);
+        let mut diff = String::new();
+        let current = |field: &str| -> String {
+            match (&remote, field) {
+                (Some(r), "title") => r.title.clone(),
+                (Some(r), "content") => r.content_raw.clone(),
+                (Some(r), _) => r.excerpt.clone().unwrap_or_default(),
+                (None, _) => String::new(),
+            }
+        };
+        for (field, new) in [
+            ("title", &patch.title),
+            ("content", &patch.content),
+            ("excerpt", &patch.excerpt),
+        ] {
+            let Some(new) = new else { continue };
+            let old = current(field);
+            if old == *new {
+                continue;
+            }
+            let text = similar::TextDiff::from_lines(&old, new)
+                .unified_diff()
+                .context_radius(2)
+                .header(
+                    &format!("{label} {field} (CMS)"),
+                    &format!("{label} {field} (igny8)"),
+                )
+                .to_string();
+            diff.push_str(&text);
+        }
+        previews.push(PushPreview {
+            content_id: job.content_id,
+            external_type: job.external_type.clone(),
+            external_id: job.external_id.clone(),
+            conflict: remote.as_ref().is_none_or(|r| !is_base(&job, r)),
+            diff,
+        });
+    }
+    Ok(previews)
+}

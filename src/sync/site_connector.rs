@@ -10,7 +10,9 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::connector::http::HttpClient;
-use crate::connector::wordpress::api::{AppPassword, Credentials};
+use crate::connector::http::LimitKey;
+use crate::connector::wordpress::api::{AppPassword, Credentials, WpApi};
+use crate::connector::wordpress::check::{Diagnosis, diagnose};
 use crate::connector::wordpress::{WordPress, WordPressSite};
 use crate::domain::site::ConnectorKind;
 use crate::store::sites::Site;
@@ -30,6 +32,10 @@ pub struct WordPressSettings {
     pub post_types: Vec<String>,
     #[serde(default = "default_lookback")]
     pub lookback_seconds: u64,
+    /// Where the secret that signs the site's webhooks lives (`config:`, `file:`); without one
+    /// the site's webhooks are refused.
+    #[serde(default)]
+    pub webhook_secret_ref: Option<String>,
     /// How often the ID sweep runs after a scheduled pull.
     #[serde(default = "default_reconcile_hours")]
     pub reconcile_every_hours: u64,
@@ -144,4 +150,45 @@ pub fn wordpress(
         },
     );
     Ok((connector, settings))
+}
+
+/// The secret a site's webhooks are signed with, if it has one.
+pub fn webhook_secret(site: &Site, secrets: &Secrets) -> Result<Option<AppPassword>, SyncError> {
+    let settings: WordPressSettings = serde_json::from_value(site.settings.clone())
+        .map_err(|err| SyncError::Site(format!("site {}: settings: {err}", site.name)))?;
+    settings
+        .webhook_secret_ref
+        .as_deref()
+        .map(|reference| secrets.resolve(reference))
+        .transpose()
+}
+
+/// Diagnoses how igny8 reaches a WordPress site (`site check`).
+pub async fn check_site(site: &Site, http: Arc<HttpClient>, secrets: &Secrets) -> Diagnosis {
+    let (connector, _) = match wordpress(site, http.clone(), secrets) {
+        Ok(built) => built,
+        Err(err) => return Diagnosis::problem("credentials_unreadable", err.to_string()),
+    };
+    let base_url = match site.base_url.as_deref().map(Url::parse) {
+        Some(Ok(url)) => url,
+        _ => {
+            return Diagnosis::problem(
+                "unreachable",
+                format!("site {} has no usable base_url", site.name),
+            );
+        }
+    };
+    let anonymous = WpApi::new(
+        http,
+        &base_url,
+        None,
+        LimitKey::new(&format!("{}:{}", site.account_id, site.id), ""),
+    );
+    let has_credentials = site.credentials_ref.is_some();
+    diagnose(
+        &base_url,
+        &anonymous,
+        has_credentials.then_some(connector.api()),
+    )
+    .await
 }

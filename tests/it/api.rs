@@ -765,6 +765,7 @@ fn igny8_state(app: &TestApp, modules: Modules) -> igny8::api::AppState {
         token_cache: std::sync::Arc::new(igny8::api::token_cache::TokenCache::new(
             settings.http.token_cache(),
         )),
+        sync: igny8::app::sync_services(&settings).unwrap(),
     }
 }
 

@@ -3,6 +3,7 @@
 //! the companion plugin's deletion journal, and conditional writes.
 
 pub mod api;
+pub mod check;
 pub mod model;
 mod windows;
 

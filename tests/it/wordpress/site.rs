@@ -234,6 +234,34 @@ impl WpSite {
         store.upsert_site(account, &spec, true).await.unwrap()
     }
 
+    /// Registers with both secrets in files under `dir`, as a daemon started from a config
+    /// file would read them.
+    pub async fn register_with_files(
+        &self,
+        store: &Store,
+        account: AccountId,
+        push: PushPolicy,
+        dir: &std::path::Path,
+        webhook_secret: &str,
+    ) -> Site {
+        let password = dir.join("app-password");
+        let hook = dir.join("webhook-secret");
+        std::fs::write(&password, &self.app_password).unwrap();
+        std::fs::write(&hook, webhook_secret).unwrap();
+        let spec = SiteSpec {
+            name: SiteName::parse(&self.name).unwrap(),
+            connector: ConnectorKind::Wordpress,
+            base_url: Some(self.base_url.clone()),
+            credentials_ref: Some(format!("file:{}", password.display())),
+            settings: json!({"username": self.username, "post_types": ["post", "page"],
+                "webhook_secret_ref": format!("file:{}", hook.display())}),
+            schedule: None,
+            push_policy: push,
+            link_enabled: false,
+        };
+        store.upsert_site(account, &spec, false).await.unwrap()
+    }
+
     pub fn secrets(&self) -> Secrets {
         let mut secrets = Secrets::default();
         secrets.insert(

@@ -1,0 +1,106 @@
+//! CMS webhooks: `POST /webhooks/wordpress/{site}` (the companion plugin) and
+//! `POST /webhooks/woocommerce/{site}`. Outside `/api/v1` and its bearer tokens: the signature
+//! is the authentication. The handler verifies, records and queues a re-fetch, and answers 202
+//! without talking to the CMS.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use crate::api::AppState;
+use crate::api::error::ApiError;
+use crate::api::extract::Path;
+use crate::domain::ids::SiteId;
+use crate::store::sites::Site;
+use crate::sync::SyncError;
+use crate::sync::site_connector::webhook_secret;
+use crate::sync::webhook::{
+    Hint, WebhookError, accept, parse_companion, parse_woocommerce, verify_companion,
+    verify_woocommerce,
+};
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+fn refused(err: WebhookError) -> ApiError {
+    ApiError::WebhookRefused(err.to_string())
+}
+
+fn internal(err: SyncError) -> ApiError {
+    ApiError::Internal(Box::new(err))
+}
+
+/// The site and its webhook secret; a site without one refuses every delivery.
+async fn site_and_secret(state: &AppState, id: SiteId) -> Result<(Site, Vec<u8>), ApiError> {
+    let site = state.store.site_by_id(id).await?;
+    let secrets = state.sync.secrets();
+    let secret = webhook_secret(&site, &secrets)
+        .map_err(internal)?
+        .ok_or_else(|| refused(WebhookError::NotConfigured))?;
+    Ok((site, secret.expose().as_bytes().to_vec()))
+}
+
+async fn record(
+    state: &AppState,
+    site: &Site,
+    hint: &Hint,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let outcome = accept(&state.store, site, hint, state.sync.max_attempts)
+        .await
+        .map_err(internal)?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "delivery": outcome }))))
+}
+
+pub async fn wordpress(
+    State(state): State<AppState>,
+    Path(site): Path<SiteId>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (site, secret) = site_and_secret(&state, site).await?;
+    verify_companion(
+        &secret,
+        header(&headers, "x-igny8-timestamp"),
+        header(&headers, "x-igny8-signature"),
+        &body,
+        Utc::now(),
+    )
+    .map_err(refused)?;
+    let hint = parse_companion(&body, header(&headers, "x-igny8-delivery")).map_err(|err| {
+        ApiError::BadRequest {
+            code: "invalid_delivery",
+            message: err.to_string(),
+            details: json!({}),
+        }
+    })?;
+    record(&state, &site, &hint).await
+}
+
+pub async fn woocommerce(
+    State(state): State<AppState>,
+    Path(site): Path<SiteId>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (site, secret) = site_and_secret(&state, site).await?;
+    verify_woocommerce(&secret, header(&headers, "x-wc-webhook-signature"), &body)
+        .map_err(refused)?;
+    let hint = parse_woocommerce(
+        &body,
+        header(&headers, "x-wc-webhook-delivery-id"),
+        header(&headers, "x-wc-webhook-topic"),
+    )
+    .map_err(|err| ApiError::BadRequest {
+        code: "invalid_delivery",
+        message: err.to_string(),
+        details: json!({}),
+    })?;
+    match hint {
+        Some(hint) => record(&state, &site, &hint).await,
+        None => Ok((StatusCode::ACCEPTED, Json(json!({ "delivery": "ping" })))),
+    }
+}
