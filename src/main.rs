@@ -454,20 +454,23 @@ async fn import_wxr(
     progress.finish();
     match outcome {
         Ok(report) => {
-            print_import(&report);
+            print_import(&site, &report);
             Ok(())
         }
         Err(err) => {
             if let ImportError::Malformed { report, .. } = &err {
-                print_import(report);
+                print_import(&site, report);
             }
             Err(anyhow::Error::new(err).context(format!("importing {}", file.display())))
         }
     }
 }
 
-fn print_import(report: &ImportReport) {
-    println!("sync run {}:", report.run);
+fn print_import(site: &Site, report: &ImportReport) {
+    println!(
+        "site {} (account {}), sync run {}:",
+        site.name, site.account_id, report.run
+    );
     for (post_type, statuses) in &report.read {
         let total: u64 = statuses.values().sum();
         let statuses: Vec<String> = statuses.iter().map(|(s, n)| format!("{s} {n}")).collect();

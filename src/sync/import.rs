@@ -38,12 +38,12 @@ const KEPT_PROBLEMS: usize = 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("no site is named {name:?}")]
+    #[error("no site is named {name}")]
     NoSite { name: SiteName },
-    #[error("account {account} has no site named {name:?}")]
+    #[error("account {account} has no site named {name}")]
     NoSiteInAccount { name: SiteName, account: AccountId },
     /// Site names are unique per account only; the caller has to say which account.
-    #[error("sites named {name:?} exist in several accounts ({})", list(.accounts))]
+    #[error("sites named {name} exist in several accounts ({})", list(.accounts))]
     AmbiguousSite {
         name: SiteName,
         accounts: Vec<AccountId>,
@@ -58,7 +58,7 @@ pub enum ImportError {
     },
     #[error("site {name}: settings: {message}")]
     Settings { name: SiteName, message: String },
-    #[error("could not open {}: {source}", path.display())]
+    #[error("could not open {}", path.display())]
     Open {
         path: PathBuf,
         #[source]
@@ -66,17 +66,23 @@ pub enum ImportError {
     },
     /// The file stopped making sense; what was read before the fault is committed and counted
     /// in `report`.
-    #[error(
-        "{error}; the import stopped there, keeping the {} items read before it (sync run {})",
-        report.created + report.updated + report.unchanged,
-        report.run
-    )]
+    #[error("{error}; {}", stopped(report))]
     Malformed {
         error: WxrError,
         report: Box<ImportReport>,
     },
     #[error("the database failed")]
     Store(#[from] StoreError),
+}
+
+fn stopped(report: &ImportReport) -> String {
+    match report.created + report.updated + report.unchanged {
+        0 => format!("nothing was imported (sync run {})", report.run),
+        kept => format!(
+            "the import stopped there, keeping the {kept} items read before it (sync run {})",
+            report.run
+        ),
+    }
 }
 
 fn list(accounts: &[AccountId]) -> String {

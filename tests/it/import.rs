@@ -356,6 +356,47 @@ async fn an_import_never_replaces_a_newer_live_row(pool: PgPool) {
 }
 
 #[sqlx::test]
+async fn a_live_pull_confirms_an_imported_row(pool: PgPool) {
+    let store = Store::from_pool(pool.clone());
+    let site = site(&store, "Brew Guide").await;
+    let text = sample_text();
+    let mut reader = igny8::connector::files::wxr::WxrReader::new(text.as_bytes());
+    let item = reader
+        .find_map(|entry| match entry.unwrap() {
+            igny8::connector::files::wxr::WxrEntry::Item(item) if item.post_id == 12 => Some(item),
+            _ => None,
+        })
+        .unwrap();
+    import_text(&store, &site, &text, DEFAULT_BATCH_SIZE)
+        .await
+        .unwrap();
+
+    // The same version, read from the live site.
+    let live = import::remote_item(*item, Utc::now());
+    let mut tx = store.begin().await.unwrap();
+    let counts = Store::upsert_pulled(
+        &mut tx,
+        site.account_id,
+        site.id,
+        ContentSource::Wordpress,
+        &[live],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(counts.updated, 1);
+    let (sync_status, confirmed): (String, bool) = sqlx::query_as(
+        "SELECT sync_status, last_synced_at IS NOT NULL FROM content \
+         WHERE site_id = $1 AND external_id = '12'",
+    )
+    .bind(site.id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((sync_status.as_str(), confirmed), ("synced", true));
+}
+
+#[sqlx::test]
 async fn sites_are_found_by_name_and_account(pool: PgPool) {
     let store = Store::from_pool(pool.clone());
     let name = SiteName::parse("brew-guide").unwrap();
