@@ -9,6 +9,8 @@ pub mod app;
 pub mod connector;
 /// Credits: costs, holds, captures, releases, grants.
 pub mod credits;
+/// The offline demo: a sample site imported and run through the pipeline, with a report.
+pub mod demo;
 /// Ids and checked values.
 pub mod domain;
 /// The job queue's workers, handlers and cron scheduler.

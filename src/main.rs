@@ -1,12 +1,15 @@
-//! The `igny8` command: parse flags, load settings, then serve, migrate, validate or print.
+//! The `igny8` command: parse flags, load settings, then serve, migrate, validate, print, import
+//! or run the demo.
 
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::mpsc;
 
 use igny8::app::{self, App};
@@ -24,13 +27,13 @@ use igny8::store::StoreError;
 use igny8::store::credits::AdditionKind;
 use igny8::store::sites::Site;
 use igny8::store::sync_runs::{RunCounts, RunKind, Trigger};
+use igny8::sync::import::{self, ImportError, ImportReport};
 use igny8::sync::jobs::SyncServices;
 use igny8::sync::pull::{PullObserver, pull};
 use igny8::sync::push::{preview, push_site};
 use igny8::sync::reconcile::reconcile_run;
 use igny8::sync::site_connector::{self, wordpress};
 use igny8::telemetry;
-use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -109,6 +112,31 @@ enum Command {
         /// Print a unified diff per item instead of writing.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Import content from export files.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Import the sample site, link it and measure its readability, offline; prints a report.
+    Demo {
+        /// The WordPress export to use instead of the sample site.
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Import a WordPress export (WXR) into a site's content.
+    Wxr {
+        file: PathBuf,
+        /// The site to import into.
+        #[arg(long)]
+        site: SiteName,
+        /// The site's account, needed when several accounts have a site of that name.
+        #[arg(long)]
+        account: Option<AccountId>,
     },
 }
 
@@ -238,6 +266,15 @@ async fn main() -> ExitCode {
         Command::Token {
             command: TokenCommand::Revoke { id },
         } => revoke_token(settings, id).await,
+        Command::Import {
+            command:
+                ImportCommand::Wxr {
+                    file,
+                    site,
+                    account,
+                },
+        } => import_wxr(settings, &file, &site, account).await,
+        Command::Demo { file } => demo(settings, file.as_deref()).await,
         Command::Serve => serve(sources, settings).await,
         Command::Site {
             command: SiteCommand::Check { name, account },
@@ -398,6 +435,110 @@ async fn revoke_token(settings: Settings, id: TokenId) -> anyhow::Result<()> {
         "token {} {:?} of account {account} revoked",
         token.id, token.name
     );
+    Ok(())
+}
+
+async fn import_wxr(
+    settings: Settings,
+    file: &Path,
+    name: &SiteName,
+    account: Option<AccountId>,
+) -> anyhow::Result<()> {
+    let store = admin_store(&settings).await?;
+    let site = match import::find_site(&store, name, account).await {
+        Err(err @ ImportError::AmbiguousSite { .. }) => {
+            anyhow::bail!("{err}; choose one with --account")
+        }
+        other => other?,
+    };
+    let progress = ImportProgress::new(file);
+    let outcome = import::import_file(&store, &site, file, Trigger::Manual, &progress).await;
+    progress.finish();
+    match outcome {
+        Ok(report) => {
+            print_import(&site, &report);
+            Ok(())
+        }
+        Err(err) => {
+            if let ImportError::Malformed { report, .. } = &err {
+                print_import(&site, report);
+            }
+            Err(anyhow::Error::new(err).context(format!("importing {}", file.display())))
+        }
+    }
+}
+
+fn print_import(site: &Site, report: &ImportReport) {
+    println!(
+        "site {} (account {}), sync run {}:",
+        site.name, site.account_id, report.run
+    );
+    for (post_type, statuses) in &report.read {
+        let total: u64 = statuses.values().sum();
+        let statuses: Vec<String> = statuses.iter().map(|(s, n)| format!("{s} {n}")).collect();
+        println!("  {post_type}: {total} ({})", statuses.join(", "));
+    }
+    println!(
+        "  imported {}, updated {}, unchanged {}",
+        report.created, report.updated, report.unchanged
+    );
+    let skipped: Vec<String> = report
+        .skipped
+        .iter()
+        .map(|(t, n)| format!("{t} {n}"))
+        .collect();
+    println!(
+        "  skipped: {}",
+        if skipped.is_empty() {
+            "none".to_owned()
+        } else {
+            skipped.join(", ")
+        }
+    );
+    println!("  bad items: {}", report.bad.len());
+    for bad in &report.bad {
+        println!("    {}", bad.message);
+    }
+}
+
+/// A byte-progress bar on a terminal; nothing otherwise.
+struct ImportProgress(Option<ProgressBar>);
+
+impl ImportProgress {
+    fn new(file: &Path) -> ImportProgress {
+        let size = std::fs::metadata(file).map(|m| m.len()).ok();
+        ImportProgress(
+            size.filter(|_| std::io::stderr().is_terminal())
+                .map(|size| {
+                    ProgressBar::new(size).with_style(
+                        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg}")
+                            .expect("a valid template"),
+                    )
+                }),
+        )
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl import::ImportObserver for ImportProgress {
+    fn batch_committed(&self, position: u64, report: &ImportReport) {
+        if let Some(bar) = &self.0 {
+            bar.set_position(position);
+            bar.set_message(format!("{} items", report.items_read()));
+        }
+    }
+}
+
+async fn demo(settings: Settings, file: Option<&Path>) -> anyhow::Result<()> {
+    let file = igny8::demo::sample_file(file);
+    let store = admin_store(&settings).await?;
+    let report = igny8::demo::run(&store, &file).await?;
+    print!("{report}");
     Ok(())
 }
 

@@ -109,6 +109,18 @@ impl Store {
         Ok(account)
     }
 
+    /// Accounts with this name, oldest first (names are labels, not keys).
+    pub async fn accounts_named(&self, name: &str) -> Result<Vec<Account>, StoreError> {
+        let accounts = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts a LEFT JOIN plans p ON p.id = a.plan_id
+             WHERE a.name = $1 ORDER BY a.id"
+        )))
+        .bind(name)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(accounts)
+    }
+
     /// Active accounts on a plan that grants credits every month.
     pub async fn grants_due(&self) -> Result<Vec<GrantDue>, StoreError> {
         let due = sqlx::query_as(

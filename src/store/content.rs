@@ -27,6 +27,25 @@ pub struct LocalVersion {
     pub sync_status: SyncStatus,
 }
 
+/// An item as the pipeline stages read it: what a link target and a linked document need.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct PipelineItem {
+    pub id: ContentId,
+    /// Guards the write of a stage's result (`Store::record_local_change`).
+    pub version: i64,
+    pub external_type: Option<String>,
+    pub remote_status: Option<String>,
+    pub title: String,
+    pub slug: Option<String>,
+    pub external_url: Option<String>,
+    pub content_raw: String,
+    pub focus_keyphrase: Option<String>,
+    /// `[{"id", "name"}]`, as `RemoteItem` terms are stored.
+    pub categories: Value,
+    pub tags: Value,
+    pub is_cornerstone: bool,
+}
+
 /// The columns of a batch, one vector per column, for one `unnest`.
 #[derive(Default)]
 struct Columns {
@@ -82,10 +101,16 @@ impl Columns {
     }
 }
 
-/// Pulled items replace ours only when the remote version is newer, or when ours is a
-/// tombstone or an import that a live read now confirms. A replaced body that held work not in
-/// the CMS (content_hash differs from base_hash) is kept as a revision first, so a pull never
-/// loses anything.
+/// How items reached us, which decides what the upsert may replace. `$23` is true for a live
+/// read of the CMS (`Arrival::Pull`), false for an export file (`Arrival::Import`).
+///
+/// Incoming items replace ours only when their remote version is newer. A live read also
+/// replaces a tombstone or an import, which it confirms; an import replaces nothing that says
+/// the same thing (body as the CMS held it, title, status), so an import whose dates had to be
+/// made up is still idempotent. A replaced body that held work not in the CMS (content_hash
+/// differs from base_hash) is kept as a revision first, so neither ever loses anything. New
+/// rows are `synced` from a pull and `imported` from a file; only a live read sets
+/// last_synced_at.
 const UPSERT: &str = "
 WITH incoming AS (
     SELECT DISTINCT ON (external_type, external_id) *
@@ -101,7 +126,8 @@ WITH incoming AS (
 kept AS (
     INSERT INTO content_revisions (account_id, content_id, version, origin, title, content_raw,
                                    content_hash, metadata)
-    SELECT c.account_id, c.id, c.version, 'pull', c.title, c.content_raw, c.content_hash,
+    SELECT c.account_id, c.id, c.version, CASE WHEN $23::boolean THEN 'pull' ELSE 'import' END, c.title,
+           c.content_raw, c.content_hash,
            jsonb_build_object('sync_status', c.sync_status, 'status', c.status)
     FROM incoming i
     JOIN content c
@@ -110,8 +136,10 @@ kept AS (
      -- Matches content_local_changes_idx, which holds only such rows.
      AND c.content_hash IS DISTINCT FROM c.base_hash
     WHERE c.content_hash IS DISTINCT FROM i.content_hash
-      AND (c.remote_modified IS NULL OR c.remote_modified < i.remote_modified
-           OR c.sync_status IN ('deleted_remote', 'imported'))
+      AND ((c.remote_modified IS NULL OR c.remote_modified < i.remote_modified)
+              AND ($23 OR (c.base_hash, c.title, c.remote_status)
+                          IS DISTINCT FROM (i.content_hash, i.title, i.remote_status))
+           OR $23 AND c.sync_status IN ('deleted_remote', 'imported'))
     ON CONFLICT (account_id, content_id, version) DO NOTHING
 )
 INSERT INTO content AS c (
@@ -119,13 +147,13 @@ INSERT INTO content AS c (
     remote_status, title, slug, excerpt, content_raw, content_rendered, content_hash, base_hash,
     external_url, author, categories, tags, featured_media, focus_keyphrase, meta_description,
     published_at, sync_metadata, last_synced_at)
-SELECT $1, $2, $3, 'synced', external_type, external_id, remote_modified, remote_status, title,
-       slug, excerpt, content_raw, content_rendered, content_hash, content_hash, external_url,
-       author, categories, tags, featured_media, focus_keyphrase, meta_description, published_at,
-       metadata, now()
+SELECT $1, $2, $3, CASE WHEN $23 THEN 'synced' ELSE 'imported' END, external_type, external_id,
+       remote_modified, remote_status, title, slug, excerpt, content_raw, content_rendered,
+       content_hash, content_hash, external_url, author, categories, tags, featured_media,
+       focus_keyphrase, meta_description, published_at, metadata, CASE WHEN $23 THEN now() END
 FROM incoming
 ON CONFLICT (account_id, site_id, external_type, external_id) DO UPDATE SET
-    sync_status = 'synced',
+    sync_status = CASE WHEN $23 THEN 'synced' ELSE 'imported' END,
     -- A changed body goes through the pipeline again; an unchanged one keeps its stage.
     status = CASE WHEN c.content_hash IS DISTINCT FROM EXCLUDED.content_hash THEN 'draft'
                   ELSE c.status END,
@@ -147,12 +175,21 @@ ON CONFLICT (account_id, site_id, external_type, external_id) DO UPDATE SET
     meta_description = EXCLUDED.meta_description,
     published_at = EXCLUDED.published_at,
     sync_metadata = c.sync_metadata || EXCLUDED.sync_metadata,
-    last_synced_at = now(),
+    last_synced_at = CASE WHEN $23 THEN now() ELSE c.last_synced_at END,
     sync_error = NULL,
     version = c.version + 1
-WHERE c.remote_modified IS NULL OR c.remote_modified < EXCLUDED.remote_modified
-   OR c.sync_status IN ('deleted_remote', 'imported')
+WHERE (c.remote_modified IS NULL OR c.remote_modified < EXCLUDED.remote_modified)
+      AND ($23 OR (c.base_hash, c.title, c.remote_status)
+                  IS DISTINCT FROM (EXCLUDED.base_hash, EXCLUDED.title, EXCLUDED.remote_status))
+   OR $23 AND c.sync_status IN ('deleted_remote', 'imported')
 RETURNING (xmax = 0) AS inserted";
+
+/// Where a batch of items comes from: a live read of the CMS, or an export file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Arrival {
+    Pull,
+    Import,
+}
 
 impl Store {
     /// Upserts pulled items inside the caller's transaction (the window's, which also moves the
@@ -164,56 +201,20 @@ impl Store {
         source: ContentSource,
         items: &[RemoteItem],
     ) -> Result<UpsertCounts, StoreError> {
-        if items.is_empty() {
-            return Ok(UpsertCounts::default());
-        }
-        // A pulled window is a copy of what the CMS holds, committed with the cursor that
-        // leads to it: if a crash loses the last commits, the next pull reads those windows
-        // again. So the pull does not wait for its commits to reach the disk; everything else
-        // (pushes, the ledger) still does.
-        sqlx::query("SET LOCAL synchronous_commit = off")
-            .execute(&mut **tx)
-            .await?;
-        let c = Columns::of(items);
-        let distinct = {
-            let mut keys: Vec<(&String, &String)> =
-                c.external_type.iter().zip(&c.external_id).collect();
-            keys.sort();
-            keys.dedup();
-            keys.len() as u64
-        };
-        let inserted: Vec<bool> = sqlx::query_scalar(UPSERT)
-            .bind(account)
-            .bind(site)
-            .bind(source)
-            .bind(&c.external_type)
-            .bind(&c.external_id)
-            .bind(&c.remote_modified)
-            .bind(&c.remote_status)
-            .bind(&c.title)
-            .bind(&c.slug)
-            .bind(&c.excerpt)
-            .bind(&c.content_raw)
-            .bind(&c.content_rendered)
-            .bind(&c.content_hash)
-            .bind(&c.external_url)
-            .bind(&c.author)
-            .bind(&c.categories)
-            .bind(&c.tags)
-            .bind(&c.featured_media)
-            .bind(&c.focus_keyphrase)
-            .bind(&c.meta_description)
-            .bind(&c.published_at)
-            .bind(&c.metadata)
-            .fetch_all(&mut **tx)
-            .await?;
-        let created = inserted.iter().filter(|i| **i).count() as u64;
-        let updated = inserted.len() as u64 - created;
-        Ok(UpsertCounts {
-            created,
-            updated,
-            unchanged: distinct - created - updated,
-        })
+        upsert(tx, account, site, source, items, Arrival::Pull).await
+    }
+
+    /// Upserts items read from an export file inside the caller's transaction. New items are
+    /// `imported` until a pull confirms them; an item we hold at the same or a newer remote
+    /// version, or one the file says nothing new about, is left as it is.
+    pub async fn upsert_imported(
+        tx: &mut Transaction,
+        account: AccountId,
+        site: SiteId,
+        source: ContentSource,
+        items: &[RemoteItem],
+    ) -> Result<UpsertCounts, StoreError> {
+        upsert(tx, account, site, source, items, Arrival::Import).await
     }
 
     /// Marks items gone from the CMS. Returns how many were live until now.
@@ -237,6 +238,29 @@ impl Store {
         .execute(self.pool())
         .await?;
         Ok(done.rows_affected())
+    }
+
+    /// A site's items of these types that the CMS still has, oldest first.
+    pub async fn pipeline_items(
+        &self,
+        account: AccountId,
+        site: SiteId,
+        external_types: &[String],
+    ) -> Result<Vec<PipelineItem>, StoreError> {
+        let items = sqlx::query_as(
+            "SELECT id, version, external_type, remote_status, title, slug, external_url, \
+                 content_raw, focus_keyphrase, categories, tags, is_cornerstone \
+             FROM content \
+             WHERE account_id = $1 AND site_id = $2 AND external_type = ANY($3) \
+               AND sync_status <> 'deleted_remote' \
+             ORDER BY id",
+        )
+        .bind(account)
+        .bind(site)
+        .bind(external_types)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(items)
     }
 
     /// Our remote-backed items of one type, for the ID sweep.
@@ -268,4 +292,65 @@ impl Store {
             )
             .collect())
     }
+}
+
+async fn upsert(
+    tx: &mut Transaction,
+    account: AccountId,
+    site: SiteId,
+    source: ContentSource,
+    items: &[RemoteItem],
+    arrival: Arrival,
+) -> Result<UpsertCounts, StoreError> {
+    if items.is_empty() {
+        return Ok(UpsertCounts::default());
+    }
+    // Pulled and imported items are copies of what the CMS or a file holds, committed with the
+    // cursor (or in the order of the file) that leads to them: if a crash loses the last
+    // commits, the next run reads those items again. So these transactions do not wait for
+    // the disk; everything else (pushes, the ledger) still does.
+    sqlx::query("SET LOCAL synchronous_commit = off")
+        .execute(&mut **tx)
+        .await?;
+    let c = Columns::of(items);
+    let distinct = {
+        let mut keys: Vec<(&String, &String)> =
+            c.external_type.iter().zip(&c.external_id).collect();
+        keys.sort();
+        keys.dedup();
+        keys.len() as u64
+    };
+    let inserted: Vec<bool> = sqlx::query_scalar(UPSERT)
+        .bind(account)
+        .bind(site)
+        .bind(source)
+        .bind(&c.external_type)
+        .bind(&c.external_id)
+        .bind(&c.remote_modified)
+        .bind(&c.remote_status)
+        .bind(&c.title)
+        .bind(&c.slug)
+        .bind(&c.excerpt)
+        .bind(&c.content_raw)
+        .bind(&c.content_rendered)
+        .bind(&c.content_hash)
+        .bind(&c.external_url)
+        .bind(&c.author)
+        .bind(&c.categories)
+        .bind(&c.tags)
+        .bind(&c.featured_media)
+        .bind(&c.focus_keyphrase)
+        .bind(&c.meta_description)
+        .bind(&c.published_at)
+        .bind(&c.metadata)
+        .bind(arrival == Arrival::Pull)
+        .fetch_all(&mut **tx)
+        .await?;
+    let created = inserted.iter().filter(|i| **i).count() as u64;
+    let updated = inserted.len() as u64 - created;
+    Ok(UpsertCounts {
+        created,
+        updated,
+        unchanged: distinct - created - updated,
+    })
 }

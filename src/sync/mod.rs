@@ -1,7 +1,9 @@
 //! Sync (DESIGN §4): pulls in committed windows, the ID sweep that reconciles deletes and
-//! missed changes, single-item re-fetches for webhook hints, and the jobs that run them.
+//! missed changes, single-item re-fetches for webhook hints, the jobs that run them, and
+//! imports of export files.
 
 pub mod error;
+pub mod import;
 pub mod jobs;
 pub mod pull;
 pub mod push;

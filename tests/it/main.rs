@@ -5,6 +5,7 @@ mod analyzer;
 mod api;
 mod credits;
 mod daemon;
+mod import;
 mod migrations;
 mod queue;
 mod scheduler;

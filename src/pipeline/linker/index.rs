@@ -115,6 +115,8 @@ pub struct LinkIndex {
     words: Vec<String>,
     phrases: BTreeMap<Vec<u32>, BTreeSet<Owner>>,
     targets: BTreeMap<TargetId, Indexed>,
+    /// Targets by canonical URL, to recognise links already in a document.
+    by_url: HashMap<String, TargetId>,
     rules: BTreeMap<i64, KeywordRule>,
     document_frequency: HashMap<u32, u32>,
     automaton: AhoCorasick,
@@ -159,6 +161,7 @@ impl LinkIndex {
             words: Vec::new(),
             phrases: BTreeMap::new(),
             targets: BTreeMap::new(),
+            by_url: HashMap::new(),
             rules: BTreeMap::new(),
             document_frequency: HashMap::new(),
             automaton: compile(&[]),
@@ -231,6 +234,11 @@ impl LinkIndex {
 
     pub(crate) fn target(&self, id: TargetId) -> Option<&Indexed> {
         self.targets.get(&id)
+    }
+
+    /// The target at a canonical URL; of two targets sharing one, the later inserted.
+    pub(crate) fn target_at(&self, canonical_url: &str) -> Option<TargetId> {
+        self.by_url.get(canonical_url).copied()
     }
 
     pub(crate) fn word_id(&self, stem: &str) -> Option<u32> {
@@ -317,10 +325,14 @@ impl LinkIndex {
         for &(id, _) in &vector {
             *self.document_frequency.entry(id).or_default() += 1;
         }
+        let canonical_url = canonical(None, &target.url);
+        if let Some(url) = &canonical_url {
+            self.by_url.insert(url.clone(), target.id);
+        }
         self.targets.insert(
             target.id,
             Indexed {
-                canonical_url: canonical(None, &target.url),
+                canonical_url,
                 url: target.url,
                 categories: target.categories.into_iter().collect(),
                 tags: target.tags.into_iter().collect(),
@@ -361,6 +373,11 @@ impl LinkIndex {
         let Some(old) = self.targets.remove(&id) else {
             return;
         };
+        if let Some(url) = &old.canonical_url
+            && self.by_url.get(url) == Some(&id)
+        {
+            self.by_url.remove(url);
+        }
         for (key, source) in old.phrases {
             self.drop_owner(&key, Owner { target: id, source });
         }

@@ -60,7 +60,7 @@ pub(crate) fn choose(
     let linked: BTreeSet<String> = scan
         .hrefs
         .iter()
-        .filter_map(|href| canonical(base.as_ref(), href))
+        .filter_map(|(href, _)| canonical(base.as_ref(), href))
         .collect();
     let focus = document
         .focus_keyphrase

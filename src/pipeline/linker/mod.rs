@@ -84,6 +84,38 @@ pub struct Linked {
     pub links: Vec<InsertedLink>,
 }
 
+/// A link already in a document that points at a page of the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExistingLink {
+    pub target: TargetId,
+    /// Whether this linker inserted it on an earlier run (it carries the marker).
+    pub inserted: bool,
+}
+
+/// The links of `document` to targets of `index`, in document order. Links elsewhere, to the
+/// page itself, or in markup the tokenizer cannot read are left out.
+pub fn existing_links(document: &Document, index: &LinkIndex) -> Vec<ExistingLink> {
+    let Some(scan) = scan::scan(&document.html) else {
+        return Vec::new();
+    };
+    let base = ::url::Url::parse(&document.url).ok();
+    let own_url = url::canonical(None, &document.url);
+    scan.hrefs
+        .iter()
+        .filter_map(|(href, inserted)| {
+            let href = url::canonical(base.as_ref(), href)?;
+            if Some(&href) == own_url.as_ref() {
+                return None;
+            }
+            let target = index.target_at(&href)?;
+            Some(ExistingLink {
+                target,
+                inserted: *inserted,
+            })
+        })
+        .collect()
+}
+
 /// Links `document` to the targets of `index` within `limits`. Markup the HTML tokenizer cannot
 /// read comes back unchanged, with no links.
 pub fn link(document: &Document, index: &LinkIndex, limits: &Limits) -> Linked {

@@ -109,8 +109,8 @@ pub(crate) struct MarkedLink {
 #[derive(Debug, Default)]
 pub(crate) struct Scan {
     pub(crate) nodes: Vec<TextNode>,
-    /// Every `href` of an `<a>`, as written.
-    pub(crate) hrefs: Vec<String>,
+    /// Every `href` of an `<a>`, as written, and whether that link carries the marker.
+    pub(crate) hrefs: Vec<(String, bool)>,
     pub(crate) marked: Vec<MarkedLink>,
 }
 
@@ -182,7 +182,7 @@ fn open(state: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) {
         if name == "a"
             && let Some(href) = el.get_attribute("href")
         {
-            s.scan.hrefs.push(href);
+            s.scan.hrefs.push((href, marked));
         }
     }
     let Some(handlers) = el.end_tag_handlers() else {

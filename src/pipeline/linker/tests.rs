@@ -7,8 +7,8 @@ use proptest::prelude::*;
 use crate::pipeline::language::Language;
 
 use super::{
-    ClusterKeyword, Document, KeywordRule, Limits, LinkIndex, Linked, PhraseSource, Target,
-    TargetId, link, remove_links,
+    ClusterKeyword, Document, ExistingLink, KeywordRule, Limits, LinkIndex, Linked, PhraseSource,
+    Target, TargetId, existing_links, link, remove_links,
 };
 
 const POST: &str = "https://example.com/post";
@@ -91,6 +91,45 @@ fn links_plain_text_and_reports_the_link() {
     assert_eq!(report.matched_terms, ["async", "rust"]);
     assert_eq!(report.offset, "<p>Learn ".len());
     assert!(report.score > 0.0);
+}
+
+#[test]
+fn existing_links_name_their_targets_and_who_made_them() {
+    let index = titles(Some(Language::English), &[(1, "Async Rust"), (2, "Cargo")]);
+    let document = Document {
+        html: "<p>Read <a href=\"HTTPS://example.com/t/2/#top\">the cargo book</a>, \
+               <a href=\"https://elsewhere.example/t/1\">this</a> and \
+               <a href=\"/post\">this page</a>.</p><p>Then learn async rust.</p>"
+            .to_owned(),
+        url: POST.to_owned(),
+        ..Document::default()
+    };
+    assert_eq!(
+        existing_links(&document, &index),
+        [ExistingLink {
+            target: TargetId(2),
+            inserted: false
+        }]
+    );
+    let linked = run(&document, &index, &loose());
+    assert_eq!(linked.links.len(), 1);
+    let again = Document {
+        html: linked.html,
+        ..document
+    };
+    assert_eq!(
+        existing_links(&again, &index),
+        [
+            ExistingLink {
+                target: TargetId(2),
+                inserted: false
+            },
+            ExistingLink {
+                target: TargetId(1),
+                inserted: true
+            }
+        ]
+    );
 }
 
 #[test]
