@@ -34,7 +34,7 @@ pub struct WordPressSettings {
     pub lookback_seconds: u64,
     /// Where the secret that signs the site's webhooks lives (`config:`, `file:`); without one
     /// the site's webhooks are refused.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_secret_ref: Option<String>,
     /// How often the ID sweep runs after a scheduled pull.
     #[serde(default = "default_reconcile_hours")]
