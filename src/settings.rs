@@ -24,6 +24,7 @@ use crate::domain::schedule::CronSchedule;
 use crate::domain::site::{
     ConnectorKind, DEFAULT_LOOKBACK_SECONDS, DEFAULT_RECONCILE_EVERY_HOURS, LOOKBACK_SECONDS,
     PostType, PushPolicy, RECONCILE_EVERY_HOURS, SiteDefinition, SiteName, SiteUrl, SiteUsername,
+    check_webhook_secret,
 };
 
 /// Where the configuration is read from: everything except the compiled defaults.
@@ -85,11 +86,13 @@ pub struct SiteSettings {
     pub site: SiteDefinition,
     /// Present exactly when `site.username` is.
     pub password: Option<SitePassword>,
+    /// `webhook_secret` or `webhook_secret_file`: what signs the site's webhooks, if any.
+    pub webhook_secret: Option<SitePassword>,
     /// Where the site was declared (`<file>: sites[N]`), for messages about it.
     pub declared_at: String,
 }
 
-/// Where a configured site's application password comes from.
+/// Where a configured site's application password (or webhook secret) comes from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SitePassword {
     /// `app_password`: in the configuration itself.
@@ -113,6 +116,10 @@ impl Serialize for SiteSettings {
             app_password: Option<&'static str>,
             #[serde(skip_serializing_if = "Option::is_none")]
             app_password_file: Option<&'a Path>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            webhook_secret: Option<&'static str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            webhook_secret_file: Option<&'a Path>,
             post_types: &'a [PostType],
             #[serde(skip_serializing_if = "Option::is_none")]
             schedule: Option<&'a CronSchedule>,
@@ -131,6 +138,12 @@ impl Serialize for SiteSettings {
             app_password: matches!(self.password, Some(SitePassword::Inline(_)))
                 .then_some(REDACTED),
             app_password_file: match &self.password {
+                Some(SitePassword::File(path)) => Some(path),
+                _ => None,
+            },
+            webhook_secret: matches!(self.webhook_secret, Some(SitePassword::Inline(_)))
+                .then_some(REDACTED),
+            webhook_secret_file: match &self.webhook_secret {
                 Some(SitePassword::File(path)) => Some(path),
                 _ => None,
             },
@@ -555,6 +568,10 @@ struct RawSite {
     app_password: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     app_password_file: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    webhook_secret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    webhook_secret_file: Option<PathBuf>,
     post_types: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     schedule: Option<String>,
@@ -574,6 +591,8 @@ impl Default for RawSite {
             username: None,
             app_password: None,
             app_password_file: None,
+            webhook_secret: None,
+            webhook_secret_file: None,
             post_types: PostType::defaults()
                 .iter()
                 .map(|t| t.as_str().to_owned())
@@ -1585,6 +1604,8 @@ impl Checker<'_> {
             raw.app_password,
             raw.app_password_file,
         );
+        let webhook_secret =
+            self.site_webhook_secret(&source, &at, raw.webhook_secret, raw.webhook_secret_file);
         if let (Some(url), Some(Some(_))) = (&base_url, &password) {
             let allowed = url.allows_password().map_err(str::to_owned);
             self.check_at(&source, &key("base_url"), allowed, |allowed| allowed);
@@ -1626,8 +1647,11 @@ impl Checker<'_> {
                 lookback_seconds: lookback_seconds?,
                 reconcile_every_hours: reconcile_every_hours?,
                 link_enabled: raw.link,
+                // Set when the site is reconciled, from `webhook_secret`.
+                webhook_secret_ref: None,
             },
             password: password?,
+            webhook_secret: webhook_secret?,
             declared_at: format!("{source}: {at}"),
         })
     }
@@ -1683,6 +1707,41 @@ impl Checker<'_> {
                 })
             }
             (false, None, None) => Some(None),
+        }
+    }
+
+    /// At most one of `webhook_secret` and `webhook_secret_file`; neither means the site's
+    /// webhooks are refused.
+    fn site_webhook_secret(
+        &mut self,
+        source: &str,
+        at: &str,
+        inline: Option<String>,
+        file: Option<PathBuf>,
+    ) -> Option<Option<SitePassword>> {
+        let key = |name: &str| format!("{at}.{name}");
+        match (inline, file) {
+            (Some(_), Some(_)) => self.check_at(source, &key("webhook_secret_file"), (), |()| {
+                Err("set webhook_secret or webhook_secret_file, not both".to_owned())
+            }),
+            (Some(secret), None) => {
+                self.check_at(source, &key("webhook_secret"), secret, |secret| {
+                    check_webhook_secret(&secret)?;
+                    Ok(Some(SitePassword::Inline(AppPassword::new(&secret))))
+                })
+            }
+            (None, Some(file)) => {
+                self.check_at(source, &key("webhook_secret_file"), file, |file| {
+                    let path = std::path::absolute(credential_path(&file))
+                        .map_err(|err| format!("cannot resolve {}: {err}", file.display()))?;
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+                    check_webhook_secret(text.trim())
+                        .map_err(|err| format!("{}: {err}", path.display()))?;
+                    Ok(Some(SitePassword::File(path)))
+                })
+            }
+            (None, None) => Some(None),
         }
     }
 
@@ -2038,6 +2097,8 @@ mod tests {
             username: Some("igny8".to_owned()),
             app_password: Some("secret".to_owned()),
             app_password_file: Some(PathBuf::from("blog-app-password")),
+            webhook_secret: Some("0123456789abcdef".to_owned()),
+            webhook_secret_file: Some(PathBuf::from("blog-webhook-secret")),
             post_types: vec!["post".to_owned()],
             schedule: Some("*/15 * * * *".to_owned()),
             push: "off".to_owned(),
@@ -2078,7 +2139,9 @@ mod tests {
         uncomment(text)
             .lines()
             .filter(|line| {
-                !line.starts_with("url_file = ") && !line.starts_with("app_password_file = ")
+                !line.starts_with("url_file = ")
+                    && !line.starts_with("app_password_file = ")
+                    && !line.starts_with("webhook_secret_file = ")
             })
             .collect::<Vec<_>>()
             .join("\n")
@@ -2130,6 +2193,7 @@ mod tests {
                 "[[sites]]\nname = \"blog\"\naccount = 1\nconnector = \"wordpress\"\n",
                 "base_url = \"https://blog.example.com\"\nusername = \"igny8\"\n",
                 "app_password = \"hunter2 hunter2\"\nschedule = \"*/15 * * * *\"\npush = \"review\"\n",
+                "webhook_secret = \"swordfish-swordfish\"\n",
             ),
             &[],
         );
@@ -2164,6 +2228,14 @@ mod tests {
             Some(SitePassword::Inline(AppPassword::new("hunter2hunter2")))
         );
         assert_eq!(shop.password, Some(SitePassword::File(password_file)));
+        assert_eq!(
+            blog.webhook_secret,
+            Some(SitePassword::Inline(AppPassword::new(
+                "swordfish-swordfish"
+            )))
+        );
+        assert_eq!(shop.webhook_secret, None);
+        assert_eq!(blog.site.webhook_secret_ref, None, "set when reconciled");
         assert_eq!(shop.site.post_types, [PostType::parse("product").unwrap()]);
         assert!(shop.site.link_enabled);
         assert!(
@@ -2176,8 +2248,13 @@ mod tests {
         let debugged = format!("{settings:?}");
         for shown in [&printed, &debugged] {
             assert!(!shown.contains("hunter2"), "{shown}");
+            assert!(!shown.contains("swordfish"), "{shown}");
         }
         assert!(printed.contains("app_password = \"REDACTED\""), "{printed}");
+        assert!(
+            printed.contains("webhook_secret = \"REDACTED\""),
+            "{printed}"
+        );
         assert!(printed.contains("shop-password"), "{printed}");
     }
 
@@ -2216,6 +2293,16 @@ mod tests {
                 "base_url = \"https://eight.example\"\nusername = \"igny8\"\n",
                 "app_password_file = \"/nonexistent/password\"\n",
                 "[[sites]]\nname = \"nine\"\naccount = \"one\"\n",
+                // 10: both kinds of webhook secret.
+                "[[sites]]\nname = \"ten\"\naccount = 1\nconnector = \"wordpress\"\n",
+                "base_url = \"https://ten.example\"\nwebhook_secret = \"0123456789abcdef\"\n",
+                "webhook_secret_file = \"/nonexistent/secret\"\n",
+                // 11: a webhook secret too short; 12: an unreadable webhook secret file.
+                "[[sites]]\nname = \"eleven\"\naccount = 1\nconnector = \"wordpress\"\n",
+                "base_url = \"https://eleven.example\"\nwebhook_secret = \"short\"\n",
+                "[[sites]]\nname = \"twelve\"\naccount = 1\nconnector = \"wordpress\"\n",
+                "base_url = \"https://twelve.example\"\n",
+                "webhook_secret_file = \"/nonexistent/secret\"\n",
             ),
             &[],
         );
@@ -2248,6 +2335,17 @@ mod tests {
         has_problem(&found, "sites[7].post_types[1]", "listed twice");
         has_problem(&found, "sites[8].app_password_file", "cannot read");
         has_problem(&found, "sites[9].account", "invalid type");
+        has_problem(
+            &found,
+            "sites[10].webhook_secret_file",
+            "set webhook_secret or webhook_secret_file, not both",
+        );
+        has_problem(
+            &found,
+            "sites[11].webhook_secret",
+            "a webhook secret needs at least 16 characters",
+        );
+        has_problem(&found, "sites[12].webhook_secret_file", "cannot read");
         assert!(
             !found.iter().any(|(key, _)| key.starts_with("sites[4]")),
             "the first of two equal names is fine: {found:#?}"

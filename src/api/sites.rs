@@ -23,6 +23,7 @@ use crate::domain::schedule::CronSchedule;
 use crate::domain::site::{
     ConnectorKind, DEFAULT_LOOKBACK_SECONDS, DEFAULT_RECONCILE_EVERY_HOURS, LOOKBACK_SECONDS,
     PostType, PushPolicy, RECONCILE_EVERY_HOURS, SiteDefinition, SiteName, SiteUrl, SiteUsername,
+    check_webhook_secret,
 };
 use crate::sites::PasswordChange;
 use crate::store::sites::{Site, SiteAccess, SiteScope};
@@ -58,6 +59,8 @@ pub struct SiteView {
     pub username: Option<String>,
     /// Whether an application password is stored. The password itself is never shown.
     pub has_credentials: bool,
+    /// Whether a webhook signing secret is set. The secret itself is never shown.
+    pub has_webhook_secret: bool,
     pub post_types: Vec<String>,
     /// Cron expression (UTC) of the scheduled pull; null means manual syncs only.
     pub schedule: Option<String>,
@@ -84,6 +87,7 @@ impl From<Site> for SiteView {
             base_url: site.base_url,
             username: settings.username,
             has_credentials: site.credentials_ref.is_some(),
+            has_webhook_secret: settings.webhook_secret_ref.is_some(),
             post_types: settings.post_types,
             schedule: site.schedule,
             push_policy: site.push_policy,
@@ -149,6 +153,12 @@ pub struct CreateSite {
     /// shown.
     #[schema(write_only)]
     app_password: Option<String>,
+    /// The secret that signs the site's webhooks (at least 16 characters, no whitespace), as
+    /// set in the companion plugin's `igny8_webhook_secret` option or a WooCommerce webhook.
+    /// Write-only: stored outside the database and never shown. Without one the site's
+    /// webhooks are refused.
+    #[schema(write_only, min_length = 16)]
+    webhook_secret: Option<String>,
     /// Post types to sync; default `["post", "page"]`.
     post_types: Option<Vec<String>>,
     /// Cron expression (UTC) for scheduled pulls; none for manual syncs only.
@@ -180,7 +190,7 @@ struct SiteFields {
 }
 
 impl CreateSite {
-    fn split(self) -> (SiteFields, Option<String>) {
+    fn split(self) -> (SiteFields, Option<String>, Option<String>) {
         (
             SiteFields {
                 name: self.name,
@@ -195,6 +205,7 @@ impl CreateSite {
                 link_enabled: self.link_enabled,
             },
             self.app_password,
+            self.webhook_secret,
         )
     }
 }
@@ -272,6 +283,8 @@ fn definition(fields: SiteFields, has_password: bool) -> Result<SiteDefinition, 
         lookback_seconds,
         reconcile_every_hours,
         link_enabled: fields.link_enabled.unwrap_or(false),
+        // Set by the sites service, which stores the secret.
+        webhook_secret_ref: None,
     })
 }
 
@@ -307,6 +320,11 @@ fn app_password(text: &str) -> Result<AppPassword, ApiError> {
     Ok(AppPassword::new(text))
 }
 
+fn webhook_secret(text: &str) -> Result<AppPassword, ApiError> {
+    check_webhook_secret(text).map_err(|err| ApiError::invalid("webhook_secret", err))?;
+    Ok(AppPassword::new(text))
+}
+
 fn within(field: &str, value: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64, ApiError> {
     if range.contains(&value) {
         Ok(value)
@@ -334,12 +352,18 @@ pub async fn create(
     Json(body): Json<CreateSite>,
 ) -> Result<(StatusCode, ResponseJson<SiteView>), ApiError> {
     principal.require(Role::Admin)?;
-    let (fields, password) = body.split();
+    let (fields, password, secret) = body.split();
     let password = password.as_deref().map(app_password).transpose()?;
+    let secret = secret.as_deref().map(webhook_secret).transpose()?;
     let site = definition(fields, password.is_some())?;
     let created = state
         .sites
-        .create(principal.account_id, &site, password.as_ref())
+        .create(
+            principal.account_id,
+            &site,
+            password.as_ref(),
+            secret.as_ref(),
+        )
         .await?;
     Ok((StatusCode::CREATED, ResponseJson(created.into())))
 }
@@ -365,7 +389,8 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-/// Only the fields given change; `null` clears `username` with `app_password`, or `schedule`.
+/// Only the fields given change; `null` clears `username` with `app_password`, `schedule`, or
+/// `webhook_secret`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSite {
@@ -379,6 +404,11 @@ pub struct UpdateSite {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, write_only)]
     app_password: Option<Option<String>>,
+    /// Write-only; replaces the webhook signing secret (at least 16 characters), or removes it
+    /// with `null`.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, write_only, min_length = 16)]
+    webhook_secret: Option<Option<String>>,
     post_types: Option<Vec<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
@@ -415,6 +445,11 @@ pub async fn update(
         Some(None) => PasswordChange::Remove,
         Some(Some(password)) => PasswordChange::Set(app_password(&password)?),
     };
+    let secret = match body.webhook_secret {
+        None => PasswordChange::Keep,
+        Some(None) => PasswordChange::Remove,
+        Some(Some(secret)) => PasswordChange::Set(webhook_secret(&secret)?),
+    };
     let has_password = match &password {
         PasswordChange::Keep => current.credentials_ref.is_some(),
         PasswordChange::Set(_) => true,
@@ -441,7 +476,10 @@ pub async fn update(
         link_enabled: Some(body.link_enabled.unwrap_or(current.link_enabled)),
     };
     let site = definition(merged, has_password)?;
-    let updated = state.sites.update(&current, &site, password).await?;
+    let updated = state
+        .sites
+        .update(&current, &site, password, secret)
+        .await?;
     Ok(ResponseJson(updated.into()))
 }
 

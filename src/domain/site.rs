@@ -312,6 +312,25 @@ pub struct SiteDefinition {
     pub lookback_seconds: u64,
     pub reconcile_every_hours: u64,
     pub link_enabled: bool,
+    /// Where the secret that signs the site's webhooks lives (`config:`, `file:`, `data:`).
+    pub webhook_secret_ref: Option<String>,
+}
+
+/// The fewest characters a webhook signing secret may have.
+pub const WEBHOOK_SECRET_MIN_CHARS: usize = 16;
+
+/// Checks a webhook signing secret: at least [`WEBHOOK_SECRET_MIN_CHARS`] characters, none of
+/// them whitespace or control characters (stored secrets are read back without whitespace).
+pub fn check_webhook_secret(secret: &str) -> Result<(), String> {
+    if secret.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("a webhook secret cannot contain whitespace or control characters".to_owned());
+    }
+    if secret.chars().count() < WEBHOOK_SECRET_MIN_CHARS {
+        return Err(format!(
+            "a webhook secret needs at least {WEBHOOK_SECRET_MIN_CHARS} characters"
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -112,7 +112,17 @@ impl ConfigSites {
                 Some(SitePassword::File(path)) => Some(format!("file:{}", path.display())),
                 None => None,
             };
-            declared.push((site.account, spec(&site.site, reference)));
+            let mut definition = site.site.clone();
+            definition.webhook_secret_ref = match &site.webhook_secret {
+                Some(SitePassword::Inline(secret)) => {
+                    let reference = format!("config:{}:webhook", site.site.name);
+                    secrets.insert(reference.clone(), secret.clone());
+                    Some(reference)
+                }
+                Some(SitePassword::File(path)) => Some(format!("file:{}", path.display())),
+                None => None,
+            };
+            declared.push((site.account, spec(&definition, reference)));
         }
         // The new secrets go live before the rows that use them, so a new or changed site never
         // names a password the daemon lacks. A job that meanwhile misses a removed site's
@@ -133,6 +143,10 @@ impl ConfigSites {
                 && let Err(err) = files.remove(reference)
             {
                 tracing::warn!(reference, error = %error_chain(&err), "Could not remove a credential file no site uses.");
+            }
+            let webhook = CredentialFiles::webhook_reference(site.account_id, site.id);
+            if let Err(err) = files.remove(&webhook) {
+                tracing::warn!(reference = webhook, error = %error_chain(&err), "Could not remove a credential file no site uses.");
             }
         }
         for site in &synced.retired {

@@ -31,6 +31,14 @@ impl CredentialFiles {
         format!("{REFERENCE_PREFIX}{DIRECTORY}/{}", file_name(account, site))
     }
 
+    /// The `webhook_secret_ref` of a site whose webhook secret was given through the API.
+    pub fn webhook_reference(account: AccountId, site: SiteId) -> String {
+        format!(
+            "{REFERENCE_PREFIX}{DIRECTORY}/{}",
+            webhook_file_name(account, site)
+        )
+    }
+
     /// Whether `reference` names a file this type manages (and so may remove).
     pub fn manages(reference: &str) -> bool {
         reference
@@ -38,6 +46,7 @@ impl CredentialFiles {
             .and_then(|rest| rest.strip_prefix(DIRECTORY))
             .and_then(|rest| rest.strip_prefix("/site-"))
             .is_some_and(|rest| {
+                let rest = rest.strip_suffix(WEBHOOK_SUFFIX).unwrap_or(rest);
                 !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit() || b == b'-')
             })
     }
@@ -51,21 +60,36 @@ impl CredentialFiles {
         site: SiteId,
         password: &AppPassword,
     ) -> io::Result<String> {
+        self.write_file(&file_name(account, site), password)?;
+        Ok(Self::reference(account, site))
+    }
+
+    /// Stores a site's webhook secret like [`CredentialFiles::write`] stores its password, and
+    /// returns its reference.
+    pub fn write_webhook_secret(
+        &self,
+        account: AccountId,
+        site: SiteId,
+        secret: &AppPassword,
+    ) -> io::Result<String> {
+        self.write_file(&webhook_file_name(account, site), secret)?;
+        Ok(Self::webhook_reference(account, site))
+    }
+
+    fn write_file(&self, name: &str, password: &AppPassword) -> io::Result<()> {
         let dir = self.data_dir.join(DIRECTORY);
         DirBuilder::new().recursive(true).mode(0o700).create(&dir)?;
         // An existing directory keeps the mode it was made with; tighten it.
         std::fs::set_permissions(&dir, Permissions::from_mode(0o700))?;
-        let name = file_name(account, site);
         let temporary = dir.join(format!(".{name}.{}", uuid::Uuid::new_v4().simple()));
         let written = write_new(&temporary, password.expose().as_bytes())
-            .and_then(|()| std::fs::rename(&temporary, dir.join(&name)));
+            .and_then(|()| std::fs::rename(&temporary, dir.join(name)));
         if let Err(err) = written {
             let _ = std::fs::remove_file(&temporary);
             return Err(err);
         }
         // The rename is durable only once the directory is.
-        std::fs::File::open(&dir)?.sync_all()?;
-        Ok(Self::reference(account, site))
+        std::fs::File::open(&dir)?.sync_all()
     }
 
     /// Removes the file behind `reference`; a file already gone is fine, a reference this type
@@ -84,6 +108,12 @@ impl CredentialFiles {
 
 fn file_name(account: AccountId, site: SiteId) -> String {
     format!("site-{account}-{site}")
+}
+
+const WEBHOOK_SUFFIX: &str = "-webhook";
+
+fn webhook_file_name(account: AccountId, site: SiteId) -> String {
+    format!("site-{account}-{site}{WEBHOOK_SUFFIX}")
 }
 
 fn write_new(path: &Path, contents: &[u8]) -> io::Result<()> {
@@ -135,6 +165,13 @@ mod tests {
     #[test]
     fn only_its_own_references_are_managed() {
         assert!(CredentialFiles::manages("data:credentials/site-1-2"));
+        assert!(CredentialFiles::manages(
+            "data:credentials/site-1-2-webhook"
+        ));
+        assert_eq!(
+            CredentialFiles::webhook_reference(AccountId::new(1), SiteId::new(2)),
+            "data:credentials/site-1-2-webhook"
+        );
         for other in [
             "config:blog",
             "file:/etc/igny8/blog",

@@ -33,7 +33,7 @@ pub fn spec(site: &SiteDefinition, credentials_ref: Option<String>) -> SiteSpec 
     }
 }
 
-/// What a change does to a site's password.
+/// What a change does to a site's password (or its webhook secret).
 #[derive(Debug, Clone)]
 pub enum PasswordChange {
     Keep,
@@ -89,51 +89,70 @@ impl Sites {
         }
     }
 
-    /// Creates an API-managed site; a password is stored in its credential file, in the same
-    /// transaction as the row, so neither exists without the other.
+    /// Creates an API-managed site; a password and a webhook secret are stored in their
+    /// credential files, in the same transaction as the row, so neither exists without the
+    /// other.
     pub async fn create(
         &self,
         account: AccountId,
         site: &SiteDefinition,
         password: Option<&AppPassword>,
+        webhook_secret: Option<&AppPassword>,
     ) -> Result<Site, SiteError> {
         let mut tx = self.store.begin().await?;
-        let created = Store::insert_site(&mut tx, account, &spec(site, None))
+        let mut site = site.clone();
+        site.webhook_secret_ref = None;
+        let created = Store::insert_site(&mut tx, account, &spec(&site, None))
             .await
             .map_err(name_taken(&site.name))?;
-        let Some(password) = password else {
+        if password.is_none() && webhook_secret.is_none() {
             tx.commit().await.map_err(StoreError::from)?;
             return Ok(created);
+        }
+        let mut written = Vec::new();
+        let files = async {
+            let reference = password
+                .map(|password| self.files.write(account, created.id, password))
+                .transpose()?;
+            written.extend(reference.clone());
+            if let Some(secret) = webhook_secret {
+                let webhook = self
+                    .files
+                    .write_webhook_secret(account, created.id, secret)?;
+                written.push(webhook.clone());
+                site.webhook_secret_ref = Some(webhook);
+            }
+            Ok::<_, std::io::Error>(reference)
+        }
+        .await;
+        let reference = match files {
+            Ok(reference) => reference,
+            Err(err) => {
+                written.iter().for_each(|reference| self.forget(reference));
+                return Err(SiteError::Credentials(err));
+            }
         };
-        let reference = self
-            .files
-            .write(account, created.id, password)
-            .map_err(SiteError::Credentials)?;
         let stored = async {
-            let site = Store::update_site(
-                &mut tx,
-                account,
-                created.id,
-                &spec(site, Some(reference.clone())),
-            )
-            .await?;
+            let site =
+                Store::update_site(&mut tx, account, created.id, &spec(&site, reference)).await?;
             tx.commit().await?;
             Ok::<_, StoreError>(site)
         }
         .await;
         if stored.is_err() {
-            self.forget(&reference);
+            written.iter().for_each(|reference| self.forget(reference));
         }
         Ok(stored?)
     }
 
-    /// Rewrites an API-managed site to `site`, changing its password as asked. A
-    /// config-managed site is [`SiteError::NotFound`]; callers answer those before.
+    /// Rewrites an API-managed site to `site`, changing its password and webhook secret as
+    /// asked. A config-managed site is [`SiteError::NotFound`]; callers answer those before.
     pub async fn update(
         &self,
         current: &Site,
         site: &SiteDefinition,
         password: PasswordChange,
+        webhook_secret: PasswordChange,
     ) -> Result<Site, SiteError> {
         let (account, id) = (current.account_id, current.id);
         let reference = match &password {
@@ -141,8 +160,17 @@ impl Sites {
             PasswordChange::Set(_) => Some(CredentialFiles::reference(account, id)),
             PasswordChange::Remove => None,
         };
+        let old_webhook = serde_json::from_value::<WordPressSettings>(current.settings.clone())
+            .ok()
+            .and_then(|settings| settings.webhook_secret_ref);
+        let mut site = site.clone();
+        site.webhook_secret_ref = match &webhook_secret {
+            PasswordChange::Keep => old_webhook.clone(),
+            PasswordChange::Set(_) => Some(CredentialFiles::webhook_reference(account, id)),
+            PasswordChange::Remove => None,
+        };
         let mut tx = self.store.begin().await?;
-        let updated = Store::update_site(&mut tx, account, id, &spec(site, reference))
+        let updated = Store::update_site(&mut tx, account, id, &spec(&site, reference))
             .await
             .map_err(name_taken(&site.name))?;
         // Written while the row is locked and before it commits: a failed write changes
@@ -152,8 +180,16 @@ impl Sites {
                 .write(account, id, password)
                 .map_err(SiteError::Credentials)?;
         }
+        if let PasswordChange::Set(secret) = &webhook_secret {
+            self.files
+                .write_webhook_secret(account, id, secret)
+                .map_err(SiteError::Credentials)?;
+        }
         tx.commit().await.map_err(StoreError::from)?;
         if let (PasswordChange::Remove, Some(old)) = (&password, &current.credentials_ref) {
+            self.forget(old);
+        }
+        if let (PasswordChange::Remove, Some(old)) = (&webhook_secret, &old_webhook) {
             self.forget(old);
         }
         Ok(updated)
@@ -165,6 +201,7 @@ impl Sites {
         if let Some(reference) = self.store.delete_site(account, id).await? {
             self.forget(&reference);
         }
+        self.forget(&CredentialFiles::webhook_reference(account, id));
         Ok(())
     }
 

@@ -32,7 +32,7 @@ pub struct WordPressSettings {
     /// or committed late by the CMS, are not missed.
     #[serde(default = "default_lookback")]
     pub lookback_seconds: u64,
-    /// Where the secret that signs the site's webhooks lives (`config:`, `file:`); without one
+    /// Where the secret that signs the site's webhooks lives (`config:`, `file:`, `data:`); without one
     /// the site's webhooks are refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_secret_ref: Option<String>,
@@ -65,7 +65,7 @@ impl WordPressSettings {
                 .collect(),
             lookback_seconds: site.lookback_seconds,
             reconcile_every_hours: site.reconcile_every_hours,
-            webhook_secret_ref: None,
+            webhook_secret_ref: site.webhook_secret_ref.clone(),
         }
     }
 

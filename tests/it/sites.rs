@@ -919,3 +919,118 @@ async fn a_manual_sync_is_queued_once_and_runs_are_listed_newest_first(pool: PgP
     assert_eq!(page["items"][0]["id"], listed[1]);
     assert_eq!(page["total"], 3);
 }
+
+const WEBHOOK_SECRET: &str = "whsec-0123456789abcdef";
+
+#[sqlx::test]
+async fn configured_and_api_sites_get_resolvable_webhook_secrets(pool: PgPool) {
+    let store = Store::from_pool(pool.clone());
+    let account = store.create_account("hooks", None).await.unwrap().id.get();
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("shop-webhook-secret");
+    std::fs::write(&secret_file, "from-the-secret-file\n").unwrap();
+    let sites = format!(
+        "{}{}{}",
+        wordpress_site(
+            "blog",
+            account,
+            &format!("webhook_secret = \"{WEBHOOK_SECRET}\"\n")
+        ),
+        wordpress_site(
+            "shop",
+            account,
+            &format!(
+                "webhook_secret_file = {:?}\n",
+                secret_file.display().to_string()
+            ),
+        ),
+        wordpress_site("plain", account, ""),
+    );
+    let settings = Settings::load(&sources(dir.path(), &pool, &sites)).unwrap();
+    let config_sites = ConfigSites::new(store.clone(), dir.path().join("data"));
+    config_sites.apply(&settings.sites).await.unwrap();
+    let rows = site_rows(&pool).await;
+    assert_eq!(
+        rows["blog"].settings["webhook_secret_ref"],
+        json!("config:blog:webhook")
+    );
+    assert_eq!(
+        rows["shop"].settings["webhook_secret_ref"],
+        json!(format!("file:{}", secret_file.display()))
+    );
+    assert!(rows["plain"].settings.get("webhook_secret_ref").is_none());
+    let secrets = config_sites.secrets();
+    let secrets = secrets.read().unwrap().clone();
+    for (name, expected) in [
+        ("blog", Some(WEBHOOK_SECRET)),
+        ("shop", Some("from-the-secret-file")),
+        ("plain", None),
+    ] {
+        let site = store
+            .site(AccountId::new(account), SiteId::new(rows[name].id))
+            .await
+            .unwrap();
+        let resolved = igny8::sync::site_connector::webhook_secret(&site, &secrets).unwrap();
+        assert_eq!(
+            resolved.as_ref().map(|secret| secret.expose()),
+            expected,
+            "{name}"
+        );
+    }
+
+    // Through the API: stored in a private file, shown only as a flag.
+    let (app, data) = spawn(pool.clone(), "").await;
+    let (account, admin) = app.account(0, Role::Admin).await;
+    let mut body = new_site("hooked");
+    body["webhook_secret"] = json!(WEBHOOK_SECRET);
+    let (status, created) = call(&app, Method::POST, "/api/v1/sites", &admin, Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["has_webhook_secret"], true);
+    assert!(!created.to_string().contains(WEBHOOK_SECRET));
+    let id = created["id"].as_i64().unwrap();
+    let file = data
+        .path()
+        .join(format!("credentials/site-{account}-{id}-webhook"));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), WEBHOOK_SECRET);
+    assert_eq!(file.metadata().unwrap().mode() & 0o777, 0o600);
+    let (reference,): (Option<String>,) =
+        sqlx::query_as("SELECT settings->>'webhook_secret_ref' FROM sites WHERE id = $1")
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        reference,
+        Some(format!("data:credentials/site-{account}-{id}-webhook"))
+    );
+
+    let (status, plain) = call(
+        &app,
+        Method::POST,
+        "/api/v1/sites",
+        &admin,
+        Some(new_site("unhooked")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{plain}");
+    assert_eq!(plain["has_webhook_secret"], false);
+
+    let mut short = new_site("short");
+    short["webhook_secret"] = json!("too-short");
+    let (status, refused) = call(&app, Method::POST, "/api/v1/sites", &admin, Some(short)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused.to_string().contains("webhook_secret"), "{refused}");
+
+    // PATCH removes it with null, which removes the file.
+    let (status, changed) = call(
+        &app,
+        Method::PATCH,
+        &format!("/api/v1/sites/{id}"),
+        &admin,
+        Some(json!({ "webhook_secret": null })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(changed["has_webhook_secret"], false);
+    assert!(!file.exists());
+}
