@@ -15,19 +15,12 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
-use igny8::connector::http::HttpClient;
 use igny8::connector::remote::Connector;
-use igny8::domain::site::{ConnectorKind, PushPolicy, SiteName};
-use igny8::settings::{ConnectorSettings, DatabaseSettings, DatabaseUrl};
-use igny8::store::Store;
-use igny8::store::sites::SiteSpec;
 use igny8::store::sync_runs::{RunKind, Trigger};
 use igny8::sync::pull::{Quiet, pull};
 use igny8::sync::site_connector::{Secrets, wordpress};
 use serde::Deserialize;
 use serde_json::json;
-use sqlx::migrate::MigrateDatabase;
-use sqlx::postgres::Postgres;
 
 const ITEMS: usize = 100_000;
 const RUNS: usize = 3;
@@ -137,18 +130,7 @@ async fn serve(corpus: Arc<Corpus>) -> String {
     format!("http://{address}")
 }
 
-fn database() -> DatabaseSettings {
-    let server = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    let base = server
-        .rsplit_once('/')
-        .map_or(server.as_str(), |(base, _)| base);
-    DatabaseSettings {
-        url: DatabaseUrl::parse(&format!("{base}/igny8_bench_ingest")).unwrap(),
-        max_connections: 4,
-        migrate_on_start: true,
-    }
-}
+mod support;
 
 #[tokio::main]
 async fn main() {
@@ -159,39 +141,17 @@ async fn main() {
     }
     let corpus = Arc::new(corpus());
     let base = serve(corpus).await;
-    let settings = database();
-    let http = Arc::new(
-        HttpClient::new(&ConnectorSettings {
-            requests_per_second: 1000,
-            ..ConnectorSettings::default()
-        })
-        .unwrap(),
-    );
+    let http = support::http();
     for run in 1..=RUNS {
-        let url = settings.url.expose().to_owned();
-        if Postgres::database_exists(&url).await.unwrap() {
-            Postgres::drop_database(&url).await.unwrap();
-        }
-        let store = Store::connect(&settings).await.unwrap();
-        store.migrate().await.unwrap();
-        let account = store.create_account("Bench", None).await.unwrap().id;
-        let site = store
-            .upsert_site(
-                account,
-                &SiteSpec {
-                    name: SiteName::parse("bench").unwrap(),
-                    connector: ConnectorKind::Wordpress,
-                    base_url: Some(base.clone()),
-                    credentials_ref: None,
-                    settings: json!({"post_types": ["post"]}),
-                    schedule: None,
-                    push_policy: PushPolicy::Off,
-                    link_enabled: false,
-                },
-                false,
-            )
-            .await
-            .unwrap();
+        let store = support::fresh_store("igny8_bench_ingest").await;
+        let site = support::wordpress_site(
+            &store,
+            "bench",
+            &base,
+            None,
+            json!({"post_types": ["post"]}),
+        )
+        .await;
         let (connector, site_settings) =
             wordpress(&site, http.clone(), &Secrets::new(std::env::temp_dir())).unwrap();
         // The same windows read and parsed without the database, for comparison.

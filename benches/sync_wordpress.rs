@@ -8,20 +8,12 @@
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use igny8::connector::http::HttpClient;
-use igny8::domain::site::{ConnectorKind, PushPolicy, SiteName};
-use igny8::settings::{ConnectorSettings, DatabaseSettings, DatabaseUrl};
-use igny8::store::Store;
-use igny8::store::sites::SiteSpec;
 use igny8::store::sync_runs::{RunKind, Trigger};
 use igny8::sync::pull::{Quiet, pull};
 use igny8::sync::site_connector::{Secrets, wordpress};
 use serde_json::{Value, json};
-use sqlx::migrate::MigrateDatabase;
-use sqlx::postgres::Postgres;
 
 const POSTS: u32 = 5_000;
 const SITE: &str = "benchsync";
@@ -64,58 +56,22 @@ fn curl_pages(base: &str, user: &str, password: &str) -> Duration {
     started.elapsed()
 }
 
-fn database() -> DatabaseSettings {
-    let server = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    let base = server
-        .rsplit_once('/')
-        .map_or(server.as_str(), |(base, _)| base);
-    DatabaseSettings {
-        url: DatabaseUrl::parse(&format!("{base}/igny8_bench_wordpress")).unwrap(),
-        max_connections: 4,
-        migrate_on_start: true,
-    }
-}
-
 async fn igny8_pull(base: &str, user: &str, password: &str) -> Duration {
-    let settings = database();
-    let url = settings.url.expose().to_owned();
-    if Postgres::database_exists(&url).await.unwrap() {
-        Postgres::drop_database(&url).await.unwrap();
-    }
-    let store = Store::connect(&settings).await.unwrap();
-    store.migrate().await.unwrap();
-    let account = store.create_account("Bench", None).await.unwrap().id;
-    let site = store
-        .upsert_site(
-            account,
-            &SiteSpec {
-                name: SiteName::parse(SITE).unwrap(),
-                connector: ConnectorKind::Wordpress,
-                base_url: Some(base.to_owned()),
-                credentials_ref: Some(format!("config:{SITE}")),
-                settings: json!({"username": user, "post_types": ["post"]}),
-                schedule: None,
-                push_policy: PushPolicy::Off,
-                link_enabled: false,
-            },
-            false,
-        )
-        .await
-        .unwrap();
+    let store = support::fresh_store("igny8_bench_wordpress").await;
+    let site = support::wordpress_site(
+        &store,
+        SITE,
+        base,
+        Some(format!("config:{SITE}")),
+        json!({"username": user, "post_types": ["post"]}),
+    )
+    .await;
     let mut secrets = Secrets::new(std::env::temp_dir());
     secrets.insert(
         format!("config:{SITE}"),
         igny8::connector::wordpress::api::AppPassword::new(password),
     );
-    // The site's own limits stay out of the way: the comparison is with curl, unthrottled.
-    let http = Arc::new(
-        HttpClient::new(&ConnectorSettings {
-            requests_per_second: 1000,
-            ..ConnectorSettings::default()
-        })
-        .unwrap(),
-    );
+    let http = support::http();
     let (connector, site_settings) = wordpress(&site, http, &secrets).unwrap();
     let started = Instant::now();
     let report = pull(
@@ -139,6 +95,8 @@ fn median(mut values: Vec<Duration>) -> Duration {
     values.sort();
     values[values.len() / 2]
 }
+
+mod support;
 
 #[tokio::main]
 async fn main() {

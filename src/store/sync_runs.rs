@@ -45,6 +45,15 @@ pub enum RunStatus {
     Cancelled,
 }
 
+/// What a stream just went through, recorded on its cursor row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamMilestone {
+    /// Read to its end from the beginning.
+    FullSync,
+    /// Swept for deletes and missed changes.
+    Reconciled,
+}
+
 /// A stream's saved position.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SavedCursor {
@@ -159,42 +168,32 @@ impl Store {
         Ok(())
     }
 
-    /// Records that a stream was read to its end from the beginning.
-    pub async fn mark_full_sync(
+    /// Records that a stream was just read to its end from the beginning, or swept.
+    pub async fn mark_stream(
         &self,
         account: AccountId,
         site: SiteId,
         stream: &str,
+        milestone: StreamMilestone,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO sync_cursors (account_id, site_id, stream, full_sync_completed_at) \
-             VALUES ($1, $2, $3, now()) \
-             ON CONFLICT (account_id, site_id, stream) DO UPDATE SET full_sync_completed_at = now()",
-        )
-        .bind(account)
-        .bind(site)
-        .bind(stream)
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
-
-    pub async fn mark_reconciled(
-        &self,
-        account: AccountId,
-        site: SiteId,
-        stream: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO sync_cursors (account_id, site_id, stream, last_reconciled_at) \
-             VALUES ($1, $2, $3, now()) \
-             ON CONFLICT (account_id, site_id, stream) DO UPDATE SET last_reconciled_at = now()",
-        )
-        .bind(account)
-        .bind(site)
-        .bind(stream)
-        .execute(self.pool())
-        .await?;
+        let statement = match milestone {
+            StreamMilestone::FullSync => {
+                "INSERT INTO sync_cursors (account_id, site_id, stream, full_sync_completed_at) \
+                 VALUES ($1, $2, $3, now()) \
+                 ON CONFLICT (account_id, site_id, stream) DO UPDATE SET full_sync_completed_at = now()"
+            }
+            StreamMilestone::Reconciled => {
+                "INSERT INTO sync_cursors (account_id, site_id, stream, last_reconciled_at) \
+                 VALUES ($1, $2, $3, now()) \
+                 ON CONFLICT (account_id, site_id, stream) DO UPDATE SET last_reconciled_at = now()"
+            }
+        };
+        sqlx::query(statement)
+            .bind(account)
+            .bind(site)
+            .bind(stream)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 

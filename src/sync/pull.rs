@@ -14,7 +14,7 @@ use crate::domain::ids::SyncRunId;
 use crate::store::Store;
 use crate::store::content::UpsertCounts;
 use crate::store::sites::Site;
-use crate::store::sync_runs::{RunCounts, RunKind, Trigger};
+use crate::store::sync_runs::{RunCounts, RunKind, StreamMilestone, Trigger};
 use crate::sync::SyncError;
 
 /// Told about progress as windows commit (the CLI draws a progress bar with it).
@@ -134,7 +134,12 @@ async fn pull_streams<C: Connector>(
         .await?;
         if since.is_none() {
             store
-                .mark_full_sync(site.account_id, site.id, &stream.name)
+                .mark_stream(
+                    site.account_id,
+                    site.id,
+                    &stream.name,
+                    StreamMilestone::FullSync,
+                )
                 .await?;
         }
         if let Some(expected) = tally.counts.expected {

@@ -10,7 +10,7 @@ use crate::connector::remote::{Connector, RemoteItem, RemoteStub};
 use crate::domain::content::{ContentSource, SyncStatus};
 use crate::store::Store;
 use crate::store::sites::Site;
-use crate::store::sync_runs::RunCounts;
+use crate::store::sync_runs::{RunCounts, StreamMilestone};
 use crate::sync::SyncError;
 
 /// Sweeps every type the connector syncs; adds what it did to `counts`.
@@ -81,7 +81,12 @@ pub async fn reconcile<C: Connector>(
     }
     for stream in &streams {
         store
-            .mark_reconciled(site.account_id, site.id, &stream.name)
+            .mark_stream(
+                site.account_id,
+                site.id,
+                &stream.name,
+                StreamMilestone::Reconciled,
+            )
             .await?;
     }
     Ok(())
