@@ -73,6 +73,7 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
         .routes(routes!(sites::list, sites::create))
         .routes(routes!(sites::get, sites::update, sites::delete))
         .routes(routes!(sites::sync))
+        .routes(routes!(sites::check))
         .routes(routes!(sites::runs))
         // Layers run outside in: authenticate, then count against the account's quota.
         .route_layer(from_fn_with_state(

@@ -516,7 +516,7 @@ pub struct SyncRequest {
 
 #[derive(Serialize, ToSchema)]
 pub struct SyncQueued {
-    /// Whether a new pull was queued.
+    /// Whether a new job (a pull, a check) was queued.
     pub queued: bool,
     /// The queued job, when one was.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -554,6 +554,37 @@ pub async fn sync(
             queued: false,
             job_id: None,
             reason: Some("a sync of this site is already queued or running"),
+        },
+    };
+    Ok((StatusCode::ACCEPTED, ResponseJson(queued)))
+}
+
+/// Queues a diagnosis of how igny8 reaches the site (editor or higher, with edit access):
+/// address, REST API, credentials, capabilities. The outcome appears in the site's
+/// `capabilities.check` (`ok`, `code`, `message`, `checked_at`) once the job has run.
+#[utoipa::path(post, path = "/sites/{id}/check", tag = "sites",
+    params(("id" = i64, Path, description = "Site id")),
+    responses((status = 202, body = SyncQueued), CommonErrors))]
+pub async fn check(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<SiteId>,
+) -> Result<(StatusCode, ResponseJson<SyncQueued>), ApiError> {
+    principal.require(Role::Editor)?;
+    let (site, access) = state.store.site_in_scope(scope(&principal), id).await?;
+    if access != SiteAccess::Edit {
+        return Err(ApiError::SiteViewOnly);
+    }
+    let queued = match state.sites.enqueue_check(&site).await? {
+        Some(job) => SyncQueued {
+            queued: true,
+            job_id: Some(job),
+            reason: None,
+        },
+        None => SyncQueued {
+            queued: false,
+            job_id: None,
+            reason: Some("a check of this site is already queued or running"),
         },
     };
     Ok((StatusCode::ACCEPTED, ResponseJson(queued)))

@@ -13,7 +13,7 @@ use crate::sites::credentials::CredentialFiles;
 use crate::store::sites::{NAME_TAKEN, Site, SiteSpec};
 use crate::store::sync_runs::Trigger;
 use crate::store::{Store, StoreError};
-use crate::sync::jobs::{PullPayload, pull_job};
+use crate::sync::jobs::{PullPayload, SitePayload, check_job, pull_job};
 use crate::sync::site_connector::WordPressSettings;
 
 /// The row a definition becomes, with the reference to wherever its password lives.
@@ -212,6 +212,19 @@ impl Sites {
                 account_id: site.account_id,
                 site_id: site.id,
                 full,
+                trigger: Trigger::Manual,
+            },
+            self.max_attempts,
+        );
+        Ok(self.store.enqueue(&job).await?)
+    }
+
+    /// Queues a `site check`; `None` when one is already queued or running.
+    pub async fn enqueue_check(&self, site: &Site) -> Result<Option<JobId>, SiteError> {
+        let job = check_job(
+            &SitePayload {
+                account_id: site.account_id,
+                site_id: site.id,
                 trigger: Trigger::Manual,
             },
             self.max_attempts,

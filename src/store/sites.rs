@@ -179,12 +179,36 @@ impl Store {
         id: SiteId,
         capabilities: &Value,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE sites SET capabilities = $3 WHERE account_id = $1 AND id = $2")
-            .bind(account)
-            .bind(id)
-            .bind(capabilities)
-            .execute(self.pool())
-            .await?;
+        // A probe replaces what the last probe found, but not the last `site check`.
+        sqlx::query(
+            "UPDATE sites SET capabilities = CASE WHEN capabilities ? 'check' \
+                 THEN $3 || jsonb_build_object('check', capabilities -> 'check') ELSE $3 END \
+             WHERE account_id = $1 AND id = $2",
+        )
+        .bind(account)
+        .bind(id)
+        .bind(capabilities)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Records the outcome of the last `site check` among the site's capabilities.
+    pub async fn set_site_check(
+        &self,
+        account: AccountId,
+        id: SiteId,
+        check: &Value,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sites SET capabilities = capabilities || jsonb_build_object('check', $3::jsonb) \
+             WHERE account_id = $1 AND id = $2",
+        )
+        .bind(account)
+        .bind(id)
+        .bind(check)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 

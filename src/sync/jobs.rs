@@ -28,6 +28,7 @@ pub const RECONCILE: &str = "sync.reconcile";
 pub const REFETCH: &str = "sync.refetch";
 pub const SCHEDULE: &str = "sync.schedule";
 pub const PUSH: &str = "sync.push";
+pub const CHECK: &str = "sync.check";
 
 /// How far back the schedule tick looks for a missed fire (a tick may run late).
 const TICK_LOOKBACK: Duration = Duration::minutes(5);
@@ -65,6 +66,14 @@ pub fn pull_job(payload: &PullPayload, max_attempts: u32) -> NewJob {
 pub fn reconcile_job(payload: &SitePayload, max_attempts: u32) -> NewJob {
     NewJob::new(RECONCILE, json!(payload), max_attempts).unique(format!(
         "{RECONCILE}:{}:{}",
+        payload.account_id, payload.site_id
+    ))
+}
+
+/// A `site check` run for the API; its diagnosis is stored among the site's capabilities.
+pub fn check_job(payload: &SitePayload, max_attempts: u32) -> NewJob {
+    NewJob::new(CHECK, json!(payload), max_attempts).unique(format!(
+        "{CHECK}:{}:{}",
         payload.account_id, payload.site_id
     ))
 }
@@ -216,6 +225,28 @@ pub fn install(registry: &mut Registry, services: SyncServices) -> RecurringJob 
             let summary = crate::sync::push::push_site(&context.store, &connector, &site).await?;
             tracing::info!(site = %site.name, done = summary.done, conflicts = summary.conflicts,
                 failed = summary.failed, "Pushed a site's outbox.");
+            Ok(())
+        }
+    });
+    let check_services = services.clone();
+    registry.register(CHECK, move |context: JobContext| {
+        let services = check_services.clone();
+        async move {
+            let p: SitePayload = payload(&context)?;
+            let site = live_site(&context.store, p.account_id, p.site_id).await?;
+            let diagnosis = crate::sync::site_connector::check_site(
+                &site,
+                services.http.clone(),
+                &services.secrets(),
+            )
+            .await;
+            let mut check = json!(diagnosis);
+            check["checked_at"] = json!(Utc::now());
+            context
+                .store
+                .set_site_check(site.account_id, site.id, &check)
+                .await?;
+            tracing::info!(site = %site.name, code = diagnosis.code, "Checked a site.");
             Ok(())
         }
     });

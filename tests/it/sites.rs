@@ -1034,3 +1034,58 @@ async fn configured_and_api_sites_get_resolvable_webhook_secrets(pool: PgPool) {
     assert_eq!(changed["has_webhook_secret"], false);
     assert!(!file.exists());
 }
+
+#[sqlx::test]
+async fn a_check_queued_over_the_api_records_its_diagnosis_on_the_site(pool: PgPool) {
+    // No retries, so the unreachable address is diagnosed at once.
+    let (app, _data) = spawn(pool.clone(), "[connectors]\nmax_retries = 0\n").await;
+    let (_, admin) = app.account(0, Role::Admin).await;
+    let (_, site) = call(
+        &app,
+        Method::POST,
+        "/api/v1/sites",
+        &admin,
+        Some(new_site("blog")),
+    )
+    .await;
+    let id = site["id"].as_i64().unwrap();
+
+    let (status, queued) = call(
+        &app,
+        Method::POST,
+        &format!("/api/v1/sites/{id}/check"),
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
+    assert_eq!(queued["queued"], true);
+    let check = crate::support::eventually(
+        std::time::Duration::from_secs(20),
+        "the check to be recorded",
+        || {
+            let app = &app;
+            let admin = admin.clone();
+            async move {
+                let (_, site) = call(
+                    app,
+                    Method::GET,
+                    &format!("/api/v1/sites/{id}"),
+                    &admin,
+                    None,
+                )
+                .await;
+                let check = site["capabilities"]["check"].clone();
+                (!check.is_null()).then_some(check)
+            }
+        },
+    )
+    .await;
+    assert_eq!(check["ok"], false);
+    assert_eq!(check["code"], "unreachable");
+    assert!(
+        check["message"].as_str().unwrap().contains("127.0.0.1:9"),
+        "{check}"
+    );
+    assert!(check["checked_at"].is_string());
+}
