@@ -526,6 +526,17 @@ pub struct SyncQueued {
     pub reason: Option<&'static str>,
 }
 
+/// 202 with the queued job, or with why none was queued (the job's unique key found one
+/// already queued or running).
+fn accepted(job: Option<JobId>, busy: &'static str) -> (StatusCode, ResponseJson<SyncQueued>) {
+    let queued = SyncQueued {
+        queued: job.is_some(),
+        job_id: job,
+        reason: job.is_none().then_some(busy),
+    };
+    (StatusCode::ACCEPTED, ResponseJson(queued))
+}
+
 /// Queues a pull of the site (editor or higher, with edit access to the site). A pull already
 /// queued or running is not queued twice.
 #[utoipa::path(post, path = "/sites/{id}/sync", tag = "sites",
@@ -544,19 +555,11 @@ pub async fn sync(
         return Err(ApiError::SiteViewOnly);
     }
     let full = body.is_some_and(|body| body.full);
-    let queued = match state.sites.enqueue_pull(&site, full).await? {
-        Some(job) => SyncQueued {
-            queued: true,
-            job_id: Some(job),
-            reason: None,
-        },
-        None => SyncQueued {
-            queued: false,
-            job_id: None,
-            reason: Some("a sync of this site is already queued or running"),
-        },
-    };
-    Ok((StatusCode::ACCEPTED, ResponseJson(queued)))
+    let job = state.sites.enqueue_pull(&site, full).await?;
+    Ok(accepted(
+        job,
+        "a sync of this site is already queued or running",
+    ))
 }
 
 /// Queues a diagnosis of how igny8 reaches the site (editor or higher, with edit access):
@@ -575,19 +578,11 @@ pub async fn check(
     if access != SiteAccess::Edit {
         return Err(ApiError::SiteViewOnly);
     }
-    let queued = match state.sites.enqueue_check(&site).await? {
-        Some(job) => SyncQueued {
-            queued: true,
-            job_id: Some(job),
-            reason: None,
-        },
-        None => SyncQueued {
-            queued: false,
-            job_id: None,
-            reason: Some("a check of this site is already queued or running"),
-        },
-    };
-    Ok((StatusCode::ACCEPTED, ResponseJson(queued)))
+    let job = state.sites.enqueue_check(&site).await?;
+    Ok(accepted(
+        job,
+        "a check of this site is already queued or running",
+    ))
 }
 
 /// The site's sync runs, newest first.
