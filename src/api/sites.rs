@@ -526,6 +526,20 @@ pub struct SyncQueued {
     pub reason: Option<&'static str>,
 }
 
+/// A site the caller may run operations on: an editor or higher, with edit access to it.
+async fn operable_site(
+    state: &AppState,
+    principal: &Principal,
+    id: SiteId,
+) -> Result<Site, ApiError> {
+    principal.require(Role::Editor)?;
+    let (site, access) = state.store.site_in_scope(scope(principal), id).await?;
+    if access != SiteAccess::Edit {
+        return Err(ApiError::SiteViewOnly);
+    }
+    Ok(site)
+}
+
 /// 202 with the queued job, or with why none was queued (the job's unique key found one
 /// already queued or running).
 fn accepted(job: Option<JobId>, busy: &'static str) -> (StatusCode, ResponseJson<SyncQueued>) {
@@ -549,11 +563,7 @@ pub async fn sync(
     Path(id): Path<SiteId>,
     OptionalJson(body): OptionalJson<SyncRequest>,
 ) -> Result<(StatusCode, ResponseJson<SyncQueued>), ApiError> {
-    principal.require(Role::Editor)?;
-    let (site, access) = state.store.site_in_scope(scope(&principal), id).await?;
-    if access != SiteAccess::Edit {
-        return Err(ApiError::SiteViewOnly);
-    }
+    let site = operable_site(&state, &principal, id).await?;
     let full = body.is_some_and(|body| body.full);
     let job = state.sites.enqueue_pull(&site, full).await?;
     Ok(accepted(
@@ -573,11 +583,7 @@ pub async fn check(
     principal: Principal,
     Path(id): Path<SiteId>,
 ) -> Result<(StatusCode, ResponseJson<SyncQueued>), ApiError> {
-    principal.require(Role::Editor)?;
-    let (site, access) = state.store.site_in_scope(scope(&principal), id).await?;
-    if access != SiteAccess::Edit {
-        return Err(ApiError::SiteViewOnly);
-    }
+    let site = operable_site(&state, &principal, id).await?;
     let job = state.sites.enqueue_check(&site).await?;
     Ok(accepted(
         job,

@@ -16,6 +16,7 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::connector::ConnectorError;
+use crate::jobs::handler::error_chain;
 use crate::settings::ConnectorSettings;
 
 /// The first retry waits about this long; later ones double, with jitter, up to the cap.
@@ -194,21 +195,10 @@ fn request_failure(err: &reqwest::Error) -> ConnectorError {
     } else if err.is_timeout() {
         ConnectorError::Transient(format!("the request timed out: {err}"))
     } else if err.is_connect() {
-        ConnectorError::Transient(format!("could not connect: {}", source_text(err)))
+        ConnectorError::Transient(format!("could not connect: {}", error_chain(err)))
     } else {
-        ConnectorError::Transient(format!("the request failed: {}", source_text(err)))
+        ConnectorError::Transient(format!("the request failed: {}", error_chain(err)))
     }
-}
-
-fn source_text(err: &reqwest::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Retry-After in seconds; the HTTP-date form is rare from CMSs and read as "a minute".

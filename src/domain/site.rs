@@ -7,6 +7,8 @@ use std::net::IpAddr;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+
+use crate::domain::content::ContentSource;
 use url::{Host, Url};
 
 use crate::domain::schedule::CronSchedule;
@@ -84,6 +86,15 @@ pub enum ConnectorKind {
 }
 
 impl ConnectorKind {
+    /// What content read through this connector records as its source.
+    pub fn content_source(self) -> ContentSource {
+        match self {
+            ConnectorKind::Wordpress => ContentSource::Wordpress,
+            ConnectorKind::Shopify => ContentSource::Shopify,
+            ConnectorKind::Rest | ConnectorKind::Files => ContentSource::Custom,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ConnectorKind::Wordpress => "wordpress",

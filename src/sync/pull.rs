@@ -114,7 +114,7 @@ async fn pull_streams<C: Connector>(
     store
         .set_site_capabilities(site.account_id, site.id, &capabilities)
         .await?;
-    let source = crate::sync::reconcile::source_of(site);
+    let source = site.connector.content_source();
     let mut problems = Vec::new();
     let mut earliest_cursor = None;
     for stream in connector.streams() {

@@ -14,7 +14,6 @@ use crate::store::sites::Site;
 use crate::store::sync_runs::Trigger;
 use crate::sync::SyncError;
 use crate::sync::jobs::{SitePayload, push_job};
-use crate::sync::reconcile::source_of;
 
 /// What a push run did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -95,7 +94,9 @@ pub async fn push_site<C: Connector>(
                     summary.failed += 1;
                 }
             }
-            store.finish_push(&job, source_of(site), &ending).await?;
+            store
+                .finish_push(&job, site.connector.content_source(), &ending)
+                .await?;
         }
     }
     Ok(summary)

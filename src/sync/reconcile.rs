@@ -133,7 +133,14 @@ pub async fn reconcile_run<C: Connector>(
         store
             .set_site_capabilities(site.account_id, site.id, &capabilities)
             .await?;
-        reconcile(store, connector, site, source_of(site), &mut counts).await
+        reconcile(
+            store,
+            connector,
+            site,
+            site.connector.content_source(),
+            &mut counts,
+        )
+        .await
     }
     .await;
     let error = outcome
@@ -165,7 +172,14 @@ pub async fn refetch<C: Connector>(
     connector.probe().await?;
     let items = connector.fetch(external_type, external_ids).await?;
     counts.fetched = items.len() as u64;
-    commit(store, site, source_of(site), &items, &mut counts).await?;
+    commit(
+        store,
+        site,
+        site.connector.content_source(),
+        &items,
+        &mut counts,
+    )
+    .await?;
     let found: HashSet<&str> = items.iter().map(|i| i.external_id.as_str()).collect();
     let gone: Vec<String> = external_ids
         .iter()
@@ -178,13 +192,4 @@ pub async fn refetch<C: Connector>(
             .await?;
     }
     Ok(counts)
-}
-
-/// Where a site's content says it came from.
-pub fn source_of(site: &Site) -> ContentSource {
-    match site.connector {
-        crate::domain::site::ConnectorKind::Wordpress => ContentSource::Wordpress,
-        crate::domain::site::ConnectorKind::Shopify => ContentSource::Shopify,
-        _ => ContentSource::Custom,
-    }
 }

@@ -54,7 +54,8 @@ struct Probed {
 pub struct WordPress {
     api: WpApi,
     post_types: Vec<String>,
-    probed: RwLock<Option<Probed>>,
+    /// Shared, so each window reads the term names without copying them.
+    probed: RwLock<Option<Arc<Probed>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -91,7 +92,7 @@ impl WordPress {
         &self.api
     }
 
-    fn probed(&self) -> Result<Probed, ConnectorError> {
+    fn probed(&self) -> Result<Arc<Probed>, ConnectorError> {
         self.probed
             .read()
             .expect("probe lock poisoned")
@@ -233,12 +234,12 @@ impl Connector for WordPress {
             "companion_plugin": companion_plugin,
             "routes": post_routes,
         });
-        *self.probed.write().expect("probe lock poisoned") = Some(Probed {
+        *self.probed.write().expect("probe lock poisoned") = Some(Arc::new(Probed {
             routes: post_routes,
             modified_after,
             companion_plugin,
             terms,
-        });
+        }));
         Ok(capabilities)
     }
 
@@ -279,8 +280,8 @@ impl Connector for WordPress {
         &self,
         position: &mut WpPosition,
     ) -> Result<Option<Window>, ConnectorError> {
-        let terms = self.probed()?.terms;
-        position.next(&self.api, &terms).await
+        let probed = self.probed()?;
+        position.next(&self.api, &probed.terms).await
     }
 
     async fn sweep(&self, stream: &Stream) -> Result<Vec<RemoteStub>, ConnectorError> {
@@ -320,8 +321,8 @@ impl Connector for WordPress {
         external_ids: &[String],
     ) -> Result<Vec<RemoteItem>, ConnectorError> {
         let route = self.route(external_type)?;
-        let terms = self.probed()?.terms;
-        self.fetch_route(&route, external_ids, &terms).await
+        let probed = self.probed()?;
+        self.fetch_route(&route, external_ids, &probed.terms).await
     }
 
     async fn deletions(
@@ -389,9 +390,9 @@ impl Connector for WordPress {
             return Err(api::classify_error(&route, status, &error));
         }
         let post: WpPost = api::read_json(&route, response).await?;
-        let terms = self.probed()?.terms;
+        let probed = self.probed()?;
         let item = post
-            .into_remote(&terms)
+            .into_remote(&probed.terms)
             .map_err(ConnectorError::Permanent)?;
         Ok(WriteOutcome::Written(Box::new(item)))
     }
