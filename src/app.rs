@@ -23,6 +23,8 @@ use crate::jobs::handler::{Registry, error_chain};
 use crate::jobs::scheduler::{RecurringJob, Scheduler};
 use crate::jobs::{housekeeping, worker};
 use crate::modules::Modules;
+use crate::processing::Processing;
+use crate::processing::jobs as processing_jobs;
 use crate::settings::Settings;
 use crate::shutdown::Shutdown;
 use crate::sites::Sites;
@@ -41,6 +43,7 @@ pub struct App {
     registry: Registry,
     recurring: Vec<RecurringJob>,
     sync_services: SyncServices,
+    processing: Processing,
     config_sites: ConfigSites,
 }
 
@@ -79,6 +82,17 @@ pub fn sync_services(
         .map_err(|err| anyhow::anyhow!("could not set up the HTTP client: {err}"))
 }
 
+/// The processing service the jobs, the API and the CLI share.
+pub fn processing(settings: &Settings, store: &Store) -> Processing {
+    Processing::new(
+        store.clone(),
+        Credits::new(store.clone(), &settings.credits),
+        Modules::new(store.clone(), settings.modules.defaults.clone()),
+        &settings.linker,
+        settings.jobs.max_attempts,
+    )
+}
+
 impl App {
     pub async fn build(settings: Settings) -> anyhow::Result<App> {
         let store = connect(&settings).await?;
@@ -98,6 +112,8 @@ impl App {
             .with_context(|| format!("could not listen on {}", settings.http.listen))?;
         let mut registry = Registry::default();
         let sync_services = sync_services(&settings, config_sites.secrets())?;
+        let processing = processing(&settings, &store);
+        processing_jobs::install(&mut registry, processing.clone());
         let recurring = vec![
             housekeeping::install(&mut registry, &settings),
             replenishment::install(&mut registry, &settings),
@@ -111,6 +127,7 @@ impl App {
             registry,
             recurring,
             sync_services,
+            processing,
             config_sites,
         })
     }
@@ -135,6 +152,7 @@ impl App {
             prometheus: telemetry::prometheus(),
             credits: Credits::new(self.store.clone(), &self.settings.credits),
             modules: Modules::new(self.store.clone(), self.settings.modules.defaults.clone()),
+            processing: self.processing.clone(),
             rate_limits: rate_limits.clone(),
             token_cache: Arc::new(TokenCache::new(self.settings.http.token_cache())),
             sync: self.sync_services.clone(),

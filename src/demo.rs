@@ -20,7 +20,7 @@ use crate::pipeline::analyzer::{Language, analyze};
 use crate::pipeline::linker::{
     Document, Limits, LinkIndex, Target, TargetId, existing_links, link,
 };
-use crate::store::content::PipelineItem;
+use crate::store::pipeline::PipelineItem;
 use crate::store::sites::{Site, SiteSpec};
 use crate::store::sync_runs::Trigger;
 use crate::store::{Store, StoreError};

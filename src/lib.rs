@@ -19,6 +19,8 @@ pub mod jobs;
 pub mod modules;
 /// The pure content pipeline: analysis and linking of a document's HTML.
 pub mod pipeline;
+/// The pipeline run over stored content: stages, credits, modules, push hand-over, jobs.
+pub mod processing;
 /// Configuration reload on SIGHUP and file changes.
 pub mod reload;
 /// Typed configuration from defaults, files, environment and flags.

@@ -72,6 +72,7 @@ pub struct Settings {
     pub modules: ModuleSettings,
     pub rate_limits: BTreeMap<RateLimitGroup, RateLimit>,
     pub connectors: ConnectorSettings,
+    pub linker: LinkerSettings,
     /// Plans declared here are created or updated by name at start-up.
     pub plans: BTreeMap<String, PlanSettings>,
     /// Sites declared here are created or updated by name at start-up and on reload; those
@@ -180,6 +181,27 @@ impl ConnectorSettings {
 
     pub fn max_backoff(&self) -> Duration {
         Duration::from_secs(self.max_backoff_seconds)
+    }
+}
+
+/// How many links the linker may add to one item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LinkerSettings {
+    /// Links per item, however long it is.
+    pub max_links_per_post: usize,
+    /// One link per this many words, rounded up, below the cap.
+    pub words_per_link: usize,
+    /// Links per paragraph.
+    pub links_per_paragraph: usize,
+}
+
+impl Default for LinkerSettings {
+    fn default() -> Self {
+        LinkerSettings {
+            max_links_per_post: 10,
+            words_per_link: 150,
+            links_per_paragraph: 1,
+        }
     }
 }
 
@@ -478,7 +500,27 @@ struct RawSettings {
     modules: RawModules,
     rate_limits: BTreeMap<String, RawRateLimit>,
     connectors: RawConnectors,
+    linker: RawLinker,
     plans: BTreeMap<String, RawPlan>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+struct RawLinker {
+    max_links_per_post: u64,
+    words_per_link: u64,
+    links_per_paragraph: u64,
+}
+
+impl Default for RawLinker {
+    fn default() -> Self {
+        let defaults = LinkerSettings::default();
+        RawLinker {
+            max_links_per_post: defaults.max_links_per_post as u64,
+            words_per_link: defaults.words_per_link as u64,
+            links_per_paragraph: defaults.links_per_paragraph as u64,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -741,6 +783,7 @@ impl Default for RawSettings {
             modules: RawModules::default(),
             rate_limits: default_rate_limits(),
             connectors: RawConnectors::default(),
+            linker: RawLinker::default(),
             plans: BTreeMap::new(),
         }
     }
@@ -1181,10 +1224,12 @@ impl Checker<'_> {
         let rate_limits = self.rate_limits(raw.rate_limits);
         let plans = self.plans(raw.plans);
         let connectors = self.connectors(raw.connectors);
+        let linker = self.linker(raw.linker);
 
         Some(Settings {
             sites: Vec::new(),
             connectors: connectors?,
+            linker: linker?,
             credits: credits?,
             modules: modules?,
             rate_limits: rate_limits?,
@@ -1244,6 +1289,19 @@ impl Checker<'_> {
             requests_per_second: requests_per_second?,
             max_retries: max_retries?,
             max_backoff_seconds: max_backoff_seconds?,
+        })
+    }
+
+    fn linker(&mut self, raw: RawLinker) -> Option<LinkerSettings> {
+        let max_links_per_post =
+            self.in_range("linker.max_links_per_post", raw.max_links_per_post, 1, 100);
+        let words_per_link = self.in_range("linker.words_per_link", raw.words_per_link, 10, 10_000);
+        let links_per_paragraph =
+            self.in_range("linker.links_per_paragraph", raw.links_per_paragraph, 1, 20);
+        Some(LinkerSettings {
+            max_links_per_post: usize::try_from(max_links_per_post?).ok()?,
+            words_per_link: usize::try_from(words_per_link?).ok()?,
+            links_per_paragraph: usize::try_from(links_per_paragraph?).ok()?,
         })
     }
 

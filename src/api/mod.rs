@@ -36,6 +36,7 @@ use crate::api::rate_limit::{GroupLimit, RateLimits};
 use crate::api::token_cache::TokenCache;
 use crate::credits::Credits;
 use crate::modules::Modules;
+use crate::processing::Processing;
 use crate::settings::{HttpSettings, RateLimitGroup};
 use crate::sites::Sites;
 use crate::store::Store;
@@ -52,6 +53,7 @@ pub struct AppState {
     pub token_cache: Arc<TokenCache>,
     pub sync: SyncServices,
     pub sites: Sites,
+    pub processing: Processing,
 }
 
 /// The whole router. Paths under `/api/v1` need a bearer token; `/healthz`, `/readyz`,

@@ -61,6 +61,129 @@ impl fmt::Display for SyncStatus {
     }
 }
 
+/// How far the pipeline has taken an item: draft -> linked -> optimized -> review -> published.
+/// A new body from the CMS puts an item back to draft. Ordered by how far along it is.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    sqlx::Type,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum ContentStatus {
+    Draft,
+    Linked,
+    Optimized,
+    /// Waiting for a person to approve the push (the site's push policy is `review`).
+    Review,
+    Published,
+}
+
+impl ContentStatus {
+    pub const ALL: [ContentStatus; 5] = [
+        ContentStatus::Draft,
+        ContentStatus::Linked,
+        ContentStatus::Optimized,
+        ContentStatus::Review,
+        ContentStatus::Published,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContentStatus::Draft => "draft",
+            ContentStatus::Linked => "linked",
+            ContentStatus::Optimized => "optimized",
+            ContentStatus::Review => "review",
+            ContentStatus::Published => "published",
+        }
+    }
+}
+
+/// How content reached the pipeline; decides its stages and is recorded with each optimizer run.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum EntryPoint {
+    /// Written by igny8's writer: linked, then optimized.
+    Writer,
+    /// Pulled from WordPress: optimized, and linked when the site enables it.
+    WordpressSync,
+    /// Pulled from another CMS: as WordPress.
+    ExternalSync,
+    /// Asked for through the API or the CLI.
+    Manual,
+    /// Started by an automation rule.
+    Automation,
+}
+
+impl EntryPoint {
+    pub const ALL: [EntryPoint; 5] = [
+        EntryPoint::Writer,
+        EntryPoint::WordpressSync,
+        EntryPoint::ExternalSync,
+        EntryPoint::Manual,
+        EntryPoint::Automation,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryPoint::Writer => "writer",
+            EntryPoint::WordpressSync => "wordpress_sync",
+            EntryPoint::ExternalSync => "external_sync",
+            EntryPoint::Manual => "manual",
+            EntryPoint::Automation => "automation",
+        }
+    }
+
+    /// The entry point of content that came from `source`.
+    pub fn of_source(source: ContentSource) -> EntryPoint {
+        match source {
+            ContentSource::Igny8 => EntryPoint::Writer,
+            ContentSource::Wordpress => EntryPoint::WordpressSync,
+            ContentSource::Shopify | ContentSource::Custom => EntryPoint::ExternalSync,
+        }
+    }
+}
+
+impl std::str::FromStr for EntryPoint {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<EntryPoint, String> {
+        EntryPoint::ALL
+            .into_iter()
+            .find(|e| e.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = EntryPoint::ALL.iter().map(|e| e.as_str()).collect();
+                format!("expected one of {}, found {s:?}", names.join(", "))
+            })
+    }
+}
+
+impl std::str::FromStr for ContentStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<ContentStatus, String> {
+        ContentStatus::ALL
+            .into_iter()
+            .find(|e| e.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = ContentStatus::ALL.iter().map(|e| e.as_str()).collect();
+                format!("expected one of {}, found {s:?}", names.join(", "))
+            })
+    }
+}
+
 /// SHA-256 of a body as stored: recognises an unchanged body, our own write coming back, and
 /// a remote that changed under a push.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

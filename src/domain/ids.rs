@@ -82,3 +82,7 @@ id_type!(
     /// A row of the push outbox, `push_jobs`.
     PushJobId
 );
+id_type!(
+    /// An optimizer run in `optimization_tasks`.
+    OptimizationTaskId
+);

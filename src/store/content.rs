@@ -27,25 +27,6 @@ pub struct LocalVersion {
     pub sync_status: SyncStatus,
 }
 
-/// An item as the pipeline stages read it: what a link target and a linked document need.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct PipelineItem {
-    pub id: ContentId,
-    /// Guards the write of a stage's result (`Store::record_local_change`).
-    pub version: i64,
-    pub external_type: Option<String>,
-    pub remote_status: Option<String>,
-    pub title: String,
-    pub slug: Option<String>,
-    pub external_url: Option<String>,
-    pub content_raw: String,
-    pub focus_keyphrase: Option<String>,
-    /// `[{"id", "name"}]`, as `RemoteItem` terms are stored.
-    pub categories: Value,
-    pub tags: Value,
-    pub is_cornerstone: bool,
-}
-
 /// The columns of a batch, one vector per column, for one `unnest`.
 #[derive(Default)]
 struct Columns {
@@ -238,29 +219,6 @@ impl Store {
         .execute(self.pool())
         .await?;
         Ok(done.rows_affected())
-    }
-
-    /// A site's items of these types that the CMS still has, oldest first.
-    pub async fn pipeline_items(
-        &self,
-        account: AccountId,
-        site: SiteId,
-        external_types: &[String],
-    ) -> Result<Vec<PipelineItem>, StoreError> {
-        let items = sqlx::query_as(
-            "SELECT id, version, external_type, remote_status, title, slug, external_url, \
-                 content_raw, focus_keyphrase, categories, tags, is_cornerstone \
-             FROM content \
-             WHERE account_id = $1 AND site_id = $2 AND external_type = ANY($3) \
-               AND sync_status <> 'deleted_remote' \
-             ORDER BY id",
-        )
-        .bind(account)
-        .bind(site)
-        .bind(external_types)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(items)
     }
 
     /// Our remote-backed items of one type, for the ID sweep.

@@ -6,6 +6,8 @@ pub mod credits;
 pub mod cron_fires;
 pub mod jobs;
 pub mod modules;
+pub mod optimization_tasks;
+pub mod pipeline;
 pub mod push_jobs;
 pub mod sites;
 pub mod sync_runs;

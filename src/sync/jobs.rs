@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::connector::ConnectorError;
 use crate::connector::http::HttpClient;
+use crate::domain::content::EntryPoint;
 use crate::domain::ids::{AccountId, SiteId};
 use crate::domain::schedule::CronSchedule;
 use crate::jobs::handler::{JobContext, JobError, Registry};
@@ -18,7 +19,7 @@ use crate::settings::Settings;
 use crate::store::Store;
 use crate::store::jobs::NewJob;
 use crate::store::sites::Site;
-use crate::store::sync_runs::{RunKind, Trigger};
+use crate::store::sync_runs::{RunCounts, RunKind, Trigger};
 use crate::sync::pull::{Quiet, pull};
 use crate::sync::reconcile::{reconcile_run, refetch};
 use crate::sync::site_connector::{Secrets, wordpress};
@@ -157,6 +158,7 @@ pub async fn run_pull(
     .await?;
     tracing::info!(site = %site.name, run = %report.run, fetched = report.counts.fetched,
         created = report.counts.created, updated = report.counts.updated, "Pulled a site.");
+    queue_pipeline(store, &site, &report.counts, services.max_attempts).await?;
     let mut sweep_due = p.full;
     for stream in crate::connector::remote::Connector::streams(&connector) {
         let saved = store.cursor(site.account_id, site.id, &stream.name).await?;
@@ -173,6 +175,27 @@ pub async fn run_pull(
     if let Some(error) = report.error {
         return Err(JobError::Permanent(error));
     }
+    Ok(())
+}
+
+/// Queues the pipeline over the site's new and changed items, when a read brought any.
+async fn queue_pipeline(
+    store: &Store,
+    site: &Site,
+    counts: &RunCounts,
+    max_attempts: u32,
+) -> Result<(), JobError> {
+    if counts.created + counts.updated == 0 {
+        return Ok(());
+    }
+    let payload = crate::processing::jobs::SitePayload {
+        account_id: site.account_id,
+        site_id: site.id,
+        entry_point: EntryPoint::of_source(site.connector.content_source()),
+    };
+    store
+        .enqueue(&crate::processing::jobs::site_job(&payload, max_attempts))
+        .await?;
     Ok(())
 }
 
@@ -204,7 +227,7 @@ pub fn install(registry: &mut Registry, services: SyncServices) -> RecurringJob 
             let p: RefetchPayload = payload(&context)?;
             let site = live_site(&context.store, p.account_id, p.site_id).await?;
             let (connector, _) = wordpress(&site, services.http.clone(), &services.secrets())?;
-            refetch(
+            let counts = refetch(
                 &context.store,
                 &connector,
                 &site,
@@ -212,6 +235,7 @@ pub fn install(registry: &mut Registry, services: SyncServices) -> RecurringJob 
                 std::slice::from_ref(&p.external_id),
             )
             .await?;
+            queue_pipeline(&context.store, &site, &counts, services.max_attempts).await?;
             Ok(())
         }
     });

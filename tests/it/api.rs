@@ -777,6 +777,7 @@ fn igny8_state(app: &TestApp, modules: Modules) -> igny8::api::AppState {
             igny8::sites::credentials::CredentialFiles::new(settings.data_dir.clone()),
             settings.jobs.max_attempts,
         ),
+        processing: igny8::app::processing(&settings, &app.store),
     }
 }
 

@@ -210,6 +210,48 @@ impl LinkIndex {
         self.recompile();
     }
 
+    /// Applies a batch of changes with one recompilation: targets added or replaced, targets
+    /// removed, and the whole set of rules, which replaces the current one.
+    pub fn apply(
+        &mut self,
+        upserts: impl IntoIterator<Item = Target>,
+        removals: impl IntoIterator<Item = TargetId>,
+        rules: impl IntoIterator<Item = KeywordRule>,
+    ) {
+        let mut changed = false;
+        for id in removals {
+            changed = true;
+            self.forget_target(id);
+        }
+        for target in upserts {
+            changed = true;
+            self.forget_target(target.id);
+            self.insert_target(target);
+        }
+        let rules: BTreeMap<i64, KeywordRule> =
+            rules.into_iter().map(|rule| (rule.id, rule)).collect();
+        let stale: Vec<i64> = self
+            .rules
+            .iter()
+            .filter(|(id, rule)| rules.get(id) != Some(rule))
+            .map(|(&id, _)| id)
+            .collect();
+        for id in stale {
+            changed = true;
+            self.forget_rule(id);
+        }
+        for (id, rule) in rules {
+            if !self.rules.contains_key(&id) {
+                changed = true;
+                self.insert_rule(rule);
+            }
+        }
+        // Recompiling costs as much as the site is large; a use with nothing new skips it.
+        if changed {
+            self.recompile();
+        }
+    }
+
     pub fn target_count(&self) -> usize {
         self.targets.len()
     }

@@ -1,0 +1,364 @@
+//! The pipeline over stored content: the linker stage writes links under the item's version and
+//! charges only when it changed something, stages respect modules and the site's choice, too
+//! few credits stop a stage before it runs, results go to the push policy, and a site run
+//! processes every waiting item.
+
+use chrono::{TimeZone, Utc};
+use igny8::connector::remote::{RemoteItem, Term};
+use igny8::domain::content::{ContentSource, ContentStatus, EntryPoint, SyncStatus};
+use igny8::domain::credits::IdempotencyKey;
+use igny8::domain::ids::{AccountId, ContentId};
+use igny8::domain::module::Module;
+use igny8::domain::site::{ConnectorKind, PushPolicy, SiteName};
+use igny8::modules::Modules;
+use igny8::processing::{Processing, ProcessingError, RunKey};
+use igny8::store::Store;
+use igny8::store::credits::AdditionKind;
+use igny8::store::modules::ModuleOverride;
+use igny8::store::sites::{Site, SiteSpec};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::support::settings_for;
+
+const SITE_URL: &str = "https://brew.example";
+
+struct Fixture {
+    pool: PgPool,
+    store: Store,
+    processing: Processing,
+    site: Site,
+}
+
+impl Fixture {
+    async fn new(pool: PgPool, credits: i64, push: PushPolicy, link_enabled: bool) -> Fixture {
+        let settings = settings_for(&pool, "");
+        let store = Store::from_pool(pool.clone());
+        let account = store.create_account("Brew", None).await.unwrap();
+        if credits > 0 {
+            store
+                .add_credits(
+                    account.id,
+                    AdditionKind::Add,
+                    credits,
+                    &IdempotencyKey::parse("initial").unwrap(),
+                    "initial_credits",
+                    None,
+                )
+                .await
+                .unwrap();
+        }
+        let spec = SiteSpec {
+            name: SiteName::parse("brew").unwrap(),
+            connector: ConnectorKind::Wordpress,
+            base_url: Some(SITE_URL.to_owned()),
+            credentials_ref: None,
+            settings: json!({}),
+            schedule: None,
+            push_policy: push,
+            link_enabled,
+        };
+        let site = store.upsert_site(account.id, &spec, false).await.unwrap();
+        let processing = igny8::app::processing(&settings, &store);
+        Fixture {
+            pool,
+            store,
+            processing,
+            site,
+        }
+    }
+
+    fn account(&self) -> AccountId {
+        self.site.account_id
+    }
+
+    /// Pulls posts as WordPress would hand them over: published, with a URL.
+    async fn pull(&self, posts: &[(&str, &str, &str)]) -> Vec<ContentId> {
+        let items: Vec<RemoteItem> = posts
+            .iter()
+            .map(|&(id, title, body)| RemoteItem {
+                external_type: "post".to_owned(),
+                external_id: id.to_owned(),
+                remote_modified: Utc.with_ymd_and_hms(2026, 5, 1, 12, 0, 0).unwrap(),
+                remote_status: "publish".to_owned(),
+                title: title.to_owned(),
+                content_raw: body.to_owned(),
+                content_rendered: None,
+                excerpt: None,
+                slug: None,
+                external_url: Some(format!("{SITE_URL}/?p={id}")),
+                author: None,
+                categories: vec![Term {
+                    id: "3".to_owned(),
+                    name: "Brewing".to_owned(),
+                }],
+                tags: Vec::new(),
+                featured_media: None,
+                focus_keyphrase: None,
+                meta_description: None,
+                published_at: None,
+                metadata: json!({}),
+            })
+            .collect();
+        let mut tx = self.store.begin().await.unwrap();
+        Store::upsert_pulled(
+            &mut tx,
+            self.account(),
+            self.site.id,
+            ContentSource::Wordpress,
+            &items,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let mut ids = Vec::new();
+        for &(id, _, _) in posts {
+            let row: (ContentId,) =
+                sqlx::query_as("SELECT id FROM content WHERE account_id = $1 AND external_id = $2")
+                    .bind(self.account())
+                    .bind(id)
+                    .fetch_one(&self.pool)
+                    .await
+                    .unwrap();
+            ids.push(row.0);
+        }
+        ids
+    }
+
+    async fn balance(&self) -> (i64, i64) {
+        let balance = self.store.balance(self.account()).await.unwrap();
+        (balance.credits, balance.held)
+    }
+
+    async fn row(&self, id: ContentId) -> (String, Value, i32, String, String, i64) {
+        sqlx::query_as(
+            "SELECT content_raw, internal_links, linker_version, status, sync_status, version \
+             FROM content WHERE account_id = $1 AND id = $2",
+        )
+        .bind(self.account())
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await
+        .unwrap()
+    }
+}
+
+const FRENCH_PRESS: (&str, &str, &str) = (
+    "10",
+    "French press",
+    "<p>A French press makes a heavy, rich cup with little fuss.</p>",
+);
+const POUR_OVER: (&str, &str, &str) = (
+    "11",
+    "Pour-over basics",
+    "<h2>French press or pour-over?</h2><p>Unlike the french press, a pour-over brewer gives a \
+     clean cup. Grind finer than you would for a French press and pour slowly.</p>",
+);
+
+fn run() -> RunKey {
+    RunKey::request(None)
+}
+
+#[sqlx::test]
+async fn the_linker_links_once_charges_once_and_keeps_the_old_body(pool: PgPool) {
+    let f = Fixture::new(pool, 100, PushPolicy::Off, true).await;
+    let ids = f.pull(&[FRENCH_PRESS, POUR_OVER]).await;
+    let (target, post) = (ids[0], ids[1]);
+
+    let linking = f.processing.link(f.account(), post, &run()).await.unwrap();
+    assert_eq!(linking.added.len(), 1, "{linking:?}");
+    let link = &linking.added[0];
+    assert_eq!(link.anchor, "french press");
+    assert_eq!(link.target, target.get());
+    assert_eq!(link.url, format!("{SITE_URL}/?p=10"));
+    assert_eq!(link.rule, format!("title:{target}"));
+    assert_eq!(linking.credits_used, 8);
+    assert_eq!(f.balance().await, (92, 0));
+
+    let (body, links, linker_version, status, sync_status, version) = f.row(post).await;
+    // Never inside the heading; the first mention in the paragraph.
+    assert!(
+        body.starts_with(&format!(
+            "<h2>French press or pour-over?</h2><p>Unlike the <a href=\"{SITE_URL}/?p=10\" data-igny8-link=\"title:{target}\">french press</a>, a pour-over"
+        )),
+        "{body}"
+    );
+    assert_eq!(links.as_array().unwrap().len(), 1);
+    assert_eq!(links[0]["anchor"], "french press");
+    assert_eq!(links[0]["rule"], format!("title:{target}"));
+    assert_eq!((linker_version, status.as_str()), (1, "linked"));
+    assert_eq!(sync_status, "synced");
+    let revision: (String, String) = sqlx::query_as(
+        "SELECT origin, content_raw FROM content_revisions WHERE content_id = $1 AND version = $2 - 1",
+    )
+    .bind(post)
+    .bind(version)
+    .fetch_one(&f.pool)
+    .await
+    .unwrap();
+    assert_eq!(revision, ("linker".to_owned(), POUR_OVER.2.to_owned()));
+
+    // A second run finds the link it made: nothing changes and nothing is charged.
+    let again = f.processing.link(f.account(), post, &run()).await.unwrap();
+    assert!(again.added.is_empty());
+    assert_eq!(again.credits_used, 0);
+    assert_eq!(again.internal_links, links);
+    assert_eq!(f.balance().await, (92, 0));
+    assert_eq!(f.row(post).await.0, body);
+}
+
+#[sqlx::test]
+async fn too_few_credits_stop_the_stage_before_it_runs(pool: PgPool) {
+    let f = Fixture::new(pool, 5, PushPolicy::Off, true).await;
+    let ids = f.pull(&[FRENCH_PRESS, POUR_OVER]).await;
+    let before = f.row(ids[1]).await;
+    let err = f
+        .processing
+        .link(f.account(), ids[1], &run())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ProcessingError::Credits(igny8::credits::CreditError::Insufficient {
+                available: 5,
+                required: 8
+            })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(f.row(ids[1]).await, before);
+    assert_eq!(f.balance().await, (5, 0));
+}
+
+#[sqlx::test]
+async fn a_disabled_module_or_a_site_without_linking_skips_the_linker(pool: PgPool) {
+    let f = Fixture::new(pool, 100, PushPolicy::Off, false).await;
+    let ids = f.pull(&[FRENCH_PRESS, POUR_OVER]).await;
+    let processed = f
+        .processing
+        .process(f.account(), ids[1], EntryPoint::WordpressSync, &run())
+        .await
+        .unwrap();
+    assert!(processed.linking.is_none());
+    assert_eq!(processed.skipped.len(), 1);
+    assert_eq!(processed.skipped[0].stage, "linker");
+    assert_eq!(
+        processed.skipped[0].reason,
+        "site brew does not link synced content"
+    );
+
+    Modules::new(f.store.clone(), Default::default())
+        .set(
+            f.account(),
+            &[ModuleOverride {
+                module: Module::Linker,
+                enabled: false,
+                settings: json!({}),
+            }],
+        )
+        .await
+        .unwrap();
+    let err = f
+        .processing
+        .link(f.account(), ids[1], &run())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ProcessingError::ModuleDisabled(Module::Linker)),
+        "{err:?}"
+    );
+    assert_eq!(f.row(ids[1]).await.0, POUR_OVER.2);
+    assert_eq!(f.balance().await, (100, 0));
+}
+
+#[sqlx::test]
+async fn the_push_policy_decides_what_happens_to_a_changed_body(pool: PgPool) {
+    let f = Fixture::new(pool, 100, PushPolicy::Auto, true).await;
+    let ids = f.pull(&[FRENCH_PRESS, POUR_OVER]).await;
+    let processed = f
+        .processing
+        .process(f.account(), ids[1], EntryPoint::WordpressSync, &run())
+        .await
+        .unwrap();
+    let push = processed.push.expect("a push is queued");
+    let (body, _, _, _, sync_status, _) = f.row(ids[1]).await;
+    assert_eq!(sync_status, "pending_push");
+    let fields: (Value,) = sqlx::query_as("SELECT changed_fields FROM push_jobs WHERE id = $1")
+        .bind(push)
+        .fetch_one(&f.pool)
+        .await
+        .unwrap();
+    assert_eq!(fields.0, json!({ "content": body }));
+    // An item waiting for its push is not processed again until the push settles.
+    let err = f
+        .processing
+        .process(f.account(), ids[1], EntryPoint::Manual, &run())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ProcessingError::NotProcessable { .. }),
+        "{err:?}"
+    );
+    // Nothing changed in the target, so nothing is pushed for it.
+    let processed = f
+        .processing
+        .process(f.account(), ids[0], EntryPoint::WordpressSync, &run())
+        .await
+        .unwrap();
+    assert_eq!(processed.push, None);
+    assert_eq!(f.row(ids[0]).await.4, SyncStatus::Synced.as_str());
+}
+
+#[sqlx::test]
+async fn review_sites_hold_changed_bodies_for_approval(pool: PgPool) {
+    let f = Fixture::new(pool, 100, PushPolicy::Review, true).await;
+    let ids = f.pull(&[FRENCH_PRESS, POUR_OVER]).await;
+    let processed = f
+        .processing
+        .process(f.account(), ids[1], EntryPoint::WordpressSync, &run())
+        .await
+        .unwrap();
+    assert_eq!(processed.push, None);
+    assert_eq!(processed.status, ContentStatus::Review);
+    assert_eq!(f.row(ids[1]).await.4, "synced");
+}
+
+#[sqlx::test]
+async fn links_follow_new_targets_and_removed_rules(pool: PgPool) {
+    let f = Fixture::new(pool, 100, PushPolicy::Off, true).await;
+    let ids = f
+        .pull(&[(
+            "20",
+            "Grinders",
+            "<p>A burr grinder matters more than the kettle you pour with.</p>",
+        )])
+        .await;
+    let post = ids[0];
+    // Builds the site's index with no other target.
+    let first = f.processing.link(f.account(), post, &run()).await.unwrap();
+    assert!(first.added.is_empty());
+    // A page published afterwards becomes a target without rebuilding anything by hand.
+    let kettle = f
+        .pull(&[("21", "Kettle", "<p>Gooseneck kettles pour slowly.</p>")])
+        .await[0];
+    let linked = f.processing.link(f.account(), post, &run()).await.unwrap();
+    assert_eq!(linked.added.len(), 1);
+    assert_eq!(linked.added[0].target, kettle.get());
+    assert_eq!(f.balance().await, (92, 0));
+
+    // A curated rule links a phrase to the kettle page...
+    sqlx::query(
+        "INSERT INTO link_rules (account_id, site_id, keyword, target_content_id) \
+         VALUES ($1, $2, 'burr grinder', $3)",
+    )
+    .bind(f.account())
+    .bind(f.site.id)
+    .bind(kettle)
+    .execute(&f.pool)
+    .await
+    .unwrap();
+    let ruled = f.processing.link(f.account(), post, &run()).await.unwrap();
+    // ...but the post already links to that target, so no second link is made.
+    assert!(ruled.added.is_empty(), "{ruled:?}");
+}
