@@ -5,3 +5,7 @@
 pub mod analyzer;
 pub mod language;
 pub mod linker;
+pub mod ruleset;
+
+pub use analyzer::{Page, Report, SeoAssessmentId, report};
+pub use ruleset::{Profile, Ruleset};

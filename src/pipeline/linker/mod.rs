@@ -11,7 +11,7 @@ mod inject;
 mod matching;
 mod scan;
 mod shortcodes;
-mod tokens;
+pub(crate) mod tokens;
 mod url;
 
 #[cfg(test)]
