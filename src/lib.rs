@@ -13,6 +13,8 @@ pub mod credits;
 pub mod demo;
 /// Ids and checked values.
 pub mod domain;
+/// `igny8 analyze`: HTML files analysed without a database.
+pub mod file_analysis;
 /// The job queue's workers, handlers and cron scheduler.
 pub mod jobs;
 /// Which product modules are on for an account.

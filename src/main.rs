@@ -13,11 +13,16 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::mpsc;
 
 use igny8::app::{self, App};
+use igny8::domain::content::EntryPoint;
 use igny8::domain::credits::IdempotencyKey;
 use igny8::domain::ids::{AccountId, TokenId};
 use igny8::domain::role::Role;
 use igny8::domain::site::SiteName;
 use igny8::domain::token::TokenSecret;
+use igny8::file_analysis;
+use igny8::pipeline::language::Language;
+use igny8::pipeline::ruleset::Profile;
+use igny8::processing::{ProcessingError, RunKey};
 use igny8::reload::Reloader;
 use igny8::settings::{DEFAULT_MAIN_FILE, Settings, Sources};
 use igny8::shutdown::{Shutdown, Signals};
@@ -117,6 +122,54 @@ enum Command {
     Import {
         #[command(subcommand)]
         command: ImportCommand,
+    },
+    /// Analyse HTML files (and the .html/.htm files under directories) as the pipeline does,
+    /// without a database.
+    Analyze {
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// The focus keyphrase the SEO assessments look for.
+        #[arg(long)]
+        keyphrase: Option<String>,
+        /// The SEO title.
+        #[arg(long)]
+        title: Option<String>,
+        /// The meta description.
+        #[arg(long = "meta")]
+        meta_description: Option<String>,
+        /// The URL slug.
+        #[arg(long)]
+        slug: Option<String>,
+        /// The language of the text: en, de, nl, fr, es, it, ru or pt.
+        #[arg(long, default_value = "en", value_parser = parse_locale)]
+        locale: Language,
+        /// The ruleset profile: default, or cornerstone (stricter).
+        #[arg(long, default_value = "default", value_parser = parse_profile)]
+        profile: Profile,
+        /// One JSON object per file and line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Link a site's content now, in the foreground.
+    Link {
+        /// Only this site (by name); every site when absent.
+        #[arg(long)]
+        site: Option<SiteName>,
+        /// The account, when several have a site of that name.
+        #[arg(long)]
+        account: Option<AccountId>,
+        /// List the links each item would get, writing nothing and charging nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Run the pipeline over the items waiting for it, in the foreground.
+    Process {
+        /// Only this site (by name); every site when absent.
+        #[arg(long)]
+        site: Option<SiteName>,
+        /// The account, when several have a site of that name.
+        #[arg(long)]
+        account: Option<AccountId>,
     },
     /// Import the sample site, link it and measure its readability, offline; prints a report.
     Demo {
@@ -275,6 +328,33 @@ async fn main() -> ExitCode {
                 },
         } => import_wxr(settings, &file, &site, account).await,
         Command::Demo { file } => demo(settings, file.as_deref()).await,
+        Command::Analyze {
+            paths,
+            keyphrase,
+            title,
+            meta_description,
+            slug,
+            locale,
+            profile,
+            json,
+        } => analyze(
+            &paths,
+            &file_analysis::Options {
+                keyphrase,
+                title,
+                meta_description,
+                slug,
+                language: locale,
+                profile,
+                json,
+            },
+        ),
+        Command::Link {
+            site,
+            account,
+            dry_run,
+        } => link(settings, site, account, dry_run).await,
+        Command::Process { site, account } => process(settings, site, account).await,
         Command::Serve => serve(sources, settings).await,
         Command::Site {
             command: SiteCommand::Check { name, account },
@@ -539,6 +619,157 @@ async fn demo(settings: Settings, file: Option<&Path>) -> anyhow::Result<()> {
     let store = admin_store(&settings).await?;
     let report = igny8::demo::run(&store, &file).await?;
     print!("{report}");
+    Ok(())
+}
+
+fn parse_locale(text: &str) -> Result<Language, String> {
+    Language::from_locale(text)
+        .ok_or_else(|| format!("expected one of en, de, nl, fr, es, it, ru, pt; found {text:?}"))
+}
+
+fn parse_profile(text: &str) -> Result<Profile, String> {
+    Profile::parse(text).map_err(|err| err.to_string())
+}
+
+fn analyze(paths: &[PathBuf], options: &file_analysis::Options) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let failures = file_analysis::run(paths, options, &mut stdout.lock())
+        .context("could not write the results")?;
+    for failure in &failures {
+        eprintln!("igny8: {}: {}", failure.path.display(), failure.reason);
+    }
+    anyhow::ensure!(
+        failures.is_empty(),
+        "{} file(s) could not be analysed",
+        failures.len()
+    );
+    Ok(())
+}
+
+async fn link(
+    settings: Settings,
+    site: Option<SiteName>,
+    account: Option<AccountId>,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let store = admin_store(&settings).await?;
+    let processing = app::processing(&settings, &store);
+    for site in chosen_sites(&store, site.as_ref(), account).await? {
+        if dry_run {
+            let previews = processing.preview_links(&site).await?;
+            let total: usize = previews.iter().map(|p| p.links.len()).sum();
+            println!(
+                "{}: {total} link(s) would be added to {} item(s)",
+                site.name,
+                previews.len()
+            );
+            for preview in previews {
+                println!("  {} (content {})", preview.title, preview.content);
+                for link in preview.links {
+                    println!(
+                        "    \"{}\" -> {}  [{}, score {:.3}]",
+                        link.anchor, link.url, link.rule, link.score
+                    );
+                }
+            }
+            continue;
+        }
+        let run = RunKey::request(None);
+        let (mut linked, mut added, mut credits) = (0, 0, 0);
+        let mut after = None;
+        loop {
+            let items = store.live_items(site.account_id, site.id, after, 200).await?;
+            let Some(last) = items.last() else {
+                break;
+            };
+            after = Some(last.id);
+            for item in items {
+                match processing.link(site.account_id, item.id, &run).await {
+                    Ok(linking) => {
+                        if !linking.added.is_empty() {
+                            linked += 1;
+                            added += linking.added.len();
+                        }
+                        credits += linking.credits_used;
+                    }
+                    Err(ProcessingError::NotProcessable { content, reason }) => {
+                        println!("  content {content} skipped: {reason}");
+                    }
+                    Err(err) => {
+                        return Err(err).with_context(|| {
+                            format!("site {}: linking content {} failed", site.name, item.id)
+                        });
+                    }
+                }
+            }
+        }
+        println!(
+            "{}: {added} link(s) added to {linked} item(s); {credits} credits used",
+            site.name
+        );
+    }
+    Ok(())
+}
+
+async fn process(
+    settings: Settings,
+    site: Option<SiteName>,
+    account: Option<AccountId>,
+) -> anyhow::Result<()> {
+    let store = admin_store(&settings).await?;
+    let processing = app::processing(&settings, &store);
+    let run = RunKey::request(None);
+    for site in chosen_sites(&store, site.as_ref(), account).await? {
+        let waiting = store
+            .count_awaiting_pipeline(site.account_id, Some(site.id))
+            .await?;
+        let bar = ProgressBar::new(u64::try_from(waiting).unwrap_or(0))
+            .with_prefix(site.name.to_string());
+        bar.set_style(
+            ProgressStyle::with_template("{prefix}: {wide_bar} {pos}/{len} [{elapsed}] {msg}")
+                .expect("a valid template"),
+        );
+        let (mut done, mut left, mut pushes) = (0, 0, 0);
+        let mut after = None;
+        loop {
+            let ids = store
+                .awaiting_pipeline(site.account_id, Some(site.id), after, 200)
+                .await?;
+            let Some(&last) = ids.last() else {
+                break;
+            };
+            after = Some(last);
+            for id in ids {
+                match processing
+                    .process(site.account_id, id, EntryPoint::Manual, &run)
+                    .await
+                {
+                    Ok(processed) => {
+                        done += 1;
+                        pushes += usize::from(processed.push.is_some());
+                    }
+                    Err(
+                        err @ (ProcessingError::NotProcessable { .. } | ProcessingError::Stale(_)),
+                    ) => {
+                        left += 1;
+                        bar.set_message(err.to_string());
+                    }
+                    Err(err) => {
+                        bar.abandon();
+                        return Err(err).with_context(|| {
+                            format!("site {}: processing content {id} failed", site.name)
+                        });
+                    }
+                }
+                bar.inc(1);
+            }
+        }
+        bar.finish_and_clear();
+        println!(
+            "{}: {done} item(s) processed, {left} left for later, {pushes} push(es) queued",
+            site.name
+        );
+    }
     Ok(())
 }
 

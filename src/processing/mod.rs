@@ -137,6 +137,14 @@ impl From<&InsertedLink> for LinkRecord {
     }
 }
 
+/// The links a run would add to one item.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LinkPreview {
+    pub content: ContentId,
+    pub title: String,
+    pub links: Vec<LinkRecord>,
+}
+
 /// A stage `process` did not run, and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Skipped {
@@ -204,6 +212,38 @@ impl Processing {
         let item = self.processable(account, content).await?;
         let site = self.store.site(account, item.site_id).await?;
         self.link_item(&site, &item, run).await
+    }
+
+    /// The links the linker would add to each of the site's items, writing nothing.
+    pub async fn preview_links(&self, site: &Site) -> Result<Vec<LinkPreview>, ProcessingError> {
+        let index = self
+            .indexes
+            .current(&self.store, site.account_id, site.id)
+            .await?;
+        let mut previews = Vec::new();
+        let mut after = None;
+        loop {
+            let items = self
+                .store
+                .live_items(site.account_id, site.id, after, 200)
+                .await?;
+            let Some(last) = items.last() else {
+                break;
+            };
+            after = Some(last.id);
+            let index = index.read().await;
+            for item in &items {
+                let linked = link(&documents::document(item), &index, &self.limits);
+                if !linked.links.is_empty() {
+                    previews.push(LinkPreview {
+                        content: item.id,
+                        title: item.title.clone(),
+                        links: linked.links.iter().map(LinkRecord::from).collect(),
+                    });
+                }
+            }
+        }
+        Ok(previews)
     }
 
     /// Runs the item's stages: the linker (for igny8's own content, and for synced content

@@ -135,6 +135,29 @@ impl Store {
         Ok(items)
     }
 
+    /// A page of a site's items that the CMS still has, by id after `after`.
+    pub async fn live_items(
+        &self,
+        account: AccountId,
+        site: SiteId,
+        after: Option<ContentId>,
+        limit: i64,
+    ) -> Result<Vec<PipelineItem>, StoreError> {
+        let items = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {ITEM_COLUMNS} FROM content \
+             WHERE account_id = $1 AND site_id = $2 AND sync_status <> 'deleted_remote' \
+               AND id > coalesce($3, 0) \
+             ORDER BY id LIMIT $4"
+        )))
+        .bind(account)
+        .bind(site)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(items)
+    }
+
     /// One item of the account.
     pub async fn pipeline_item(
         &self,

@@ -1,0 +1,258 @@
+//! `igny8 analyze`: HTML files, and the HTML files under directories, analysed as the pipeline
+//! analyses content, with no database. A readable table by default; with `--json`, one JSON
+//! object per file and line, in path order.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::pipeline::analyzer::report::{Page, Report, report};
+use crate::pipeline::language::Language;
+use crate::pipeline::ruleset::{Profile, Ruleset};
+
+/// What every file is analysed with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    pub keyphrase: Option<String>,
+    pub title: Option<String>,
+    pub meta_description: Option<String>,
+    pub slug: Option<String>,
+    pub language: Language,
+    pub profile: Profile,
+    pub json: bool,
+}
+
+/// A file that could not be analysed, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+/// The files to analyse: each file named, and every `.html` or `.htm` file under each
+/// directory named, sorted so a run's output order is stable.
+pub fn files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Failure>) {
+    let mut found = Vec::new();
+    let mut failures = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut under = Vec::new();
+            if let Err(err) = walk(path, &mut under) {
+                failures.push(Failure {
+                    path: path.clone(),
+                    reason: format!("cannot read the directory: {err}"),
+                });
+            }
+            under.sort();
+            found.extend(under);
+        } else {
+            found.push(path.clone());
+        }
+    }
+    (found, failures)
+}
+
+fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            walk(&path, found)?;
+        } else if path
+            .extension()
+            .and_then(|ext| ext.to_str())
+            .is_some_and(|ext| ext.eq_ignore_ascii_case("html") || ext.eq_ignore_ascii_case("htm"))
+        {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Analyses one file.
+pub fn analyze_file(path: &Path, options: &Options) -> Result<Report, String> {
+    let bytes = std::fs::read(path).map_err(|err| format!("cannot read the file: {err}"))?;
+    let html = String::from_utf8(bytes).map_err(|err| {
+        format!(
+            "not UTF-8 text (invalid byte at offset {})",
+            err.utf8_error().valid_up_to()
+        )
+    })?;
+    let page = Page {
+        html: &html,
+        title: options.title.as_deref().unwrap_or(""),
+        meta_description: options.meta_description.as_deref(),
+        slug: options.slug.as_deref(),
+        keyphrase: options.keyphrase.as_deref(),
+        synonyms: &[],
+        language: options.language,
+        url: None,
+        previously_used: 0,
+    };
+    report(&page, Ruleset::for_profile(options.profile))
+        .map_err(|err| format!("cannot read the HTML: {err}"))
+}
+
+/// One file's JSON line.
+pub fn json_line(path: &Path, report: &Report) -> Value {
+    let whole = serde_json::to_value(report).expect("a report serializes");
+    let mut assessments = Vec::new();
+    for part in ["seo", "readability"] {
+        if let Some(list) = whole[part]["assessments"].as_array() {
+            assessments.extend(list.iter().cloned());
+        }
+    }
+    json!({
+        "path": path.display().to_string(),
+        "language": whole["numbers"]["language"],
+        "profile": whole["profile"],
+        "ruleset_version": whole["ruleset_version"],
+        "words": report.numbers.words,
+        "sentences": report.numbers.sentences,
+        "syllables": report.numbers.syllables,
+        "flesch_reading_ease": report.numbers.flesch_reading_ease,
+        "seo_score": report.seo.score,
+        "readability_score": report.readability.score,
+        "engagement_score": report.engagement.score,
+        "overall_score": report.overall,
+        "assessments": assessments,
+        "engagement": whole["engagement"],
+    })
+}
+
+/// Analyses every file and writes the results to `out`; returns the files that failed.
+pub fn run(paths: &[PathBuf], options: &Options, out: &mut impl Write) -> io::Result<Vec<Failure>> {
+    let (files, mut failures) = files(paths);
+    let mut rows = Vec::new();
+    for path in files {
+        match analyze_file(&path, options) {
+            Ok(report) if options.json => {
+                writeln!(out, "{}", json_line(&path, &report))?;
+            }
+            Ok(report) => rows.push((path, report)),
+            Err(reason) => failures.push(Failure { path, reason }),
+        }
+    }
+    if !options.json {
+        out.write_all(table(&rows).as_bytes())?;
+    }
+    Ok(failures)
+}
+
+/// The results as an aligned table.
+pub fn table(rows: &[(PathBuf, Report)]) -> String {
+    let paths: Vec<String> = rows.iter().map(|(p, _)| p.display().to_string()).collect();
+    let width = paths.iter().map(String::len).max().unwrap_or(0).max(4);
+    let mut text = format!(
+        "{:<width$}  {:>6}  {:>9}  {:>9}  {:>6}  {:>3}  {:>11}  {:>10}  {:>7}\n",
+        "file",
+        "words",
+        "sentences",
+        "syllables",
+        "flesch",
+        "seo",
+        "readability",
+        "engagement",
+        "overall"
+    );
+    for (path, (_, report)) in paths.iter().zip(rows) {
+        let flesch = report
+            .numbers
+            .flesch_reading_ease
+            .map_or_else(|| "-".to_owned(), |f| format!("{f:.1}"));
+        let _ = writeln!(
+            text,
+            "{path:<width$}  {:>6}  {:>9}  {:>9}  {flesch:>6}  {:>3}  {:>11}  {:>10}  {:>7}",
+            report.numbers.words,
+            report.numbers.sentences,
+            report.numbers.syllables,
+            report.seo.score,
+            report.readability.score,
+            report.engagement.score,
+            report.overall
+        );
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(json: bool) -> Options {
+        Options {
+            keyphrase: Some("french press".to_owned()),
+            title: Some("How to use a French press".to_owned()),
+            meta_description: None,
+            slug: None,
+            language: Language::English,
+            profile: Profile::Default,
+            json,
+        }
+    }
+
+    const PAGE: &str = "<h1>French press</h1><p>A French press makes a rich cup. Coarse grounds \
+        steep for four minutes before you press the plunger down slowly.</p>";
+
+    #[test]
+    fn directories_are_walked_for_html_in_path_order() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("b")).unwrap();
+        std::fs::write(dir.path().join("b/two.htm"), PAGE).unwrap();
+        std::fs::write(dir.path().join("a.html"), PAGE).unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "skip me").unwrap();
+        let (found, failures) = files(&[dir.path().to_owned()]);
+        assert!(failures.is_empty());
+        assert_eq!(
+            found,
+            [dir.path().join("a.html"), dir.path().join("b/two.htm")]
+        );
+    }
+
+    #[test]
+    fn json_lines_carry_the_numbers_and_the_assessments() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("page.html");
+        std::fs::write(&path, PAGE).unwrap();
+        let mut out = Vec::new();
+        let failures = run(std::slice::from_ref(&path), &options(true), &mut out).unwrap();
+        assert!(failures.is_empty());
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.lines().count(), 1);
+        let line: Value = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!(line["path"], path.display().to_string());
+        assert_eq!(line["words"], 21);
+        assert_eq!(line["sentences"], 3);
+        assert!(line["flesch_reading_ease"].is_f64());
+        assert!(line["seo_score"].as_u64().unwrap() <= 100);
+        let ids: Vec<&str> = line["assessments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_str().unwrap())
+            .collect();
+        assert!(ids.contains(&"keyphrase_density"), "{ids:?}");
+        assert!(ids.contains(&"sentence_length"), "{ids:?}");
+    }
+
+    #[test]
+    fn unreadable_files_are_reported_and_the_rest_analysed() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.html");
+        let bad = dir.path().join("bad.html");
+        std::fs::write(&good, PAGE).unwrap();
+        std::fs::write(&bad, [0x3c, 0x70, 0x3e, 0xff, 0xfe]).unwrap();
+        let missing = dir.path().join("missing.html");
+        let mut out = Vec::new();
+        let failures = run(&[good, bad.clone(), missing.clone()], &options(false), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert!(text.lines().nth(1).unwrap().contains("good.html"));
+        assert_eq!(failures.len(), 2);
+        assert_eq!(failures[0].path, bad);
+        assert_eq!(failures[0].reason, "not UTF-8 text (invalid byte at offset 3)");
+        assert_eq!(failures[1].path, missing);
+        assert!(failures[1].reason.starts_with("cannot read the file"));
+    }
+}
