@@ -222,7 +222,7 @@ mod tests {
         assert_eq!(text.lines().count(), 1);
         let line: Value = serde_json::from_str(text.trim()).unwrap();
         assert_eq!(line["path"], path.display().to_string());
-        assert_eq!(line["words"], 21);
+        assert_eq!(line["words"], 22);
         assert_eq!(line["sentences"], 3);
         assert!(line["flesch_reading_ease"].is_f64());
         assert!(line["seo_score"].as_u64().unwrap() <= 100);
@@ -245,13 +245,21 @@ mod tests {
         std::fs::write(&bad, [0x3c, 0x70, 0x3e, 0xff, 0xfe]).unwrap();
         let missing = dir.path().join("missing.html");
         let mut out = Vec::new();
-        let failures = run(&[good, bad.clone(), missing.clone()], &options(false), &mut out).unwrap();
+        let failures = run(
+            &[good, bad.clone(), missing.clone()],
+            &options(false),
+            &mut out,
+        )
+        .unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text.lines().count(), 2, "{text}");
         assert!(text.lines().nth(1).unwrap().contains("good.html"));
         assert_eq!(failures.len(), 2);
         assert_eq!(failures[0].path, bad);
-        assert_eq!(failures[0].reason, "not UTF-8 text (invalid byte at offset 3)");
+        assert_eq!(
+            failures[0].reason,
+            "not UTF-8 text (invalid byte at offset 3)"
+        );
         assert_eq!(failures[1].path, missing);
         assert!(failures[1].reason.starts_with("cannot read the file"));
     }

@@ -678,7 +678,9 @@ async fn link(
         let (mut linked, mut added, mut credits) = (0, 0, 0);
         let mut after = None;
         loop {
-            let items = store.live_items(site.account_id, site.id, after, 200).await?;
+            let items = store
+                .live_items(site.account_id, site.id, after, 200)
+                .await?;
             let Some(last) = items.last() else {
                 break;
             };
