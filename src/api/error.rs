@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 use crate::credits::CreditError;
 use crate::domain::module::Module;
 use crate::jobs::handler::error_chain;
+use crate::processing::ProcessingError;
 use crate::sites::SiteError;
 use crate::store::StoreError;
 
@@ -207,6 +208,25 @@ impl From<CreditError> for ApiError {
             },
             CreditError::NotFound => ApiError::NotFound,
             CreditError::Store(err) => ApiError::Internal(Box::new(err)),
+        }
+    }
+}
+
+impl From<ProcessingError> for ApiError {
+    fn from(err: ProcessingError) -> Self {
+        match err {
+            ProcessingError::NotFound => ApiError::NotFound,
+            ProcessingError::ModuleDisabled(module) => ApiError::ModuleDisabled(module),
+            err @ ProcessingError::NotProcessable { .. } => ApiError::Conflict {
+                code: "not_processable",
+                message: err.to_string(),
+            },
+            err @ ProcessingError::Stale(_) => ApiError::Conflict {
+                code: "content_changed",
+                message: err.to_string(),
+            },
+            ProcessingError::Credits(err) => err.into(),
+            ProcessingError::Store(err) => err.into(),
         }
     }
 }

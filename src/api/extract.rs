@@ -181,25 +181,44 @@ impl<S: Send + Sync> FromRequestParts<S> for RequiredIdempotencyKey {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        let Some(value) = parts.headers.get("idempotency-key") else {
-            return Err(ApiError::BadRequest {
+        match idempotency_key(parts)? {
+            Some(key) => Ok(RequiredIdempotencyKey(key)),
+            None => Err(ApiError::BadRequest {
                 code: "idempotency_key_required",
                 message: "this request moves credits and needs an Idempotency-Key header"
                     .to_owned(),
                 details: json!({ "header": "Idempotency-Key" }),
-            });
-        };
-        let key = value
-            .to_str()
-            .map_err(|_| "expected printable ASCII".to_owned())
-            .and_then(IdempotencyKey::parse)
-            .map_err(|problem| ApiError::BadRequest {
-                code: "invalid_idempotency_key",
-                message: format!("the Idempotency-Key header is not usable: {problem}"),
-                details: json!({ "header": "Idempotency-Key" }),
-            })?;
-        Ok(RequiredIdempotencyKey(key))
+            }),
+        }
     }
+}
+
+/// The `Idempotency-Key` header where it is optional: calls that charge only for a change,
+/// which a repeat does not make, but may still be named so a retry reuses the same hold.
+pub struct OptionalIdempotencyKey(pub Option<IdempotencyKey>);
+
+impl<S: Send + Sync> FromRequestParts<S> for OptionalIdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        Ok(OptionalIdempotencyKey(idempotency_key(parts)?))
+    }
+}
+
+fn idempotency_key(parts: &Parts) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(value) = parts.headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .map_err(|_| "expected printable ASCII".to_owned())
+        .and_then(IdempotencyKey::parse)
+        .map(Some)
+        .map_err(|problem| ApiError::BadRequest {
+            code: "invalid_idempotency_key",
+            message: format!("the Idempotency-Key header is not usable: {problem}"),
+            details: json!({ "header": "Idempotency-Key" }),
+        })
 }
 
 #[cfg(test)]

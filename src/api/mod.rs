@@ -2,14 +2,17 @@
 //! serialize. The API never talks to a CMS; it writes rows and enqueues jobs.
 
 pub mod auth;
+pub mod content;
 pub mod credits;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod linker;
 pub mod me;
 pub mod metrics;
 pub mod modules;
 pub mod openapi;
+pub mod optimizer;
 pub mod pagination;
 pub mod rate_limit;
 pub mod responses;
@@ -77,14 +80,30 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
         .routes(routes!(sites::sync))
         .routes(routes!(sites::check))
         .routes(routes!(sites::runs))
+        .routes(routes!(content::list))
+        .routes(routes!(content::get))
+        .routes(routes!(optimizer::task))
         // Layers run outside in: authenticate, then count against the account's quota.
         .route_layer(from_fn_with_state(
-            GroupLimit {
-                limits: state.rate_limits.clone(),
-                group: RateLimitGroup::Default,
-            },
+            group(&state, RateLimitGroup::Default),
             rate_limit::limit,
-        ))
+        ));
+    let linker = OpenApiRouter::new()
+        .routes(routes!(linker::process))
+        .routes(routes!(linker::batch_process))
+        .route_layer(from_fn_with_state(
+            group(&state, RateLimitGroup::Linker),
+            rate_limit::limit,
+        ));
+    let optimizer = OpenApiRouter::new()
+        .routes(routes!(optimizer::analyze))
+        .route_layer(from_fn_with_state(
+            group(&state, RateLimitGroup::Optimizer),
+            rate_limit::limit,
+        ));
+    let v1 = v1
+        .merge(linker)
+        .merge(optimizer)
         .route_layer(from_fn_with_state(state.clone(), auth::authenticate));
     let (api, description) = OpenApiRouter::with_openapi(openapi::base())
         .nest("/api/v1", v1)
@@ -110,6 +129,14 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// The per-account quota of a group of routes.
+fn group(state: &AppState, group: RateLimitGroup) -> GroupLimit {
+    GroupLimit {
+        limits: state.rate_limits.clone(),
+        group,
+    }
 }
 
 /// Answers 503 `timeout` for a request still running after the configured time.

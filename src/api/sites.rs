@@ -31,7 +31,7 @@ use crate::store::sync_runs::SyncRun;
 use crate::sync::site_connector::WordPressSettings;
 
 /// Which sites the caller sees.
-fn scope(principal: &Principal) -> SiteScope {
+pub(crate) fn scope(principal: &Principal) -> SiteScope {
     if principal.role.at_least(Role::Admin) {
         SiteScope::Account(principal.account_id)
     } else {
@@ -527,7 +527,7 @@ pub struct SyncQueued {
 }
 
 /// A site the caller may run operations on: an editor or higher, with edit access to it.
-async fn operable_site(
+pub(crate) async fn operable_site(
     state: &AppState,
     principal: &Principal,
     id: SiteId,

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod content;
+pub mod content_views;
 pub mod credits;
 pub mod cron_fires;
 pub mod jobs;
@@ -71,11 +72,11 @@ pub struct Page {
 }
 
 impl Page {
-    fn limit(self) -> i64 {
+    pub(crate) fn limit(self) -> i64 {
         i64::from(self.page_size)
     }
 
-    fn offset(self) -> i64 {
+    pub(crate) fn offset(self) -> i64 {
         i64::from(self.page.saturating_sub(1)) * i64::from(self.page_size)
     }
 }

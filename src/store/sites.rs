@@ -67,7 +67,7 @@ impl SiteScope {
     }
 
     /// The token whose grants limit the view; `None` sees everything.
-    fn grantee(self) -> Option<TokenId> {
+    pub(crate) fn grantee(self) -> Option<TokenId> {
         match self {
             SiteScope::Account(_) => None,
             SiteScope::Granted { token, .. } => Some(token),
@@ -84,7 +84,7 @@ pub enum SiteAccess {
 
 /// Live sites `$1` (account) and `$2` (grantee token, null for everything) may see, with whether
 /// any of the grants allows editing. `s` is the site row.
-const GRANTS: &str = "LEFT JOIN LATERAL ( \
+pub(crate) const GRANTS: &str = "LEFT JOIN LATERAL ( \
         SELECT count(*) AS grants, coalesce(bool_or(g.access = 'edit'), false) AS can_edit \
         FROM site_user_access g \
         WHERE g.account_id = s.account_id AND g.site_id = s.id \

@@ -7,6 +7,7 @@ mod credits;
 mod daemon;
 mod import;
 mod migrations;
+mod pipeline_api;
 mod processing;
 mod queue;
 mod scheduler;

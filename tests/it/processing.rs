@@ -21,7 +21,7 @@ use sqlx::PgPool;
 
 use crate::support::settings_for;
 
-const SITE_URL: &str = "https://brew.example";
+pub const SITE_URL: &str = "https://brew.example";
 
 struct Fixture {
     pool: PgPool,
@@ -72,57 +72,8 @@ impl Fixture {
         self.site.account_id
     }
 
-    /// Pulls posts as WordPress would hand them over: published, with a URL.
     async fn pull(&self, posts: &[(&str, &str, &str)]) -> Vec<ContentId> {
-        let items: Vec<RemoteItem> = posts
-            .iter()
-            .map(|&(id, title, body)| RemoteItem {
-                external_type: "post".to_owned(),
-                external_id: id.to_owned(),
-                remote_modified: Utc.with_ymd_and_hms(2026, 5, 1, 12, 0, 0).unwrap(),
-                remote_status: "publish".to_owned(),
-                title: title.to_owned(),
-                content_raw: body.to_owned(),
-                content_rendered: None,
-                excerpt: None,
-                slug: None,
-                external_url: Some(format!("{SITE_URL}/?p={id}")),
-                author: None,
-                categories: vec![Term {
-                    id: "3".to_owned(),
-                    name: "Brewing".to_owned(),
-                }],
-                tags: Vec::new(),
-                featured_media: None,
-                focus_keyphrase: None,
-                meta_description: None,
-                published_at: None,
-                metadata: json!({}),
-            })
-            .collect();
-        let mut tx = self.store.begin().await.unwrap();
-        Store::upsert_pulled(
-            &mut tx,
-            self.account(),
-            self.site.id,
-            ContentSource::Wordpress,
-            &items,
-        )
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
-        let mut ids = Vec::new();
-        for &(id, _, _) in posts {
-            let row: (ContentId,) =
-                sqlx::query_as("SELECT id FROM content WHERE account_id = $1 AND external_id = $2")
-                    .bind(self.account())
-                    .bind(id)
-                    .fetch_one(&self.pool)
-                    .await
-                    .unwrap();
-            ids.push(row.0);
-        }
-        ids
+        pull_posts(&self.pool, &self.store, &self.site, posts).await
     }
 
     async fn balance(&self) -> (i64, i64) {
@@ -143,12 +94,72 @@ impl Fixture {
     }
 }
 
-const FRENCH_PRESS: (&str, &str, &str) = (
+/// Pulls posts into `site` as WordPress would hand them over: published, with a URL.
+pub async fn pull_posts(
+    pool: &PgPool,
+    store: &Store,
+    site: &Site,
+    posts: &[(&str, &str, &str)],
+) -> Vec<ContentId> {
+    let items: Vec<RemoteItem> = posts
+        .iter()
+        .map(|&(id, title, body)| RemoteItem {
+            external_type: "post".to_owned(),
+            external_id: id.to_owned(),
+            remote_modified: Utc.with_ymd_and_hms(2026, 5, 1, 12, 0, 0).unwrap(),
+            remote_status: "publish".to_owned(),
+            title: title.to_owned(),
+            content_raw: body.to_owned(),
+            content_rendered: None,
+            excerpt: None,
+            slug: None,
+            external_url: Some(format!("{SITE_URL}/?p={id}")),
+            author: None,
+            categories: vec![Term {
+                id: "3".to_owned(),
+                name: "Brewing".to_owned(),
+            }],
+            tags: Vec::new(),
+            featured_media: None,
+            focus_keyphrase: None,
+            meta_description: None,
+            published_at: None,
+            metadata: json!({}),
+        })
+        .collect();
+    let mut tx = store.begin().await.unwrap();
+    Store::upsert_pulled(
+        &mut tx,
+        site.account_id,
+        site.id,
+        ContentSource::Wordpress,
+        &items,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let mut ids = Vec::new();
+    for &(id, _, _) in posts {
+        let row: (ContentId,) = sqlx::query_as(
+            "SELECT id FROM content WHERE account_id = $1 AND site_id = $2 AND external_id = $3",
+        )
+        .bind(site.account_id)
+        .bind(site.id)
+        .bind(id)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        ids.push(row.0);
+    }
+    ids
+}
+
+pub const FRENCH_PRESS: (&str, &str, &str) = (
     "10",
     "French press",
     "<p>A French press makes a heavy, rich cup with little fuss.</p>",
 );
-const POUR_OVER: (&str, &str, &str) = (
+pub const POUR_OVER: (&str, &str, &str) = (
     "11",
     "Pour-over basics",
     "<h2>French press or pour-over?</h2><p>Unlike the french press, a pour-over brewer gives a \

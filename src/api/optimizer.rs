@@ -1,0 +1,230 @@
+//! `/api/v1/optimizer`: analyse HTML or an item (free, inline), optimize one item now, queue the
+//! optimizer for many, and read an optimizer run. Rate-limited per account in the `optimizer`
+//! group.
+
+use axum::Json as ResponseJson;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::api::AppState;
+use crate::api::auth::Principal;
+use crate::api::error::ApiError;
+use crate::api::extract::{Json, Path};
+use crate::api::responses::CommonErrors;
+use crate::api::sites::scope;
+use crate::domain::content::EntryPoint;
+use crate::domain::ids::{ContentId, HoldId, OptimizationTaskId};
+use crate::pipeline::analyzer::report::{Page, report};
+use crate::pipeline::language::Language;
+use crate::pipeline::ruleset::{Profile, Ruleset};
+use crate::processing::documents::language_of;
+use crate::store::optimization_tasks::OptimizationTask;
+
+/// An optimizer run.
+#[derive(Serialize, ToSchema)]
+pub struct TaskView {
+    pub id: OptimizationTaskId,
+    pub content_id: ContentId,
+    /// pending, running, completed, failed, skipped or rejected.
+    pub status: String,
+    pub entry_point: EntryPoint,
+    /// rules (deterministic) or ai.
+    pub mode: String,
+    pub ruleset_profile: String,
+    pub ruleset_version: String,
+    /// The item's version the run read.
+    pub content_version: i64,
+    #[schema(value_type = Option<Object>)]
+    pub scores_before: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub scores_after: Option<Value>,
+    pub html_before: Option<String>,
+    pub html_after: Option<String>,
+    /// Each applied change: rule, patches, predicted and measured score change.
+    #[schema(value_type = Vec<Object>)]
+    pub changes: Value,
+    pub credits_used: i64,
+    pub credit_hold_id: Option<HoldId>,
+    pub error: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<OptimizationTask> for TaskView {
+    fn from(t: OptimizationTask) -> Self {
+        TaskView {
+            id: t.id,
+            content_id: t.content_id,
+            status: t.status,
+            entry_point: t.entry_point,
+            mode: t.mode,
+            ruleset_profile: t.ruleset_profile,
+            ruleset_version: t.ruleset_version,
+            content_version: t.content_version,
+            scores_before: t.scores_before,
+            scores_after: t.scores_after,
+            html_before: t.html_before,
+            html_after: t.html_after,
+            changes: t.changes,
+            credits_used: t.credits_used,
+            credit_hold_id: t.credit_hold_id,
+            error: t.error,
+            started_at: t.started_at,
+            finished_at: t.finished_at,
+            created_at: t.created_at,
+        }
+    }
+}
+
+/// One optimizer run of an item the caller sees.
+#[utoipa::path(get, path = "/optimizer/tasks/{id}", tag = "optimizer",
+    params(("id" = i64, Path, description = "Optimization task id")),
+    responses((status = 200, body = TaskView), CommonErrors))]
+pub async fn task(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<OptimizationTaskId>,
+) -> Result<ResponseJson<TaskView>, ApiError> {
+    let task = state
+        .store
+        .optimization_task(principal.account_id, id)
+        .await?;
+    // A run of an item on a site the caller has no grant for does not exist for it.
+    state
+        .store
+        .content_detail_in_scope(scope(&principal), task.content_id)
+        .await?;
+    Ok(ResponseJson(task.into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnalyzeRequest {
+    /// An item to analyse. Give this or `html`.
+    pub content_id: Option<ContentId>,
+    /// HTML to analyse. Give this or `content_id`.
+    pub html: Option<String>,
+    /// The focus keyphrase; for an item, its own unless given.
+    #[schema(max_length = 200)]
+    pub keyphrase: Option<String>,
+    /// The SEO title; for an item, its title unless given.
+    pub title: Option<String>,
+    pub meta_description: Option<String>,
+    pub slug: Option<String>,
+    /// en, de, nl, fr, es, it, ru or pt (a locale such as en_US works too); default en, or the
+    /// item's language.
+    pub locale: Option<String>,
+    /// default or cornerstone; for an item, cornerstone items use cornerstone.
+    pub profile: Option<String>,
+}
+
+/// The analyzer's report on HTML or an item: SEO, readability, engagement and overall scores,
+/// each assessment with its thresholds and evidence. Free; nothing is stored.
+#[utoipa::path(post, path = "/optimizer/analyze", tag = "optimizer", request_body = AnalyzeRequest,
+    responses((status = 200, body = Object, description = "The analyzer's report"), CommonErrors))]
+pub async fn analyze(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(body): Json<AnalyzeRequest>,
+) -> Result<ResponseJson<Value>, ApiError> {
+    let language = body
+        .locale
+        .as_deref()
+        .map(|locale| {
+            Language::from_locale(locale).ok_or_else(|| {
+                ApiError::invalid(
+                    "locale",
+                    "expected one of en, de, nl, fr, es, it, ru, pt (or a locale of one)",
+                )
+            })
+        })
+        .transpose()?;
+    let profile = body
+        .profile
+        .as_deref()
+        .map(|p| Profile::parse(p).map_err(|err| ApiError::invalid("profile", err.to_string())))
+        .transpose()?;
+    if body
+        .keyphrase
+        .as_ref()
+        .is_some_and(|k| k.chars().count() > 200)
+    {
+        return Err(ApiError::invalid(
+            "keyphrase",
+            "expected at most 200 characters",
+        ));
+    }
+    let report = match (body.content_id, &body.html) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid(
+                "html",
+                "give content_id or html, not both",
+            ));
+        }
+        (None, None) => return Err(ApiError::invalid("html", "give content_id or html")),
+        (None, Some(html)) => {
+            let page = Page {
+                html,
+                title: body.title.as_deref().unwrap_or(""),
+                meta_description: body.meta_description.as_deref(),
+                slug: body.slug.as_deref(),
+                keyphrase: body.keyphrase.as_deref(),
+                synonyms: &[],
+                language: language.unwrap_or(Language::English),
+                url: None,
+                previously_used: 0,
+            };
+            report(
+                &page,
+                Ruleset::for_profile(profile.unwrap_or(Profile::Default)),
+            )
+        }
+        (Some(id), None) => {
+            let item = state
+                .store
+                .content_detail_in_scope(scope(&principal), id)
+                .await?;
+            let keyphrase = body
+                .keyphrase
+                .as_deref()
+                .or(item.summary.focus_keyphrase.as_deref());
+            let previously_used = match keyphrase {
+                Some(keyphrase) => {
+                    state
+                        .store
+                        .keyphrase_uses(principal.account_id, item.summary.site_id, keyphrase, id)
+                        .await?
+                }
+                None => 0,
+            };
+            let page = Page {
+                html: &item.content_raw,
+                title: body.title.as_deref().unwrap_or(&item.summary.title),
+                meta_description: body
+                    .meta_description
+                    .as_deref()
+                    .or(item.meta_description.as_deref()),
+                slug: body.slug.as_deref().or(item.summary.slug.as_deref()),
+                keyphrase,
+                synonyms: &[],
+                language: language.unwrap_or_else(|| language_of(item.language.as_deref())),
+                url: item.summary.external_url.as_deref(),
+                previously_used: usize::try_from(previously_used).unwrap_or(usize::MAX),
+            };
+            let profile = profile.unwrap_or(if item.is_cornerstone {
+                Profile::Cornerstone
+            } else {
+                Profile::Default
+            });
+            report(&page, Ruleset::for_profile(profile))
+        }
+    };
+    let report = report.map_err(|err| ApiError::invalid("html", err.to_string()))?;
+    Ok(ResponseJson(
+        serde_json::to_value(&report).expect("a report serializes"),
+    ))
+}
