@@ -5,3 +5,4 @@
 pub mod analyzer;
 pub mod language;
 pub mod linker;
+pub mod optimizer;
