@@ -15,7 +15,8 @@ use serde_json::{Value, json};
 use crate::connector::remote::Patch;
 use crate::domain::ids::{AccountId, ContentId, SiteId};
 use crate::domain::site::{ConnectorKind, PushPolicy, SiteName};
-use crate::pipeline::analyzer::readability::{AssessmentId, Rating, assess};
+use crate::pipeline::analyzer::Rating;
+use crate::pipeline::analyzer::readability::{AssessmentId, assess};
 use crate::pipeline::analyzer::{Language, analyze};
 use crate::pipeline::linker::{
     Document, Limits, LinkIndex, Target, TargetId, existing_links, link,

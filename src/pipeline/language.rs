@@ -58,20 +58,29 @@ impl Language {
             sentence_beginnings: english,
             transition_words: english,
             passive_voice: english,
+            function_words: english,
+            action_verbs: english,
         }
     }
 }
 
 /// The measures that need per-language rules or word lists, and whether a language has them.
 /// Words, sentences, syllables and reading ease, sentence length, paragraph length, subheading
-/// distribution and text presence work in every language here. A language with all of these is
-/// fully supported, which makes Yoast's readability aggregate milder on bad results.
+/// distribution and text presence work in every language here. A language with the three
+/// readability measures is fully supported, which makes Yoast's readability aggregate milder on
+/// bad results.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Support {
     /// Sentence beginnings, which needs the words that do not tell beginnings apart.
     pub sentence_beginnings: bool,
     pub transition_words: bool,
     pub passive_voice: bool,
+    /// The SEO assessments' list of words that carry no topic ("the", "how", "very"): without it,
+    /// every word of a keyphrase is a content word, as in Yoast for such languages, and the
+    /// function-words-in-keyphrase assessment is left out.
+    pub function_words: bool,
+    /// The verbs that make a link or button a call to action in the engagement score.
+    pub action_verbs: bool,
 }
 
 impl Support {

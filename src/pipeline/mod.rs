@@ -6,3 +6,7 @@ pub mod analyzer;
 pub mod language;
 pub mod linker;
 pub mod optimizer;
+pub mod ruleset;
+
+pub use analyzer::{Page, Report, SeoAssessmentId, report};
+pub use ruleset::{Profile, Ruleset};

@@ -1,16 +1,22 @@
 //! The analyzer: reads a document's HTML and measures it the way Yoast SEO does, so its numbers
 //! are the ones people already know. Parsing and segmentation live in `text`, `sentences` and
-//! `words`; counting in `syllables`; scores in `flesch` and `readability`. Everything here is a
-//! pure function of its input.
+//! `words`, element facts (images, links, lists) in `elements`; counting in `syllables`; scores in
+//! `flesch`, `readability`, `seo` and `engagement`; `report` runs them all on a page under a
+//! ruleset. Everything here is a pure function of its input.
 //!
 //! Reading ease is computed over all visible text, lists, tables and code included, because Yoast
 //! computes it so. Prose measures (sentence and paragraph length, ...) look only at blocks whose
 //! [`BlockKind::is_prose`] holds.
 
+pub mod assessment;
+pub mod elements;
+pub mod engagement;
 pub mod flesch;
 pub mod passive_voice;
 pub mod readability;
+pub mod report;
 pub mod sentences;
+pub mod seo;
 pub mod syllables;
 pub mod text;
 pub mod transition_words;
@@ -21,7 +27,12 @@ use std::ops::Range;
 use serde::Serialize;
 
 pub use crate::pipeline::language::{Language, Support};
+pub use assessment::{Rating, Threshold};
+pub use engagement::{EngagementReport, Signal, SignalId};
 pub use flesch::Counts;
+pub use readability::ReadabilityReport;
+pub use report::{Page, Report, overall, report};
+pub use seo::{Missing, SeoAssessment, SeoAssessmentId, SeoReport, aggregate};
 pub use text::{Block, BlockKind, TextError};
 
 /// A sentence of the document.

@@ -11,10 +11,12 @@ use std::ops::Range;
 
 use serde::Serialize;
 
+use super::assessment::{Rating, Threshold};
 use super::passive_voice::is_passive;
 use super::transition_words::has_transition;
 use super::words::words;
 use super::{Analysis, BlockKind, Language, Support};
+use crate::pipeline::ruleset::{Profile, ReadabilityRules, Ruleset};
 
 /// Which assessment a result belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -29,41 +31,15 @@ pub enum AssessmentId {
     PassiveVoice,
 }
 
-/// Yoast's traffic light for a score.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Rating {
-    Bad,
-    Ok,
-    Good,
-}
-
-impl Rating {
-    fn of(score: u8) -> Rating {
-        match score {
-            0..=4 => Rating::Bad,
-            5..=7 => Rating::Ok,
-            _ => Rating::Good,
-        }
+/// Penalty points of a rating in the aggregate; a bad result weighs more when the language is
+/// only partly supported.
+fn penalty(rating: Rating, fully_supported: bool) -> u32 {
+    match (rating, fully_supported) {
+        (Rating::Bad, true) => 3,
+        (Rating::Bad, false) => 4,
+        (Rating::Ok, _) => 2,
+        (Rating::Good | Rating::Feedback, _) => 0,
     }
-
-    /// Penalty points in the aggregate; a bad result weighs more when the language is only
-    /// partly supported.
-    fn penalty(self, fully_supported: bool) -> u32 {
-        match (self, fully_supported) {
-            (Rating::Bad, true) => 3,
-            (Rating::Bad, false) => 4,
-            (Rating::Ok, _) => 2,
-            (Rating::Good, _) => 0,
-        }
-    }
-}
-
-/// A named limit an assessment applied.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Threshold {
-    pub name: &'static str,
-    pub value: f64,
 }
 
 /// One assessment's result.
@@ -87,16 +63,12 @@ impl Assessment {
         thresholds: &[(&'static str, f64)],
         evidence: Vec<Range<usize>>,
     ) -> Self {
-        let thresholds = thresholds
-            .iter()
-            .map(|&(name, value)| Threshold { name, value })
-            .collect();
         Assessment {
             id,
             score,
-            rating: Rating::of(score),
+            rating: Rating::of(i16::from(score)),
             measured,
-            thresholds,
+            thresholds: Threshold::list(thresholds),
             evidence,
         }
     }
@@ -112,13 +84,21 @@ pub struct ReadabilityReport {
     pub assessments: Vec<Assessment>,
 }
 
-/// Assesses an analysed document.
+/// Assesses an analysed document under the default profile's limits.
 pub fn assess(analysis: &Analysis) -> ReadabilityReport {
+    assess_with(
+        analysis,
+        &Ruleset::for_profile(Profile::Default).readability,
+    )
+}
+
+/// Assesses an analysed document under a profile's limits.
+pub fn assess_with(analysis: &Analysis, rules: &ReadabilityRules) -> ReadabilityReport {
     let support = analysis.readability.language.support();
     let assessments: Vec<Assessment> = [
-        sentence_length(analysis),
+        sentence_length(analysis, rules),
         paragraph_length(analysis),
-        subheading_distribution(analysis),
+        subheading_distribution(analysis, rules),
         text_presence(analysis),
         support
             .sentence_beginnings
@@ -151,7 +131,7 @@ fn aggregate(assessments: &[Assessment], fully_supported: bool) -> u8 {
     }
     let penalty: u32 = assessments
         .iter()
-        .map(|a| a.rating.penalty(fully_supported))
+        .map(|a| penalty(a.rating, fully_supported))
         .sum();
     let (bad_above, ok_above) = if fully_supported { (6, 4) } else { (4, 2) };
     if penalty > bad_above {
@@ -168,13 +148,16 @@ fn percentage(part: usize, whole: usize) -> f64 {
     (part as f64 / whole as f64 * 1000.0 + 0.5).floor() / 10.0
 }
 
-fn sentence_length(analysis: &Analysis) -> Option<Assessment> {
+fn sentence_length(analysis: &Analysis, rules: &ReadabilityRules) -> Option<Assessment> {
     let recommended = match analysis.readability.language {
         Language::Spanish | Language::Italian | Language::Portuguese => 25,
         Language::Russian => 15,
         _ => 20,
     };
-    let (slightly, far) = (25.0, 30.0);
+    let (slightly, far) = (
+        rules.long_sentences_slightly_too_many_percent,
+        rules.long_sentences_far_too_many_percent,
+    );
     let prose: Vec<_> = analysis
         .sentences
         .iter()
@@ -244,8 +227,11 @@ fn paragraph_length(analysis: &Analysis) -> Option<Assessment> {
     ))
 }
 
-fn subheading_distribution(analysis: &Analysis) -> Option<Assessment> {
-    let (recommended, far) = (300, 350);
+fn subheading_distribution(analysis: &Analysis, rules: &ReadabilityRules) -> Option<Assessment> {
+    let (recommended, far) = (
+        rules.subheading_section_recommended_words,
+        rules.subheading_section_far_too_many_words,
+    );
     let thresholds = [
         ("recommended_words", recommended as f64),
         ("far_too_many_words", far as f64),

@@ -11,7 +11,7 @@ mod inject;
 mod matching;
 pub(crate) mod scan;
 pub(crate) mod shortcodes;
-mod tokens;
+pub(crate) mod tokens;
 mod url;
 
 #[cfg(test)]

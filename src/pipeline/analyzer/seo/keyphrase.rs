@@ -1,0 +1,269 @@
+//! Keyphrase matching as Yoast's keyphrase assessments define it: a keyphrase is its content words
+//! (function words dropped where the language has a list), compared by Snowball stem, so
+//! "configuring" matches "configure"; a text holds the keyphrase when it holds all of them, in any
+//! order. A keyphrase in double quotes is matched exactly instead: its words, in order, next to
+//! each other. Words come from UAX #29 segmentation, so a keyphrase word is never found inside a
+//! longer word ("cat" is not in "category").
+
+use crate::pipeline::language::Language;
+use crate::pipeline::linker::tokens::{Normaliser, Token};
+
+use super::function_words::is_english_function_word;
+
+/// A word of a text, as keyphrases compare it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Word {
+    /// Lower-cased, with typographic apostrophes made typewriter ones: what exact matching and the
+    /// function-word list compare.
+    pub folded: String,
+    pub stem: String,
+}
+
+/// Turns texts into words for one language.
+pub(crate) struct Matcher {
+    normaliser: Normaliser,
+    function_words: bool,
+}
+
+impl Matcher {
+    pub(crate) fn new(language: Language) -> Matcher {
+        Matcher {
+            normaliser: Normaliser::new(Some(language)),
+            function_words: language.support().function_words,
+        }
+    }
+
+    pub(crate) fn words(&self, text: &str) -> Vec<Word> {
+        self.normaliser
+            .tokens(text)
+            .into_iter()
+            .filter_map(|token| match token {
+                Token::Word { stem, start, end } => Some(Word {
+                    folded: text[start..end].to_lowercase().replace('\u{2019}', "'"),
+                    stem,
+                }),
+                Token::Break => None,
+            })
+            .collect()
+    }
+
+    fn is_function_word(&self, word: &Word) -> bool {
+        self.function_words && is_english_function_word(&word.folded)
+    }
+}
+
+/// A keyphrase or synonym, ready to be looked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Phrase {
+    /// All words, folded, for exact matching and for the title's position rule.
+    words: Vec<String>,
+    /// Stems of the content words, each once.
+    stems: Vec<String>,
+    /// How many content words the phrase has (repeats included), what keyphrase length counts.
+    content_words: usize,
+    only_function_words: bool,
+    exact: bool,
+}
+
+impl Phrase {
+    /// `None` when `text` has no words.
+    pub(crate) fn parse(text: &str, matcher: &Matcher) -> Option<Phrase> {
+        let trimmed = text.trim();
+        let unquoted = trimmed
+            .strip_prefix(['"', '\u{201c}'])
+            .and_then(|t| t.strip_suffix(['"', '\u{201d}']));
+        let exact = unquoted.is_some();
+        let words = matcher.words(unquoted.unwrap_or(trimmed));
+        if words.is_empty() {
+            return None;
+        }
+        let content: Vec<&Word> = words
+            .iter()
+            .filter(|w| !matcher.is_function_word(w))
+            .collect();
+        let only_function_words = content.is_empty();
+        // A phrase of function words alone is looked for by all its words, as Yoast does.
+        let content: Vec<&Word> = if exact || only_function_words {
+            words.iter().collect()
+        } else {
+            content
+        };
+        let mut stems: Vec<String> = Vec::new();
+        for word in &content {
+            if !stems.contains(&word.stem) {
+                stems.push(word.stem.clone());
+            }
+        }
+        Some(Phrase {
+            content_words: content.len(),
+            words: words.into_iter().map(|w| w.folded).collect(),
+            stems,
+            only_function_words,
+            exact,
+        })
+    }
+
+    pub(crate) fn content_words(&self) -> usize {
+        self.content_words
+    }
+
+    pub(crate) fn only_function_words(&self) -> bool {
+        self.only_function_words
+    }
+
+    /// How often the phrase occurs in `text`. Each content word may sit anywhere, and a text with
+    /// every content word twice holds the phrase twice.
+    pub(crate) fn count_in(&self, text: &[Word]) -> usize {
+        if self.exact {
+            return self.exact_positions(text).count();
+        }
+        self.stems
+            .iter()
+            .map(|stem| text.iter().filter(|w| &w.stem == stem).count())
+            .min()
+            .unwrap_or(0)
+    }
+
+    pub(crate) fn found_in(&self, text: &[Word]) -> bool {
+        self.count_in(text) > 0
+    }
+
+    /// The share of the content words that `text` holds, from 0 to 1; an exact phrase is all or
+    /// nothing.
+    pub(crate) fn share_in(&self, text: &[Word]) -> f64 {
+        if self.exact {
+            return if self.found_in(text) { 1.0 } else { 0.0 };
+        }
+        let found = self
+            .stems
+            .iter()
+            .filter(|stem| text.iter().any(|w| &w.stem == *stem))
+            .count();
+        found as f64 / self.stems.len() as f64
+    }
+
+    /// Whether `text` is this phrase and nothing more: the same content words, no others.
+    pub(crate) fn is_whole_of(&self, text: &[Word], matcher: &Matcher) -> bool {
+        if self.exact {
+            return text.iter().map(|w| &w.folded).eq(self.words.iter());
+        }
+        self.found_in(text)
+            && text
+                .iter()
+                .filter(|w| !matcher.is_function_word(w))
+                .all(|w| self.stems.contains(&w.stem))
+    }
+
+    /// Word indices where the phrase's words stand in order, next to each other, case folded.
+    pub(crate) fn exact_positions<'t>(&'t self, text: &'t [Word]) -> impl Iterator<Item = usize> {
+        let length = self.words.len();
+        (0..(text.len() + 1).saturating_sub(length)).filter(move |&at| {
+            text[at..at + length]
+                .iter()
+                .zip(&self.words)
+                .all(|(w, p)| &w.folded == p)
+        })
+    }
+
+    /// Whether every word of `text` before `index` is a function word.
+    pub(crate) fn only_function_words_before(
+        text: &[Word],
+        index: usize,
+        matcher: &Matcher,
+    ) -> bool {
+        text[..index.min(text.len())]
+            .iter()
+            .all(|w| matcher.is_function_word(w))
+    }
+}
+
+/// The keyphrase and its synonyms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Topic {
+    pub keyphrase: Phrase,
+    pub synonyms: Vec<Phrase>,
+}
+
+impl Topic {
+    /// `None` without a keyphrase; synonyms without words are dropped.
+    pub(crate) fn parse(keyphrase: &str, synonyms: &[String], matcher: &Matcher) -> Option<Topic> {
+        Some(Topic {
+            keyphrase: Phrase::parse(keyphrase, matcher)?,
+            synonyms: synonyms
+                .iter()
+                .filter_map(|s| Phrase::parse(s, matcher))
+                .collect(),
+        })
+    }
+
+    /// The keyphrase, then its synonyms.
+    pub(crate) fn phrases(&self) -> impl Iterator<Item = &Phrase> {
+        std::iter::once(&self.keyphrase).chain(&self.synonyms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn english() -> Matcher {
+        Matcher::new(Language::English)
+    }
+
+    fn count(keyphrase: &str, text: &str) -> usize {
+        let matcher = english();
+        Phrase::parse(keyphrase, &matcher)
+            .unwrap()
+            .count_in(&matcher.words(text))
+    }
+
+    #[test]
+    fn content_words_by_stem_in_any_order() {
+        assert_eq!(count("configure a router", "Configuring your router."), 1);
+        assert_eq!(count("how to brew tea", "Brewing green teas"), 1);
+        assert_eq!(count("brew tea", "Brew tea, then brew more tea."), 2);
+        assert_eq!(count("brew tea", "Brew coffee."), 0);
+    }
+
+    #[test]
+    fn never_inside_a_word() {
+        assert_eq!(count("cat", "Pick a category."), 0);
+        assert_eq!(count("cat", "Concatenate the catalogue."), 0);
+        assert_eq!(count("cat", "The cat's bowl."), 1);
+        assert_eq!(count("cat", "Two cats."), 1);
+    }
+
+    #[test]
+    fn quotes_ask_for_the_exact_phrase() {
+        assert_eq!(count("\"brew tea\"", "Tea to brew."), 0);
+        assert_eq!(count("\"brew tea\"", "We BREW TEA daily."), 1);
+        assert_eq!(count("\u{201c}brew tea\u{201d}", "brewing tea"), 0);
+    }
+
+    #[test]
+    fn function_words_count_only_when_there_is_nothing_else() {
+        let matcher = english();
+        let phrase = Phrase::parse("how to do it", &matcher).unwrap();
+        assert!(phrase.only_function_words());
+        assert_eq!(phrase.content_words(), 4);
+        let phrase = Phrase::parse("the best tea in town", &matcher).unwrap();
+        assert_eq!(phrase.content_words(), 3);
+        assert!(Phrase::parse(" ,; ", &matcher).is_none());
+    }
+
+    #[test]
+    fn other_languages_keep_every_word() {
+        let matcher = Matcher::new(Language::German);
+        let phrase = Phrase::parse("der beste Tee", &matcher).unwrap();
+        assert_eq!(phrase.content_words(), 3);
+    }
+
+    #[test]
+    fn whole_anchor_is_the_keyphrase_and_nothing_more() {
+        let matcher = english();
+        let phrase = Phrase::parse("green tea", &matcher).unwrap();
+        assert!(phrase.is_whole_of(&matcher.words("the green teas"), &matcher));
+        assert!(!phrase.is_whole_of(&matcher.words("green tea recipes"), &matcher));
+        assert!(!phrase.is_whole_of(&matcher.words("green"), &matcher));
+    }
+}

@@ -1,0 +1,239 @@
+//! Yoast's SEO assessments (the post and page `seoAssessor` of yoastseo 3.6.0, its
+//! previously-used-keyphrase plugin and Premium's keyphrase distribution) with Yoast's thresholds
+//! and its aggregate: the mean of the scores as a share of 9, out of 100.
+//!
+//! The assessments are grouped by what they look at: the keyphrase itself (`choice`), the
+//! keyphrase in the body (`body`), the search snippet (`snippet`) and the page's structure
+//! (`structure`). Profile-dependent thresholds come from the [`Ruleset`](crate::pipeline::ruleset).
+
+mod body;
+mod choice;
+mod function_words;
+mod keyphrase;
+mod snippet;
+mod structure;
+mod title_width;
+
+use std::ops::Range;
+
+use serde::Serialize;
+
+use super::Analysis;
+use super::assessment::{Rating, Threshold};
+use super::elements::Elements;
+use super::report::Page;
+use crate::pipeline::ruleset::SeoRules;
+use keyphrase::{Matcher, Topic, Word};
+
+pub use title_width::title_width_px;
+
+/// Which assessment a result belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeoAssessmentId {
+    IntroductionKeyphrase,
+    KeyphraseLength,
+    KeyphraseDensity,
+    MetaDescriptionKeyphrase,
+    MetaDescriptionLength,
+    SubheadingsKeyphrase,
+    TextCompetingLinks,
+    ImageKeyphrase,
+    Images,
+    TextLength,
+    OutboundLinks,
+    TitleKeyphrase,
+    InternalLinks,
+    TitleWidth,
+    SlugKeyphrase,
+    FunctionWordsInKeyphrase,
+    SingleH1,
+    PreviouslyUsedKeyphrase,
+    KeyphraseDistribution,
+}
+
+/// What an assessment had nothing of, when that decided its score.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Missing {
+    Keyphrase,
+    Text,
+    MetaDescription,
+    Title,
+    Slug,
+    Images,
+}
+
+/// One SEO assessment's result.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SeoAssessment {
+    pub id: SeoAssessmentId,
+    /// Yoast's score: 9 is best; some results are negative (−999 for no keyphrase) to pull the
+    /// mean down hard.
+    pub score: i16,
+    pub rating: Rating,
+    /// The number the score was decided on (a count, a percentage, a width), when there was one.
+    pub measured: Option<f64>,
+    pub missing: Option<Missing>,
+    pub thresholds: Vec<Threshold>,
+    /// Byte ranges of the source HTML the result is about (matching sentences, images, links).
+    pub evidence: Vec<Range<usize>>,
+}
+
+impl SeoAssessment {
+    fn new(id: SeoAssessmentId, score: i16, measured: f64) -> SeoAssessment {
+        SeoAssessment {
+            id,
+            score,
+            rating: Rating::of(score),
+            measured: Some(measured),
+            missing: None,
+            thresholds: Vec::new(),
+            evidence: Vec::new(),
+        }
+    }
+
+    fn missing(id: SeoAssessmentId, score: i16, missing: Missing) -> SeoAssessment {
+        SeoAssessment {
+            id,
+            score,
+            rating: Rating::of(score),
+            measured: None,
+            missing: Some(missing),
+            thresholds: Vec::new(),
+            evidence: Vec::new(),
+        }
+    }
+
+    fn thresholds(mut self, thresholds: &[(&'static str, f64)]) -> SeoAssessment {
+        self.thresholds = Threshold::list(thresholds);
+        self
+    }
+
+    fn evidence(mut self, evidence: Vec<Range<usize>>) -> SeoAssessment {
+        self.evidence = evidence;
+        self
+    }
+}
+
+/// The SEO results and their aggregate.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SeoReport {
+    /// [`aggregate`] of the assessments' scores.
+    pub score: u8,
+    pub assessments: Vec<SeoAssessment>,
+    /// Assessments this language lacks the word lists for, left out rather than guessed.
+    pub omitted: Vec<SeoAssessmentId>,
+}
+
+impl SeoReport {
+    pub fn assessment(&self, id: SeoAssessmentId) -> Option<&SeoAssessment> {
+        self.assessments.iter().find(|a| a.id == id)
+    }
+
+    /// The aggregate if assessment `id` scored `score` instead (added if it did not run), every
+    /// other score unchanged: what fixing one finding would bring.
+    pub fn score_with(&self, id: SeoAssessmentId, score: i16) -> u8 {
+        let others = self
+            .assessments
+            .iter()
+            .filter(|a| a.id != id)
+            .map(|a| a.score);
+        aggregate(others.chain(std::iter::once(score)))
+    }
+}
+
+/// Yoast's SEO aggregate: `round(Σ score / (n × 9) × 100)`, every result counted, feedback (0)
+/// included. Yoast lets very negative means through; they are clamped to 0 here, which is also
+/// what Yoast's traffic light shows for them. No results give 0.
+pub fn aggregate(scores: impl IntoIterator<Item = i16>) -> u8 {
+    let (sum, count) = scores.into_iter().fold((0i64, 0i64), |(sum, count), s| {
+        (sum + i64::from(s), count + 1)
+    });
+    if count == 0 {
+        return 0;
+    }
+    let mean = (sum as f64 * 100.0 / (count * 9) as f64 + 0.5).floor();
+    mean.clamp(0.0, 100.0) as u8
+}
+
+/// What every assessment reads: the page, its analysis and element facts, and words ready for
+/// keyphrase matching, segmented once.
+struct Context<'a> {
+    page: &'a Page<'a>,
+    analysis: &'a Analysis,
+    elements: &'a Elements,
+    rules: &'a SeoRules,
+    matcher: Matcher,
+    topic: Option<Topic>,
+    /// The words of each of the analysis' sentences.
+    sentences: Vec<Vec<Word>>,
+}
+
+/// Runs the SEO assessments on an analysed page.
+pub fn assess(
+    page: &Page<'_>,
+    analysis: &Analysis,
+    elements: &Elements,
+    rules: &SeoRules,
+) -> SeoReport {
+    let matcher = Matcher::new(page.language);
+    let topic = page
+        .keyphrase
+        .and_then(|k| Topic::parse(k, page.synonyms, &matcher));
+    let sentences = if topic.is_some() {
+        analysis
+            .sentences
+            .iter()
+            .map(|s| matcher.words(&analysis.blocks[s.block].text[s.text.clone()]))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let cx = Context {
+        page,
+        analysis,
+        elements,
+        rules,
+        matcher,
+        topic,
+        sentences,
+    };
+    let support = page.language.support();
+    let mut omitted = Vec::new();
+    let mut assessments = vec![
+        body::introduction(&cx),
+        choice::keyphrase_length(&cx),
+        body::density(&cx),
+        snippet::meta_description_keyphrase(&cx),
+        snippet::meta_description_length(&cx),
+        body::subheadings(&cx),
+    ];
+    assessments.extend(body::competing_links(&cx));
+    assessments.extend([
+        body::image_keyphrase(&cx),
+        structure::images(&cx),
+        structure::text_length(&cx),
+        structure::outbound_links(&cx),
+        snippet::title_keyphrase(&cx),
+        structure::internal_links(&cx),
+        snippet::title_width(&cx),
+        snippet::slug_keyphrase(&cx),
+    ]);
+    if support.function_words {
+        assessments.extend(choice::function_words(&cx));
+    } else {
+        omitted.push(SeoAssessmentId::FunctionWordsInKeyphrase);
+    }
+    assessments.push(structure::single_h1(&cx));
+    assessments.push(choice::previously_used(&cx));
+    assessments.extend(body::distribution(&cx));
+    SeoReport {
+        score: aggregate(assessments.iter().map(|a| a.score)),
+        assessments,
+        omitted,
+    }
+}
+
+#[cfg(test)]
+mod tests;
