@@ -11,13 +11,14 @@
 //! such as `-1024x768` and `-scaled` dropped, dashes and underscores turned into spaces); a name
 //! that is only digits and camera prefixes (`IMG_2041`) gives nothing.
 //!
-//! When the page has a keyphrase and no image alt holds it yet, the first candidate that
-//! contains the keyphrase is preferred, since that raises the keyphrase-in-image assessment;
+//! When the page has a keyphrase and the keyphrase-in-image assessment is not yet good, the first
+//! candidate the analyzer finds the keyphrase in is preferred, since that raises the assessment;
 //! the keyphrase is never added to text that does not have it, because alt text must describe
 //! the image in the author's own words. Text is cut to 125 characters at a word boundary, the
 //! length screen readers read without breaking.
 
-use super::Context;
+use super::{Context, Prediction};
+use crate::pipeline::analyzer::SeoAssessmentId;
 use crate::pipeline::optimizer::markup::{Element, normalize};
 use crate::pipeline::optimizer::patch::Patch;
 
@@ -41,29 +42,21 @@ const GENERATED_WORDS: &[&str] = &[
 ];
 
 pub(crate) fn patches(context: &Context<'_>) -> Vec<Patch> {
-    let images: Vec<&Element> = context
+    let prefer_keyphrase = context.keyphrase().is_some()
+        && context.score_before(SeoAssessmentId::ImageKeyphrase) != Some(9);
+    context
         .elements
         .iter()
-        .filter(|e| e.name == "img")
-        .collect();
-    let prefer_keyphrase = context.keyphrase.filter(|keyphrase| {
-        !images.iter().any(|image| {
-            image
-                .attribute("alt")
-                .is_some_and(|alt| context.contains_keyphrase(alt, keyphrase))
-        })
-    });
-    images
-        .into_iter()
-        .filter(|image| image.editable && needs_alt(image))
+        .filter(|e| e.name == "img" && e.editable && needs_alt(e))
         .filter_map(|image| {
             let candidates = candidates(image);
             let chosen = prefer_keyphrase
-                .and_then(|keyphrase| {
+                .then(|| {
                     candidates
                         .iter()
-                        .find(|c| context.contains_keyphrase(c, keyphrase))
+                        .find(|c| context.alt_reflects_keyphrase(c))
                 })
+                .flatten()
                 .or(candidates.first())?;
             Some(Patch::SetAttribute {
                 offset: image.start.start,
@@ -73,6 +66,46 @@ pub(crate) fn patches(context: &Context<'_>) -> Vec<Patch> {
             })
         })
         .collect()
+}
+
+/// Yoast's keyphrase-in-image score once the new alts are there: the images whose alt holds the
+/// keyphrase are those that did before and the new alts that do; with none the profile's score
+/// for alts without it, with fewer than five images any match is good, with more the share of
+/// matches must lie within 30% to 75%. Without a keyphrase or images it does not change.
+pub(crate) fn predict(context: &Context<'_>, patches: &[Patch]) -> Vec<Prediction> {
+    let id = SeoAssessmentId::ImageKeyphrase;
+    let Some(before) = context.before.seo.assessment(id) else {
+        return Vec::new();
+    };
+    if before.missing.is_some() {
+        return Vec::new();
+    }
+    let images = context
+        .before
+        .seo
+        .assessment(SeoAssessmentId::Images)
+        .and_then(|a| a.measured)
+        .unwrap_or_default();
+    let new_matches = patches
+        .iter()
+        .filter(|patch| {
+            matches!(patch, Patch::SetAttribute { value, .. } if context.alt_reflects_keyphrase(value))
+        })
+        .count();
+    let matching = before.evidence.len() + new_matches;
+    let share = matching as f64 / images * 100.0;
+    let after = if matching == 0 {
+        context.ruleset.seo.image_alt_without_keyphrase_score
+    } else if images < 5.0 || (30.0..=75.0).contains(&share) {
+        9
+    } else {
+        6
+    };
+    vec![Prediction {
+        assessment: id,
+        before: before.score,
+        after,
+    }]
 }
 
 fn needs_alt(image: &Element) -> bool {

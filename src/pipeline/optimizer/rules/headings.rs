@@ -12,7 +12,8 @@
 //! start tag would change where it ends. The result is a fixed point: a second pass finds nothing
 //! to change.
 
-use super::Context;
+use super::{Context, Prediction};
+use crate::pipeline::analyzer::SeoAssessmentId;
 use crate::pipeline::optimizer::patch::Patch;
 
 pub(crate) fn patches(context: &Context<'_>) -> Vec<Patch> {
@@ -42,4 +43,79 @@ pub(crate) fn patches(context: &Context<'_>) -> Vec<Patch> {
         previous = to;
     }
     patches
+}
+
+/// What the renames do to Yoast's heading assessments: every H1 renamed leaves the body, and a
+/// heading that becomes an H2 or H3 joins the subheadings the keyphrase is looked for in, counting
+/// as reflecting the topic when the analyzer says its text does. Headings without text are not
+/// blocks to the analyzer and count for neither.
+pub(crate) fn predict(context: &Context<'_>, patches: &[Patch]) -> Vec<Prediction> {
+    let renamed: Vec<(u8, u8, &str)> = patches
+        .iter()
+        .filter_map(|patch| match patch {
+            Patch::RenameHeading {
+                offset, from, to, ..
+            } => {
+                let heading = context.elements.iter().find(|e| e.start.start == *offset)?;
+                Some((*from, *to, heading.text.as_str()))
+            }
+            _ => None,
+        })
+        .filter(|(_, _, text)| !text.is_empty())
+        .collect();
+    let mut predictions = Vec::new();
+    if let Some(before) = context.before.seo.assessment(SeoAssessmentId::SingleH1) {
+        let h1s = (before.measured.unwrap_or_default() as usize)
+            .saturating_sub(renamed.iter().filter(|(from, _, _)| *from == 1).count());
+        predictions.push(Prediction {
+            assessment: before.id,
+            before: before.score,
+            after: if h1s >= 2 { 1 } else { 8 },
+        });
+    }
+    let subheadings = context
+        .before
+        .seo
+        .assessment(SeoAssessmentId::SubheadingsKeyphrase)
+        .filter(|a| a.missing.is_none());
+    if let Some(before) = subheadings {
+        let is_subheading = |level: u8| matches!(level, 2 | 3);
+        let existing = context
+            .elements
+            .iter()
+            .filter(|e| e.heading_level().is_some_and(is_subheading) && !e.text.is_empty())
+            .count();
+        let entering: Vec<&str> = renamed
+            .iter()
+            .filter(|(from, to, _)| !is_subheading(*from) && is_subheading(*to))
+            .map(|(_, _, text)| *text)
+            .collect();
+        let count = existing + entering.len();
+        let reflecting = before.evidence.len()
+            + entering
+                .iter()
+                .filter(|text| context.heading_reflects_keyphrase(text))
+                .count();
+        let after = if count == 0 {
+            let words = context.before.numbers.words;
+            if words > context.ruleset.seo.subheadings_needed_above_words {
+                2
+            } else {
+                9
+            }
+        } else {
+            let share = reflecting as f64 / count as f64 * 100.0;
+            if (count == 1 && reflecting == 1) || (30.0..=75.0).contains(&share) {
+                9
+            } else {
+                3
+            }
+        };
+        predictions.push(Prediction {
+            assessment: before.id,
+            before: before.score,
+            after,
+        });
+    }
+    predictions
 }
