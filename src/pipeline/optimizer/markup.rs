@@ -35,7 +35,7 @@ pub(crate) struct Element {
     pub(crate) start: Range<usize>,
     /// Bytes of its end tag when one with the same name closed it.
     pub(crate) end: Option<Range<usize>>,
-    /// Names in lower case, values as the tokenizer decoded them, in the order written.
+    /// Names in lower case, values with character references decoded, in the order written.
     pub(crate) attributes: Vec<(String, String)>,
     /// No protected ancestor and no enclosing shortcode around it.
     pub(crate) editable: bool,
@@ -181,6 +181,14 @@ pub(crate) fn read(html: &str) -> Option<Markup> {
     protected.extend(protect_shortcodes(&mut elements, &texts));
     protected.sort_by_key(|range| (range.start, range.end));
     protected.dedup();
+    // Markup the tokenizer closes oddly (`<h1><figcaption></h1>`) can put a tag of an element
+    // outside protected ancestors inside a protected region; such an element is left alone.
+    let inside = |at: usize| protected.iter().any(|r| r.contains(&at));
+    for element in &mut elements {
+        if inside(element.start.start) || element.end.as_ref().is_some_and(|e| inside(e.start)) {
+            element.editable = false;
+        }
+    }
     Some(Markup {
         elements,
         protected,
@@ -211,7 +219,10 @@ fn open(state: &Rc<RefCell<State>>, el: &mut HtmlElement<'_, '_>) {
             attributes: el
                 .attributes()
                 .iter()
-                .map(|a| (a.name(), a.value()))
+                .map(|a| {
+                    let value = html_escape::decode_html_entities(&a.value()).into_owned();
+                    (a.name(), value)
+                })
                 .collect(),
             editable,
             in_block,

@@ -8,8 +8,8 @@
 //!
 //! Headings that may not be touched (in protected markup, or in a Gutenberg block, whose level
 //! lives in the block comment) keep their level and are the reference for the ones after them,
-//! and a heading whose end tag is missing or misnamed is left alone, because renaming only its
-//! start tag would change where it ends. The result is a fixed point: a second pass finds nothing
+//! and a heading whose end tag is missing or misnamed, or that holds another heading's tag, is left
+//! alone, because after a rename its tags could pair up differently and change where it ends. The result is a fixed point: a second pass finds nothing
 //! to change.
 
 use super::{Context, Prediction};
@@ -23,10 +23,11 @@ pub(crate) fn patches(context: &Context<'_>) -> Vec<Patch> {
         let Some(level) = heading.heading_level() else {
             continue;
         };
-        let end = heading
-            .end
-            .as_ref()
-            .filter(|_| heading.editable && !heading.in_block);
+        let end = heading.end.as_ref().filter(|end| {
+            heading.editable
+                && !heading.in_block
+                && !has_heading_tag(&context.page.html[heading.start.end..end.start])
+        });
         let Some(end) = end else {
             previous = level;
             continue;
@@ -43,6 +44,22 @@ pub(crate) fn patches(context: &Context<'_>) -> Vec<Patch> {
         previous = to;
     }
     patches
+}
+
+/// Whether `inner` holds anything like a heading tag. Read over raw bytes on purpose: a false
+/// match (in a comment, say) only leaves a heading as it is.
+fn has_heading_tag(inner: &str) -> bool {
+    let bytes = inner.as_bytes();
+    bytes.windows(3).enumerate().any(|(i, w)| {
+        let after = if w[1] == b'/' {
+            bytes.get(i + 2..i + 4)
+        } else {
+            Some(&w[1..3])
+        };
+        w[0] == b'<'
+            && after
+                .is_some_and(|n| n[0].eq_ignore_ascii_case(&b'h') && (b'1'..=b'6').contains(&n[1]))
+    })
 }
 
 /// What the renames do to Yoast's heading assessments: every H1 renamed leaves the body, and a
