@@ -403,3 +403,15 @@ proptest! {
         prop_assert_eq!(attributes(&patched), expected);
     }
 }
+
+proptest! {
+    #[test]
+    fn measured_changes_are_the_predicted_ones(html in r#"(<(/?)(p|h1|h2|h3|h4|h5|img|figure|figcaption)( (src|alt|class)="[^"<>]{0,8}")?>|(green|tea|cup|brew|the|leaves)[ .]|[A-Za-z .,]{0,14}){0,40}"#) {
+        let page = Page { keyphrase: Some("green tea"), ..page(&html) };
+        if let Ok(optimization) = optimize(&page, ruleset(), &Options::all()) {
+            for change in &optimization.changes {
+                prop_assert_eq!(change.predicted, change.measured, "{:?}", change.rule);
+            }
+        }
+    }
+}
