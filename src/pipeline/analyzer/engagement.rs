@@ -153,24 +153,25 @@ fn calls_to_action(
         .chain(elements.buttons.iter().map(|b| (&b.text, &b.source)))
         .filter(|(text, _)| starts_with_action_verb(text, language))
         .map(|(_, source)| source.clone());
-    // Words of the text before each sentence, to place an action within the text.
-    let mut before = Vec::with_capacity(analysis.sentences.len());
+    // Where each sentence starts and the words up to its end, to place an action in the text.
+    let mut through = Vec::with_capacity(analysis.sentences.len());
     let mut running = 0;
     for sentence in &analysis.sentences {
-        before.push((sentence.source.start, running));
         running += sentence.words;
+        through.push((sentence.source.start, running));
     }
     let total = analysis.readability.words;
     let tail_from = total as f64 * (100.0 - f64::from(rules.call_to_action_tail_percent)) / 100.0;
     let mut evidence: Vec<Range<usize>> = Vec::new();
     let mut near_end = 0;
     for source in actions {
-        let index = before.partition_point(|&(start, _)| start < source.start);
-        let words_before = index
+        // The action's own words count: an action that ends the text is in its tail.
+        let started = through.partition_point(|&(start, _)| start < source.end);
+        let words_through = started
             .checked_sub(1)
-            .and_then(|i| before.get(i))
-            .map_or(0, |&(_, w)| w);
-        if words_before as f64 >= tail_from {
+            .and_then(|i| through.get(i))
+            .map_or(0, |&(_, words)| words);
+        if words_through as f64 > tail_from {
             near_end += 1;
         }
         evidence.push(source);
@@ -252,4 +253,118 @@ fn starts_with_action_verb(text: &str, language: Language) -> bool {
 
 fn round2(value: f64) -> f64 {
     (value * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{analyze, elements::elements};
+    use super::*;
+    use crate::pipeline::ruleset::{Profile, Ruleset};
+
+    fn report(html: &str, language: Language) -> EngagementReport {
+        let analysis = analyze(html, language).unwrap();
+        let facts = elements(html).unwrap();
+        let rules = &Ruleset::for_profile(Profile::Default).engagement;
+        assess(&analysis, &facts, Some("example.com"), rules)
+    }
+
+    /// Checks one signal's credit and measured value, and the source text of its evidence.
+    fn check(html: &str, id: SignalId, expected: (f64, f64, &[&str])) {
+        let report = report(html, Language::English);
+        let signal = report.signals.iter().find(|s| s.id == id).unwrap();
+        let evidence: Vec<&str> = signal.evidence.iter().map(|r| &html[r.clone()]).collect();
+        let (credit, measured, expected_evidence) = expected;
+        assert_eq!(
+            (signal.credit, signal.measured, evidence),
+            (credit, measured, expected_evidence.to_vec()),
+            "{html}"
+        );
+    }
+
+    fn words_of(n: usize) -> String {
+        vec!["word"; n].join(" ")
+    }
+
+    #[test]
+    fn calls_to_action_count_most_near_the_end() {
+        let cta = r#"<a href="/shop">Buy the kettle</a>"#;
+        let body = format!("<p>Word {}.</p>", words_of(99));
+        check(
+            &format!("{body}<p>{cta}</p>"),
+            SignalId::CallToAction,
+            (1.0, 1.0, &[cta]),
+        );
+        check(
+            &format!("<p>{cta}</p>{body}"),
+            SignalId::CallToAction,
+            (0.5, 0.0, &[cta]),
+        );
+        // The tail is the last 30% of the words: ending 70 words into 100 is not in it.
+        let early = format!(
+            "<p>Word {}.</p><p>{cta}</p><p>Word {}.</p>",
+            words_of(66),
+            words_of(29)
+        );
+        check(&early, SignalId::CallToAction, (0.5, 0.0, &[cta]));
+        let late = format!(
+            "<p>Word {}.</p><p>{cta}</p><p>Word {}.</p>",
+            words_of(67),
+            words_of(28)
+        );
+        check(&late, SignalId::CallToAction, (1.0, 1.0, &[cta]));
+        let button = "<button>Subscribe</button>";
+        check(
+            &format!("{body}<p>{button} <a href=/x>the kettle</a></p>"),
+            SignalId::CallToAction,
+            (1.0, 1.0, &[button]),
+        );
+        check(&body, SignalId::CallToAction, (0.0, 0.0, &[]));
+    }
+
+    #[test]
+    fn links_and_images_per_words() {
+        let link = r#"<a href="/a">a</a>"#;
+        let html = format!("<p>Word {} {link}</p>", words_of(598));
+        // 600 words ask for two internal links.
+        check(&html, SignalId::InternalLinks, (0.5, 1.0, &[link]));
+        let away = r#"<a href="https://other.org/">b</a>"#;
+        check(
+            &format!("<p>{link}{away}</p>"),
+            SignalId::InternalLinks,
+            (1.0, 1.0, &[link]),
+        );
+        let image = "<img src=a.png>";
+        check(
+            &format!("<p>Word {} {image}</p>", words_of(698)),
+            SignalId::Images,
+            (0.5, 1.0, &[image]),
+        );
+    }
+
+    #[test]
+    fn lists_and_formatting() {
+        check("<ul><li>One</li></ul>", SignalId::Lists, (1.0, 1.0, &[]));
+        check("<p>None.</p>", SignalId::Lists, (0.0, 0.0, &[]));
+        check("<p><b>Bold</b>.</p>", SignalId::Formatting, (0.5, 1.0, &[]));
+        check(
+            "<p><strong>Bold</strong> <em>it</em>.</p><blockquote>Q</blockquote>",
+            SignalId::Formatting,
+            (1.0, 3.0, &[]),
+        );
+    }
+
+    #[test]
+    fn score_is_the_weighted_share_of_credit() {
+        let html = concat!(
+            "<p>Word <b>bold</b> <i>it</i> <img src=a.png>.</p><ul><li>One</li></ul>",
+            "<p><a href=\"/guide\">Read the guide</a></p>"
+        );
+        assert_eq!(report(html, Language::English).score, 100);
+        // Without action verbs the signal is left out, not scored 0.
+        let german = report("<p>Wort <b>fett</b> <i>es</i></p>", Language::German);
+        assert_eq!(german.omitted, [SignalId::CallToAction]);
+        // Formatting (weight 1) alone: 1 of the 6 remaining weights.
+        assert_eq!(german.score, 17);
+        assert_eq!(report("", Language::English).score, 0);
+    }
 }

@@ -530,6 +530,21 @@ mod tests {
     }
 
     #[test]
+    fn cornerstone_limits_are_stricter() {
+        let analysis = analyze(&format!("<p>{}</p>", words_of(260)), Language::English).unwrap();
+        let subheadings = |report: ReadabilityReport| {
+            report
+                .assessments
+                .iter()
+                .find(|a| a.id == AssessmentId::SubheadingDistribution)
+                .map(|a| a.score)
+        };
+        let cornerstone = &Ruleset::for_profile(Profile::Cornerstone).readability;
+        assert_eq!(subheadings(assess(&analysis)), Some(9));
+        assert_eq!(subheadings(assess_with(&analysis, cornerstone)), Some(2));
+    }
+
+    #[test]
     fn text_presence() {
         check(
             "<p>Hello there.</p>",

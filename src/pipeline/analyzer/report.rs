@@ -89,3 +89,99 @@ pub fn overall(weights: &OverallWeights, seo: u8, readability: u8, engagement: u
     let sum: u32 = parts.iter().map(|&(w, s)| w * u32::from(s)).sum();
     ((f64::from(sum) / f64::from(total)).round()).min(100.0) as u8
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn page(html: &str) -> Page<'_> {
+        Page {
+            html,
+            title: "Green tea: how to brew it",
+            meta_description: Some("Brew green tea well."),
+            slug: Some("green-tea"),
+            keyphrase: Some("green tea"),
+            synonyms: &[],
+            language: Language::English,
+            url: Some("https://example.com/green-tea/"),
+            previously_used: 0,
+        }
+    }
+
+    #[test]
+    fn overall_weighs_the_three_scores() {
+        let html = "<h2>Green tea</h2><p>Green tea is easy to brew. <b>Boil</b> water first.</p><ul><li>Cup</li></ul>";
+        let report = report(&page(html), Ruleset::for_profile(Profile::Default)).unwrap();
+        assert_eq!(report.profile, Profile::Default);
+        assert_eq!(report.ruleset_version, "2026.11.1");
+        assert_eq!(report.numbers.words, 12);
+        let weights = &Ruleset::for_profile(Profile::Default).overall;
+        let expected = (f64::from(
+            4 * u32::from(report.seo.score)
+                + 3 * u32::from(report.readability.score)
+                + 3 * u32::from(report.engagement.score),
+        ) / 10.0)
+            .round() as u8;
+        assert_eq!(report.overall, expected);
+        assert_eq!(overall(weights, 100, 90, 50), 82);
+        assert_eq!(overall(weights, 0, 0, 0), 0);
+    }
+
+    #[test]
+    fn json_is_deterministic_and_in_declaration_order() {
+        let html = "<p>Green tea. <a href=\"/cups\">Buy cups</a></p>";
+        let ruleset = Ruleset::for_profile(Profile::Cornerstone);
+        let first = serde_json::to_string(&report(&page(html), ruleset).unwrap()).unwrap();
+        let second = serde_json::to_string(&report(&page(html), ruleset).unwrap()).unwrap();
+        assert_eq!(first, second);
+        assert!(first.starts_with(
+            r#"{"profile":"cornerstone","ruleset_version":"2026.11.1","numbers":{"language":"english","words":4,"#
+        ));
+        let keys = [
+            "\"seo\":",
+            "\"readability\":{\"score\"",
+            "\"engagement\":",
+            "\"overall\":",
+        ];
+        let positions: Vec<usize> = keys.iter().filter_map(|k| first.find(k)).collect();
+        assert_eq!(positions.len(), keys.len());
+        assert!(positions.windows(2).all(|w| w[0] < w[1]));
+        assert!(first.contains(
+            r#"{"id":"introduction_keyphrase","score":9,"rating":"good","measured":1.0,"missing":null,"thresholds":[],"evidence":[{"start":3,"end":13}]}"#
+        ));
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_on_html_like_input(
+            html in r#"(<(/?)(p|h1|h2|h3|li|ul|a|img|button|b|em|blockquote|noscript|!--)( (href|alt|rel|src)="[^"]*")?>|\[/?[a-z]+[^\]]*\]|&[a-z#0-9]{0,8};?|[A-Za-z .,!?'"\n\u{a0}\u{2014}\u{e9}\u{4e2d}0-9]{0,12}){0,40}"#,
+            keyphrase in proptest::option::of("[a-z \"\u{e9}]{0,12}"),
+            slug in proptest::option::of("[a-z%0-9_-]{0,12}"),
+        ) {
+            let page = Page {
+                keyphrase: keyphrase.as_deref(),
+                slug: slug.as_deref(),
+                meta_description: Some(&html),
+                title: &html,
+                ..page(&html)
+            };
+            for profile in [Profile::Default, Profile::Cornerstone] {
+                let report = report(&page, Ruleset::for_profile(profile)).unwrap();
+                prop_assert!(report.seo.score <= 100 && report.overall <= 100);
+                for assessment in &report.seo.assessments {
+                    for range in &assessment.evidence {
+                        prop_assert!(range.start <= range.end && range.end <= html.len());
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn never_panics_on_any_string(html in any::<String>(), keyphrase in any::<String>()) {
+            let page = Page { keyphrase: Some(&keyphrase), title: &keyphrase, ..page(&html) };
+            let _ = report(&page, Ruleset::for_profile(Profile::Default));
+        }
+    }
+}

@@ -25,7 +25,11 @@ pub(super) fn title_keyphrase(cx: &Context<'_>) -> SeoAssessment {
         None if keyphrase.found_in(&title) => 6,
         None => 2,
     };
-    SeoAssessment::new(id, score, exact.map_or(-1.0, |at| at as f64))
+    // The measured value is the word position of the exact match, when there is one.
+    SeoAssessment {
+        measured: exact.map(|at| at as f64),
+        ..SeoAssessment::new(id, score, 0.0)
+    }
 }
 
 /// Rendered width of the title: 400 to 600 px fits a search result and uses it; wider is cut off.
