@@ -415,3 +415,28 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_rule_that_lowers_a_score_is_dropped() {
+    // Two of five alts hold the keyphrase (40%, good); alts from the heading would make it five
+    // of five, which Yoast rates lower.
+    let html = format!(
+        "<h2>Green tea</h2><p>{LOREM}</p><img src=a.jpg alt=\"green tea leaves\"><img src=b.jpg alt=\"green tea in a cup\"><img src=c.jpg><img src=d.jpg><img src=e.jpg>"
+    );
+    let page = Page {
+        keyphrase: Some("green tea"),
+        meta_description: Some(LOREM),
+        ..page(&html)
+    };
+    let options = Options {
+        rules: vec![RuleId::AltText],
+    };
+    let optimization = optimize(&page, ruleset(), &options).unwrap();
+    assert!(optimization.changes.is_empty());
+    assert_eq!(optimization.html, html);
+    assert_eq!(optimization.after, optimization.before);
+    let dropped = &optimization.dropped[0];
+    assert_eq!(dropped.rule, RuleId::AltText);
+    assert!(dropped.measured.seo < 0);
+    assert_eq!(dropped.predicted, dropped.measured);
+}
