@@ -37,7 +37,8 @@ pub(crate) struct Element {
     pub(crate) end: Option<Range<usize>>,
     /// Names in lower case, values with character references decoded, in the order written.
     pub(crate) attributes: Vec<(String, String)>,
-    /// No protected ancestor and no enclosing shortcode around it.
+    /// No protected ancestor, no enclosing shortcode around it, and neither tag inside a
+    /// protected region.
     pub(crate) editable: bool,
     /// Inside a Gutenberg block.
     pub(crate) in_block: bool,

@@ -6,8 +6,8 @@
 //!
 //! The text comes from the image's context first: the caption of its figure, which describes it,
 //! else the nearest heading before it, which names what the section is about. A neighbouring
-//! sentence is not used: it usually says something else, and a screen reader would read it
-//! twice. Without context the file name is used once it reads as words (extension, size suffix
+//! sentence is not used: it usually goes on about the topic rather than say what the image shows.
+//! Without context the file name is used once it reads as words (extension, size suffix
 //! such as `-1024x768` and `-scaled` dropped, dashes and underscores turned into spaces); a name
 //! that is only digits and camera prefixes (`IMG_2041`) gives nothing.
 //!
@@ -15,7 +15,10 @@
 //! candidate the analyzer finds the keyphrase in is preferred, since that raises the assessment;
 //! the keyphrase is never added to text that does not have it, because alt text must describe
 //! the image in the author's own words. Text is cut to 125 characters at a word boundary, the
-//! length screen readers read without breaking.
+//! limit accessibility guidance keeps to because some screen readers cut longer alt text.
+//!
+//! Images in Gutenberg image blocks get alt text too: the block reads `alt` back from the markup,
+//! so the block stays valid.
 
 use super::{Context, Prediction};
 use crate::pipeline::analyzer::SeoAssessmentId;

@@ -7,10 +7,10 @@
 //! outline stays. The first heading is read as if it followed the title's H1.
 //!
 //! Headings that may not be touched (in protected markup, or in a Gutenberg block, whose level
-//! lives in the block comment) keep their level and are the reference for the ones after them,
-//! and a heading whose end tag is missing or misnamed, or that holds another heading's tag, is left
-//! alone, because after a rename its tags could pair up differently and change where it ends. The result is a fixed point: a second pass finds nothing
-//! to change.
+//! lives in the block comment) keep their level and are the reference for the ones after them.
+//! So does a heading whose end tag is missing or misnamed, or that holds another heading's tag:
+//! after a rename its tags could pair up differently and change where it ends. The result is a
+//! fixed point: a second pass finds nothing to change.
 
 use super::{Context, Prediction};
 use crate::pipeline::analyzer::{Block, BlockKind, SeoAssessmentId};
