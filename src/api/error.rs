@@ -221,6 +221,10 @@ impl From<ProcessingError> for ApiError {
                 code: "not_processable",
                 message: err.to_string(),
             },
+            err @ ProcessingError::Unreadable { .. } => ApiError::Conflict {
+                code: "unreadable_html",
+                message: err.to_string(),
+            },
             err @ ProcessingError::Stale(_) => ApiError::Conflict {
                 code: "content_changed",
                 message: err.to_string(),

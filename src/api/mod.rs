@@ -97,6 +97,8 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
         ));
     let optimizer = OpenApiRouter::new()
         .routes(routes!(optimizer::analyze))
+        .routes(routes!(optimizer::optimize))
+        .routes(routes!(optimizer::batch_optimize))
         .route_layer(from_fn_with_state(
             group(&state, RateLimitGroup::Optimizer),
             rate_limit::limit,

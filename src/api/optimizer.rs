@@ -4,6 +4,7 @@
 
 use axum::Json as ResponseJson;
 use axum::extract::State;
+use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -11,16 +12,20 @@ use utoipa::ToSchema;
 
 use crate::api::AppState;
 use crate::api::auth::Principal;
-use crate::api::error::ApiError;
-use crate::api::extract::{Json, Path};
+use crate::api::error::{ApiError, ErrorBody};
+use crate::api::extract::{Json, OptionalIdempotencyKey, Path};
+use crate::api::linker::{BatchQueued, checked_batch, operable_content, queue_batch};
 use crate::api::responses::CommonErrors;
 use crate::api::sites::scope;
-use crate::domain::content::EntryPoint;
+use crate::domain::content::{ContentStatus, EntryPoint};
 use crate::domain::ids::{ContentId, HoldId, OptimizationTaskId};
+use crate::domain::role::Role;
 use crate::pipeline::analyzer::report::{Page, report};
 use crate::pipeline::language::Language;
 use crate::pipeline::ruleset::{Profile, Ruleset};
 use crate::processing::documents::language_of;
+use crate::processing::jobs::OPTIMIZE;
+use crate::processing::{Optimizing, RunKey};
 use crate::store::optimization_tasks::OptimizationTask;
 
 /// An optimizer run.
@@ -78,6 +83,108 @@ impl From<OptimizationTask> for TaskView {
             created_at: t.created_at,
         }
     }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OptimizeRequest {
+    pub content_id: ContentId,
+    /// How the item reached the optimizer; recorded with the run. Default manual.
+    pub entry_point: Option<EntryPoint>,
+}
+
+/// What the optimizer did.
+#[derive(Serialize, ToSchema)]
+pub struct OptimizingView {
+    pub content_id: ContentId,
+    /// The optimizer run; `GET /optimizer/tasks/{id}` shows its scores, HTML and changes.
+    pub task_id: OptimizationTaskId,
+    /// Rules applied.
+    pub changes: usize,
+    /// Rules left out because re-analysis showed they would lower a score.
+    pub dropped: usize,
+    /// The overall score before and after.
+    pub overall_before: u8,
+    pub overall_after: u8,
+    /// 1 credit per started 200 words when the item changed; 0 otherwise.
+    pub credits_used: i64,
+    pub version: i64,
+    pub status: ContentStatus,
+}
+
+impl From<Optimizing> for OptimizingView {
+    fn from(o: Optimizing) -> Self {
+        OptimizingView {
+            content_id: o.content,
+            task_id: o.task,
+            changes: o.changes,
+            dropped: o.dropped,
+            overall_before: o.before,
+            overall_after: o.after,
+            credits_used: o.credits_used,
+            version: o.version,
+            status: o.status,
+        }
+    }
+}
+
+/// Optimizes one item now with the deterministic rules (editor or higher). Charged only when
+/// the item changes; an `Idempotency-Key` makes a retry reuse the first attempt's hold.
+#[utoipa::path(post, path = "/optimizer/optimize", tag = "optimizer", request_body = OptimizeRequest,
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200,
+        pattern = "^[!-~]+$", description = "Names the run for the credit ledger")),
+    responses((status = 200, body = OptimizingView),
+              (status = 402, body = ErrorBody, description = "Not enough credits"),
+              (status = 409, body = ErrorBody, description = "The item cannot be processed now"),
+              CommonErrors))]
+pub async fn optimize(
+    State(state): State<AppState>,
+    principal: Principal,
+    OptionalIdempotencyKey(key): OptionalIdempotencyKey,
+    Json(body): Json<OptimizeRequest>,
+) -> Result<ResponseJson<OptimizingView>, ApiError> {
+    principal.require(Role::Editor)?;
+    operable_content(&state, &principal, body.content_id).await?;
+    let optimizing = state
+        .processing
+        .optimize(
+            principal.account_id,
+            body.content_id,
+            body.entry_point.unwrap_or(EntryPoint::Manual),
+            &RunKey::request(key.as_ref()),
+        )
+        .await?;
+    Ok(ResponseJson(optimizing.into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchOptimizeRequest {
+    /// 1 to 100 items.
+    #[schema(min_items = 1, max_items = 100)]
+    pub content_ids: Vec<ContentId>,
+    pub entry_point: Option<EntryPoint>,
+}
+
+/// Queues the optimizer for up to 100 items (editor or higher); each runs as its own job.
+#[utoipa::path(post, path = "/optimizer/batch_optimize", tag = "optimizer",
+    request_body = BatchOptimizeRequest,
+    responses((status = 202, body = BatchQueued), CommonErrors))]
+pub async fn batch_optimize(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(body): Json<BatchOptimizeRequest>,
+) -> Result<(StatusCode, ResponseJson<BatchQueued>), ApiError> {
+    checked_batch(&state, &principal, &body.content_ids).await?;
+    let queued = queue_batch(
+        &state,
+        &principal,
+        OPTIMIZE,
+        &body.content_ids,
+        body.entry_point.unwrap_or(EntryPoint::Manual),
+    )
+    .await?;
+    Ok((StatusCode::ACCEPTED, ResponseJson(queued)))
 }
 
 /// One optimizer run of an item the caller sees.

@@ -12,6 +12,7 @@ use crate::processing::{Processing, ProcessingError, RunKey};
 use crate::store::jobs::NewJob;
 
 pub const LINK: &str = "pipeline.link";
+pub const OPTIMIZE: &str = "pipeline.optimize";
 pub const PROCESS: &str = "pipeline.process";
 pub const SITE: &str = "pipeline.site";
 
@@ -57,6 +58,20 @@ pub fn install(registry: &mut Registry, processing: Processing) {
             settle(
                 processing
                     .link(p.account_id, p.content_id, &run)
+                    .await
+                    .map(drop),
+            )
+        }
+    });
+    let optimizer = processing.clone();
+    registry.register(OPTIMIZE, move |context: JobContext| {
+        let processing = optimizer.clone();
+        async move {
+            let p: ItemPayload = payload(&context)?;
+            let run = RunKey::job(context.id);
+            settle(
+                processing
+                    .optimize(p.account_id, p.content_id, p.entry_point, &run)
                     .await
                     .map(drop),
             )
@@ -118,6 +133,7 @@ async fn run_site(
                 Err(
                     err @ (ProcessingError::NotFound
                     | ProcessingError::NotProcessable { .. }
+                    | ProcessingError::Unreadable { .. }
                     | ProcessingError::Stale(_)),
                 ) => {
                     tracing::info!(content = %id, reason = %err, "Left an item for later.");
@@ -142,6 +158,7 @@ fn settle(result: Result<(), ProcessingError>) -> Result<(), JobError> {
             | ProcessingError::Stale(_)
             | ProcessingError::Credits(CreditError::Insufficient { .. })),
         ) => Err(JobError::Skipped(err.to_string())),
+        Err(err @ ProcessingError::Unreadable { .. }) => Err(JobError::Permanent(err.to_string())),
         Err(ProcessingError::Credits(err)) => Err(JobError::Permanent(error_chain(&err))),
         Err(ProcessingError::Store(err)) => Err(err.into()),
     }

@@ -16,12 +16,17 @@ use serde_json::{Value, json};
 use crate::credits::{CreditError, Credits};
 use crate::domain::content::{ContentHash, ContentStatus, EntryPoint, SyncStatus};
 use crate::domain::credits::{IdempotencyKey, Operation};
-use crate::domain::ids::{AccountId, ContentId, PushJobId};
+use crate::domain::ids::{AccountId, ContentId, OptimizationTaskId, PushJobId};
 use crate::domain::module::Module;
 use crate::domain::site::PushPolicy;
+use crate::jobs::handler::error_chain;
 use crate::modules::Modules;
+use crate::pipeline::analyzer::Page;
 use crate::pipeline::linker::{InsertedLink, Limits, existing_links, link};
+use crate::pipeline::optimizer;
+use crate::pipeline::ruleset::{Profile, Ruleset};
 use crate::settings::LinkerSettings;
+use crate::store::optimization_tasks::{Finished, NewOptimization, OptimizationResult};
 use crate::store::pipeline::{PipelineItem, Stage, StageWrite};
 use crate::store::sites::Site;
 use crate::store::{Store, StoreError};
@@ -39,6 +44,9 @@ pub enum ProcessingError {
     NotProcessable { content: ContentId, reason: String },
     #[error("the content changed while the {} stage ran; its result was not kept", .0.as_str())]
     Stale(Stage),
+    /// The item's HTML cannot be read by the analyzer.
+    #[error("content {content} cannot be analysed: {reason}")]
+    Unreadable { content: ContentId, reason: String },
     #[error(transparent)]
     Credits(CreditError),
     #[error(transparent)]
@@ -109,6 +117,24 @@ pub struct Linking {
     pub status: ContentStatus,
 }
 
+/// What the optimizer did to one item.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Optimizing {
+    pub content: ContentId,
+    /// The optimizer run, with its scores and HTML before and after.
+    pub task: OptimizationTaskId,
+    /// Rules applied.
+    pub changes: usize,
+    /// Rules left out because re-analysis showed they would lower a score.
+    pub dropped: usize,
+    /// Overall score before and after.
+    pub before: u8,
+    pub after: u8,
+    pub credits_used: i64,
+    pub version: i64,
+    pub status: ContentStatus,
+}
+
 /// A link as `content.internal_links` records it.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct LinkRecord {
@@ -158,6 +184,7 @@ pub struct Processed {
     pub content: ContentId,
     pub entry_point: EntryPoint,
     pub linking: Option<Linking>,
+    pub optimizing: Option<Optimizing>,
     pub skipped: Vec<Skipped>,
     pub status: ContentStatus,
     /// The push queued for the changed body, when the site pushes automatically.
@@ -277,12 +304,23 @@ impl Processing {
             item = self.store.pipeline_item(account, content).await?;
             linking = Some(linked);
         }
+        let mut optimizing = None;
+        if self.modules.is_enabled(account, Module::Optimizer).await? {
+            optimizing = Some(self.optimize_item(&site, &item, entry_point, run).await?);
+            item = self.store.pipeline_item(account, content).await?;
+        } else {
+            skipped.push(Skipped {
+                stage: Stage::Optimizer.as_str(),
+                reason: "the optimizer module is disabled".to_owned(),
+            });
+        }
         let push = self.hand_over(&site, &item).await?;
         let item = self.store.pipeline_item(account, content).await?;
         Ok(Processed {
             content,
             entry_point,
             linking,
+            optimizing,
             skipped,
             status: item.status,
             push,
@@ -391,6 +429,157 @@ impl Processing {
             version,
             status,
         })
+    }
+
+    /// Optimizes one item: the deterministic rules, each confirmed by analysing the result,
+    /// recorded as an optimizer run with scores and HTML before and after.
+    pub async fn optimize(
+        &self,
+        account: AccountId,
+        content: ContentId,
+        entry_point: EntryPoint,
+        run: &RunKey,
+    ) -> Result<Optimizing, ProcessingError> {
+        self.require(account, Module::Optimizer).await?;
+        let item = self.processable(account, content).await?;
+        let site = self.store.site(account, item.site_id).await?;
+        self.optimize_item(&site, &item, entry_point, run).await
+    }
+
+    /// The optimizer run itself is pure and free; credits (per started block of words of the
+    /// text before) are held before anything it produced is kept, and captured only when it
+    /// changed the item.
+    async fn optimize_item(
+        &self,
+        site: &Site,
+        item: &PipelineItem,
+        entry_point: EntryPoint,
+        run: &RunKey,
+    ) -> Result<Optimizing, ProcessingError> {
+        let account = site.account_id;
+        let previously_used = match item.focus_keyphrase.as_deref() {
+            Some(keyphrase) => {
+                self.store
+                    .keyphrase_uses(account, site.id, keyphrase, item.id)
+                    .await?
+            }
+            None => 0,
+        };
+        let profile = if item.is_cornerstone {
+            Profile::Cornerstone
+        } else {
+            Profile::Default
+        };
+        let ruleset = Ruleset::for_profile(profile);
+        let page = Page {
+            html: &item.content_raw,
+            title: &item.title,
+            meta_description: item.meta_description.as_deref(),
+            slug: item.slug.as_deref(),
+            keyphrase: item.focus_keyphrase.as_deref(),
+            synonyms: &[],
+            language: documents::language_of(item.language.as_deref()),
+            url: item.external_url.as_deref(),
+            previously_used: usize::try_from(previously_used).unwrap_or(usize::MAX),
+        };
+        let optimization = optimizer::optimize(&page, ruleset, &optimizer::Options::all())
+            .map_err(|err| ProcessingError::Unreadable {
+                content: item.id,
+                reason: err.to_string(),
+            })?;
+        let changed = !optimization.changes.is_empty();
+        let cost = self.credits.estimate(
+            Operation::Optimization,
+            u64::try_from(optimization.before.numbers.words).unwrap_or(u64::MAX),
+        );
+        let hold = if changed && cost > 0 {
+            let key = run.credit_key(Stage::Optimizer, item.id, item.version);
+            Some(
+                self.credits
+                    .hold(
+                        account,
+                        Operation::Optimization,
+                        cost,
+                        &key,
+                        Some(("content", item.id.get())),
+                    )
+                    .await?,
+            )
+        } else {
+            None
+        };
+        let task = self
+            .store
+            .start_optimization(
+                account,
+                &NewOptimization {
+                    content: item.id,
+                    entry_point,
+                    ruleset_profile: profile.as_str(),
+                    ruleset_version: ruleset.version(),
+                    content_version: item.version,
+                    hold: hold.as_ref().map(|placed| placed.hold.id),
+                },
+            )
+            .await?;
+        let scores_before = json!(optimization.before);
+        let scores_after = json!(optimization.after);
+        let changes = json!(optimization.changes);
+        let credits_used = if changed { cost } else { 0 };
+        let status = item.status.max(ContentStatus::Optimized);
+        let result = OptimizationResult {
+            scores_before: &scores_before,
+            scores_after: &scores_after,
+            html_before: &item.content_raw,
+            html_after: &optimization.html,
+            meta_description: optimization
+                .meta_description
+                .as_deref()
+                .filter(|meta| Some(*meta) != item.meta_description.as_deref()),
+            changes: &changes,
+            credits_used,
+            status,
+        };
+        let finished = self
+            .store
+            .finish_optimization(account, task, item.id, item.version, &result)
+            .await;
+        let finished = match finished {
+            Ok(finished) => finished,
+            Err(err) => {
+                self.store
+                    .fail_optimization(account, task, &error_chain(&err))
+                    .await?;
+                if let Some(hold) = &hold {
+                    self.settle(account, hold, None).await?;
+                }
+                return Err(err.into());
+            }
+        };
+        match finished {
+            Finished::Applied { version } => {
+                if let Some(hold) = &hold {
+                    self.settle(account, hold, Some(cost)).await?;
+                }
+                Ok(Optimizing {
+                    content: item.id,
+                    task,
+                    changes: optimization.changes.len(),
+                    dropped: optimization.dropped.len(),
+                    before: optimization.before.overall,
+                    after: optimization.after.overall,
+                    credits_used,
+                    version,
+                    status,
+                })
+            }
+            Finished::Stale => {
+                if let Some(hold) = &hold {
+                    self.settle(account, hold, None).await?;
+                }
+                Err(ProcessingError::Stale(Stage::Optimizer))
+            }
+        }
     }
 
     /// Captures `used` credits of a hold, or releases it when nothing is owed. A hold settled by

@@ -9,7 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::processing::{FRENCH_PRESS, POUR_OVER, SITE_URL, pull_posts};
+use crate::processing::{FRENCH_PRESS, NEEDS_WORK, POUR_OVER, SITE_URL, pull_posts};
 use crate::support::TestApp;
 
 /// Room for every call a test makes; the groups' own limits are tested on their own.
@@ -347,4 +347,87 @@ async fn the_optimizer_group_has_its_own_rate_limit(pool: PgPool) {
     // Other groups keep their own quota.
     let (status, _) = call(&app, Method::GET, "/api/v1/content", &token, None).await;
     assert_eq!(status, StatusCode::OK);
+}
+
+#[sqlx::test]
+async fn optimizing_through_the_api_leaves_a_run_to_read(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone(), GENEROUS_LIMITS).await;
+    let (account, owner) = app.account(100, Role::Owner).await;
+    let (_, stranger) = app.account(100, Role::Owner).await;
+    let brew = site(&app, account, "brew").await;
+    let post = pull_posts(&pool, &app.store, &brew, &[NEEDS_WORK]).await[0].get();
+
+    let response = app
+        .http
+        .post(app.url("/api/v1/optimizer/optimize"))
+        .bearer_auth(&owner)
+        .header("Idempotency-Key", "optimize-cold-brew")
+        .json(&json!({ "content_id": post, "entry_point": "writer" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let optimized: Value = response.json().await.unwrap();
+    assert_eq!(optimized["credits_used"], 1);
+    assert_eq!(optimized["status"], "optimized");
+    let task = optimized["task_id"].as_i64().unwrap();
+
+    let (status, run) = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/optimizer/tasks/{task}"),
+        &owner,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{run}");
+    assert_eq!(run["status"], "completed");
+    assert_eq!(run["entry_point"], "writer");
+    assert_eq!(run["html_before"], NEEDS_WORK.2);
+    assert_eq!(run["credits_used"], 1);
+    assert_eq!(
+        run["changes"].as_array().unwrap().len(),
+        optimized["changes"].as_u64().unwrap() as usize
+    );
+    let (status, _) = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/optimizer/tasks/{task}"),
+        &stranger,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (_, detail) = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/content/{post}"),
+        &owner,
+        None,
+    )
+    .await;
+    assert_eq!(detail["tasks"][0]["id"], task);
+    assert_eq!(detail["scores"]["overall"], optimized["overall_after"]);
+
+    let (status, queued) = call(
+        &app,
+        Method::POST,
+        "/api/v1/optimizer/batch_optimize",
+        &owner,
+        Some(json!({ "content_ids": [post] })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
+    assert_eq!(queued["items"][0]["queued"], true);
+    let (status, error) = call(
+        &app,
+        Method::POST,
+        "/api/v1/optimizer/batch_optimize",
+        &owner,
+        Some(json!({ "content_ids": [] })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error["error"]["details"]["field"], "content_ids");
 }

@@ -259,6 +259,8 @@ async fn a_disabled_module_or_a_site_without_linking_skips_the_linker(pool: PgPo
         "site brew does not link synced content"
     );
 
+    // The optimizer ran and charged for its change; nothing else may move from here on.
+    let before = (f.row(ids[1]).await, f.balance().await);
     Modules::new(f.store.clone(), Default::default())
         .set(
             f.account(),
@@ -279,8 +281,7 @@ async fn a_disabled_module_or_a_site_without_linking_skips_the_linker(pool: PgPo
         matches!(err, ProcessingError::ModuleDisabled(Module::Linker)),
         "{err:?}"
     );
-    assert_eq!(f.row(ids[1]).await.0, POUR_OVER.2);
-    assert_eq!(f.balance().await, (100, 0));
+    assert_eq!((f.row(ids[1]).await, f.balance().await), before);
 }
 
 #[sqlx::test]
@@ -372,4 +373,185 @@ async fn links_follow_new_targets_and_removed_rules(pool: PgPool) {
     let ruled = f.processing.link(f.account(), post, &run()).await.unwrap();
     // ...but the post already links to that target, so no second link is made.
     assert!(ruled.added.is_empty(), "{ruled:?}");
+}
+
+/// A post the optimizer has work on: an image without alt text, a second H1, a link opening a
+/// new tab without `noopener`.
+pub const NEEDS_WORK: (&str, &str, &str) = (
+    "30",
+    "Cold brew",
+    "<h1>Cold brew</h1><p>Cold brew steeps coarse coffee in cold water for twelve hours. \
+     The result is smooth and sweet, with little acidity.</p>\
+     <p><img src=\"https://brew.example/wp-content/uploads/cold-brew-jar-1024x768.jpg\"></p>\
+     <p>Read the <a href=\"https://example.org/guide\" target=\"_blank\">cold brew guide</a> \
+     before you start.</p>",
+);
+
+#[sqlx::test]
+async fn the_optimizer_records_its_run_and_charges_only_for_a_change(pool: PgPool) {
+    let f = Fixture::new(pool, 100, PushPolicy::Off, true).await;
+    let post = f.pull(&[NEEDS_WORK]).await[0];
+
+    let optimizing = f
+        .processing
+        .optimize(f.account(), post, EntryPoint::Manual, &run())
+        .await
+        .unwrap();
+    assert!(optimizing.changes >= 3, "{optimizing:?}");
+    assert!(optimizing.after >= optimizing.before, "{optimizing:?}");
+    // 34 words: one started block of 200.
+    assert_eq!(optimizing.credits_used, 1);
+    assert_eq!(f.balance().await, (99, 0));
+
+    let task: (
+        String,
+        String,
+        String,
+        String,
+        Value,
+        Value,
+        Value,
+        i64,
+        Option<i64>,
+    ) = sqlx::query_as(
+        "SELECT status, entry_point, html_before, html_after, scores_before, scores_after, \
+                 changes, credits_used, credit_hold_id \
+             FROM optimization_tasks WHERE id = $1",
+    )
+    .bind(optimizing.task)
+    .fetch_one(&f.pool)
+    .await
+    .unwrap();
+    assert_eq!((task.0.as_str(), task.1.as_str()), ("completed", "manual"));
+    assert_eq!(task.2, NEEDS_WORK.2);
+    let (body, ..) = f.row(post).await;
+    assert_eq!(task.3, body);
+    assert!(body.contains("alt=\""), "{body}");
+    assert!(body.contains("rel=\"noopener\""), "{body}");
+    assert!(!body.contains("<h1>"), "{body}");
+    assert_eq!(task.4["overall"], optimizing.before);
+    assert_eq!(task.5["overall"], optimizing.after);
+    let changes = task.6.as_array().unwrap();
+    assert_eq!(changes.len(), optimizing.changes);
+    for change in changes {
+        assert_eq!(change["predicted"], change["measured"], "{change}");
+    }
+    assert_eq!(task.7, 1);
+    assert!(task.8.is_some());
+    let stored: (i32, String, Value, Option<String>) = sqlx::query_as(
+        "SELECT optimizer_version, status, optimization_scores, meta_description \
+         FROM content WHERE id = $1",
+    )
+    .bind(post)
+    .fetch_one(&f.pool)
+    .await
+    .unwrap();
+    assert_eq!((stored.0, stored.1.as_str()), (1, "optimized"));
+    assert_eq!(stored.2, task.5);
+    let meta = stored.3.expect("a meta description from the introduction");
+    assert!(meta.starts_with("Cold brew steeps coarse coffee"), "{meta}");
+
+    // Nothing is left to do: a second run changes nothing and costs nothing.
+    let again = f
+        .processing
+        .optimize(f.account(), post, EntryPoint::Manual, &run())
+        .await
+        .unwrap();
+    assert_eq!((again.changes, again.credits_used), (0, 0));
+    assert_eq!(f.row(post).await.0, body);
+    assert_eq!(f.balance().await, (99, 0));
+}
+
+#[sqlx::test]
+async fn the_whole_pipeline_links_then_optimizes_and_skips_disabled_stages(pool: PgPool) {
+    let f = Fixture::new(pool, 100, PushPolicy::Off, true).await;
+    let ids = f.pull(&[FRENCH_PRESS, POUR_OVER]).await;
+    let processed = f
+        .processing
+        .process(f.account(), ids[1], EntryPoint::WordpressSync, &run())
+        .await
+        .unwrap();
+    assert_eq!(processed.linking.as_ref().unwrap().added.len(), 1);
+    let optimizing = processed.optimizing.as_ref().unwrap();
+    assert_eq!(processed.status, ContentStatus::Optimized);
+    let (_, _, linker_version, status, _, _) = f.row(ids[1]).await;
+    assert_eq!((linker_version, status.as_str()), (1, "optimized"));
+    let entry: (String,) =
+        sqlx::query_as("SELECT entry_point FROM optimization_tasks WHERE id = $1")
+            .bind(optimizing.task)
+            .fetch_one(&f.pool)
+            .await
+            .unwrap();
+    assert_eq!(entry.0, "wordpress_sync");
+
+    Modules::new(f.store.clone(), Default::default())
+        .set(
+            f.account(),
+            &[ModuleOverride {
+                module: Module::Optimizer,
+                enabled: false,
+                settings: json!({}),
+            }],
+        )
+        .await
+        .unwrap();
+    let processed = f
+        .processing
+        .process(f.account(), ids[0], EntryPoint::WordpressSync, &run())
+        .await
+        .unwrap();
+    assert!(processed.optimizing.is_none());
+    assert_eq!(processed.skipped[0].stage, "optimizer");
+    assert_eq!(processed.status, ContentStatus::Linked);
+}
+
+#[sqlx::test]
+async fn a_site_run_processes_every_waiting_item_once(pool: PgPool) {
+    let f = Fixture::new(pool.clone(), 1_000, PushPolicy::Off, true).await;
+    let ids = f.pull(&[FRENCH_PRESS, POUR_OVER, NEEDS_WORK]).await;
+    assert_eq!(
+        f.store
+            .count_awaiting_pipeline(f.account(), Some(f.site.id))
+            .await
+            .unwrap(),
+        3
+    );
+    let mut registry = igny8::jobs::handler::Registry::default();
+    igny8::processing::jobs::install(&mut registry, f.processing.clone());
+    let payload = igny8::processing::jobs::SitePayload {
+        account_id: f.account(),
+        site_id: f.site.id,
+        entry_point: EntryPoint::WordpressSync,
+    };
+    let job = f
+        .store
+        .enqueue(&igny8::processing::jobs::site_job(&payload, 3))
+        .await
+        .unwrap()
+        .unwrap();
+    let workers = crate::support::RunningPool::start(
+        &f.store,
+        registry,
+        crate::support::job_settings(1, 3, 30),
+    );
+    crate::support::eventually(
+        std::time::Duration::from_secs(20),
+        "the site run",
+        || async {
+            let state = f.store.job(job).await.unwrap().state;
+            (state == igny8::store::jobs::JobState::Done).then_some(())
+        },
+    )
+    .await;
+    workers.stop().await;
+    assert_eq!(
+        f.store
+            .count_awaiting_pipeline(f.account(), Some(f.site.id))
+            .await
+            .unwrap(),
+        0
+    );
+    for id in ids {
+        assert_eq!(f.row(id).await.3, "optimized");
+    }
 }
