@@ -440,3 +440,23 @@ fn a_rule_that_lowers_a_score_is_dropped() {
     assert!(dropped.measured.seo < 0);
     assert_eq!(dropped.predicted, dropped.measured);
 }
+
+#[test]
+fn alt_text_keeps_the_keyphrase_share_within_yoasts_range() {
+    let html = format!(
+        "<h2>Green tea</h2><p>{LOREM}</p><img src=a.jpg alt=\"green tea leaves\"><img src=b.jpg alt=\"green tea in a cup\"><img src=c.jpg><img src=water-kettle.jpg><img src=wooden-tray.jpg>"
+    );
+    let optimization = run(&Page {
+        keyphrase: Some("green tea"),
+        meta_description: Some(LOREM),
+        ..page(&html)
+    });
+    assert!(optimization.html.ends_with(
+        "<img src=c.jpg alt=\"Green tea\" loading=\"lazy\" decoding=\"async\"><img src=water-kettle.jpg alt=\"water kettle\" loading=\"lazy\" decoding=\"async\"><img src=wooden-tray.jpg alt=\"wooden tray\" loading=\"lazy\" decoding=\"async\">"
+    ));
+    let image = optimization
+        .after
+        .seo
+        .assessment(SeoAssessmentId::ImageKeyphrase);
+    assert_eq!(image.map(|a| a.score), Some(9));
+}
