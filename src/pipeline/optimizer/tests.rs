@@ -79,6 +79,14 @@ fn alt_text_comes_from_the_heading_before_the_image() {
 }
 
 #[test]
+fn linked_images_get_alt_text() {
+    check(
+        "<h3>Kettles</h3><a href=\"/kettles\" target=\"_blank\"><img src=\"k.png\"></a>",
+        "<h2>Kettles</h2><a href=\"/kettles\" target=\"_blank\" rel=\"noopener\"><img src=\"k.png\" alt=\"Kettles\"></a>",
+    );
+}
+
+#[test]
 fn alt_text_falls_back_to_a_file_name_that_reads_as_words() {
     check(
         "<img src=\"https://example.com/uploads/green_tea-leaves-1024x768.jpg?v=2\">",
@@ -92,6 +100,7 @@ fn decorative_and_hidden_images_get_no_alt() {
     unchanged("<h2>Tea</h2><img src=\"a.jpg\" alt=\"\">");
     unchanged("<h2>Tea</h2><img src=\"a.jpg\" role=\"presentation\">");
     unchanged("<h2>Tea</h2><img src=\"a.jpg\" aria-hidden=\"true\">");
+    unchanged("<h2>Tea</h2><IMG SRC=a.jpg ALT=\"A cup\">");
 }
 
 #[test]
