@@ -79,6 +79,14 @@ fn alt_text_comes_from_the_heading_before_the_image() {
 }
 
 #[test]
+fn linked_images_get_alt_text() {
+    check(
+        "<h3>Kettles</h3><a href=\"/kettles\" target=\"_blank\"><img src=\"k.png\"></a>",
+        "<h2>Kettles</h2><a href=\"/kettles\" target=\"_blank\" rel=\"noopener\"><img src=\"k.png\" alt=\"Kettles\"></a>",
+    );
+}
+
+#[test]
 fn alt_text_falls_back_to_a_file_name_that_reads_as_words() {
     check(
         "<img src=\"https://example.com/uploads/green_tea-leaves-1024x768.jpg?v=2\">",
@@ -92,6 +100,7 @@ fn decorative_and_hidden_images_get_no_alt() {
     unchanged("<h2>Tea</h2><img src=\"a.jpg\" alt=\"\">");
     unchanged("<h2>Tea</h2><img src=\"a.jpg\" role=\"presentation\">");
     unchanged("<h2>Tea</h2><img src=\"a.jpg\" aria-hidden=\"true\">");
+    unchanged("<h2>Tea</h2><IMG SRC=a.jpg ALT=\"A cup\">");
 }
 
 #[test]
@@ -439,4 +448,24 @@ fn a_rule_that_lowers_a_score_is_dropped() {
     assert_eq!(dropped.rule, RuleId::AltText);
     assert!(dropped.measured.seo < 0);
     assert_eq!(dropped.predicted, dropped.measured);
+}
+
+#[test]
+fn alt_text_keeps_the_keyphrase_share_within_yoasts_range() {
+    let html = format!(
+        "<h2>Green tea</h2><p>{LOREM}</p><img src=a.jpg alt=\"green tea leaves\"><img src=b.jpg alt=\"green tea in a cup\"><img src=c.jpg><img src=water-kettle.jpg><img src=wooden-tray.jpg>"
+    );
+    let optimization = run(&Page {
+        keyphrase: Some("green tea"),
+        meta_description: Some(LOREM),
+        ..page(&html)
+    });
+    assert!(optimization.html.ends_with(
+        "<img src=c.jpg alt=\"Green tea\" loading=\"lazy\" decoding=\"async\"><img src=water-kettle.jpg alt=\"water kettle\" loading=\"lazy\" decoding=\"async\"><img src=wooden-tray.jpg alt=\"wooden tray\" loading=\"lazy\" decoding=\"async\">"
+    ));
+    let image = optimization
+        .after
+        .seo
+        .assessment(SeoAssessmentId::ImageKeyphrase);
+    assert_eq!(image.map(|a| a.score), Some(9));
 }
