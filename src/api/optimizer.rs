@@ -117,7 +117,7 @@ impl From<Optimizing> for OptimizingView {
         OptimizingView {
             content_id: o.content,
             task_id: o.task,
-            changes: o.changes,
+            changes: o.rules.len(),
             dropped: o.dropped,
             overall_before: o.before,
             overall_after: o.after,

@@ -123,8 +123,8 @@ pub struct Optimizing {
     pub content: ContentId,
     /// The optimizer run, with its scores and HTML before and after.
     pub task: OptimizationTaskId,
-    /// Rules applied.
-    pub changes: usize,
+    /// Rules applied, in order.
+    pub rules: Vec<optimizer::RuleId>,
     /// Rules left out because re-analysis showed they would lower a score.
     pub dropped: usize,
     /// Overall score before and after.
@@ -564,7 +564,7 @@ impl Processing {
                 Ok(Optimizing {
                     content: item.id,
                     task,
-                    changes: optimization.changes.len(),
+                    rules: optimization.changes.iter().map(|c| c.rule).collect(),
                     dropped: optimization.dropped.len(),
                     before: optimization.before.overall,
                     after: optimization.after.overall,
