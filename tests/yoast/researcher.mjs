@@ -4,16 +4,32 @@
 // readability assessments with their aggregate. The output is the golden file the Rust agreement
 // test compares against.
 //
+// A document with SEO inputs has them in a sidecar next to it, NAME.seo.json:
+//   { "keyphrase": "", "synonyms": [], "title": "", "title_width": 0,
+//     "meta_description": "", "slug": "", "url": "" }
+// (keyphrase, title and title_width required; an empty keyphrase is no keyphrase). For those
+// documents it also runs the default post and page SEOAssessor of the installed yoastseo on a Paper
+// of the text and those inputs, and records each assessment's score by its identifier and the
+// assessor's calculateOverallScore(). What the assessor would otherwise get from the editor:
+// - The SEO title's width in pixels, which Yoast measures in the browser's DOM, is the sidecar's
+//   title_width: our estimate from Arial's advance widths, which the Rust test checks the sidecar
+//   against, so both sides score the same width.
+// - The permalink is the sidecar's url: Yoast tells internal links from external ones by its host.
+// - Synonyms are joined by commas, the form Yoast's synonyms field takes.
+// - No morphology data is loaded (it is not part of the npm package), so Yoast matches keyphrase
+//   words by their exact forms; the Rust test lists where our stem matching differs from that.
+// - The assessor builds the paper's tree itself (assess calls setTree).
+//
 // Regenerate from the repository root:
 //   npm --prefix tests/yoast ci && node tests/yoast/researcher.mjs > tests/fixtures/analyzer/yoast.json
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 const build = "yoastseo/build";
-const { Paper, ContentAssessor } = require("yoastseo");
+const { Paper, ContentAssessor, SeoAssessor } = require("yoastseo");
 const buildTree = require(`${build}/parse/build/build.js`).default;
 const LanguageProcessor = require(`${build}/parse/language/LanguageProcessor.js`).default;
 // Documents are English unless their name starts with another language's code ("es-", "it-", ...).
@@ -54,6 +70,30 @@ function readability(paper, researcher) {
   return { score: assessor.calculateOverallScore(), assessments };
 }
 
+function seo(name, html, locale, researchers) {
+  const sidecar = join(corpus, name.replace(/\.html$/, ".seo.json"));
+  if (!existsSync(sidecar)) {
+    return null;
+  }
+  const inputs = JSON.parse(readFileSync(sidecar, "utf8"));
+  const paper = new Paper(html, {
+    keyword: inputs.keyphrase,
+    synonyms: (inputs.synonyms ?? []).join(", "),
+    title: inputs.title,
+    titleWidth: inputs.title_width,
+    description: inputs.meta_description ?? "",
+    slug: inputs.slug ?? "",
+    permalink: inputs.url ?? "",
+    locale,
+  });
+  const assessor = new SeoAssessor(researchers(paper));
+  assessor.assess(paper);
+  const assessments = Object.fromEntries(
+    assessor.getValidResults().map((result) => [result.getIdentifier(), result.getScore()]),
+  );
+  return { score: assessor.calculateOverallScore(), assessments };
+}
+
 const files = readdirSync(corpus).filter((name) => name.endsWith(".html")).sort();
 
 const documents = {};
@@ -73,6 +113,7 @@ for (const name of files) {
     flesch_reading_ease: flesch.score === -1 ? null : flesch.score,
     // Only English runs the same readability assessments as ours.
     readability: language === "en" ? readability(paper, researcher) : null,
+    seo: seo(name, html, locales[language], (seoPaper) => new researchers[language](seoPaper)),
   };
 }
 process.stdout.write(JSON.stringify({ yoastseo: version, documents }, null, 2) + "\n");

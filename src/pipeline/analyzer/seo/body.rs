@@ -115,9 +115,9 @@ fn round2(value: f64) -> f64 {
     (value * 100.0).round() / 100.0
 }
 
-/// H2 and H3 that reflect the topic: at least half the content words of the keyphrase or of a
-/// synonym (all of them without a function-word list). 30 to 75% of them is good, as is a single
-/// subheading that reflects it.
+/// H2 and H3 that reflect the topic: more than half the content words of the keyphrase or of a
+/// synonym (all of them without a function-word list), so one word of a two-word keyphrase is not
+/// enough. 30 to 75% of them is good, as is a single subheading that reflects it.
 pub(super) fn subheadings(cx: &Context<'_>) -> SeoAssessment {
     let id = SeoAssessmentId::SubheadingsKeyphrase;
     let Some(topic) = &cx.topic else {
@@ -127,11 +127,7 @@ pub(super) fn subheadings(cx: &Context<'_>) -> SeoAssessment {
     if words == 0 {
         return SeoAssessment::missing(id, 1, Missing::Text);
     }
-    let needed_share = if cx.page.language.support().function_words {
-        0.5
-    } else {
-        1.0
-    };
+    let function_words = cx.page.language.support().function_words;
     let subheadings: Vec<(Range<usize>, bool)> = cx
         .analysis
         .blocks
@@ -139,16 +135,24 @@ pub(super) fn subheadings(cx: &Context<'_>) -> SeoAssessment {
         .filter(|b| matches!(b.kind, BlockKind::Heading(2 | 3)))
         .map(|b| {
             let text = cx.matcher.words(&b.text);
-            let reflects = topic.phrases().any(|p| p.share_in(&text) >= needed_share);
+            let reflects = topic.phrases().any(|p| {
+                let share = p.share_in(&text);
+                if function_words {
+                    share > 0.5
+                } else {
+                    share >= 1.0
+                }
+            });
             (b.source_range(0..b.text.len()), reflects)
         })
         .collect();
     let (low, high) = (30.0, 75.0);
     if subheadings.is_empty() {
-        let above = cx.rules.subheadings_needed_above_words;
-        let score = if words > above { 2 } else { 9 };
+        // Yoast asks for subheadings from the limit on, the limit itself included.
+        let from = cx.rules.subheadings_needed_above_words;
+        let score = if words >= from { 2 } else { 9 };
         return SeoAssessment::new(id, score, 0.0)
-            .thresholds(&[("needed_above_words", above as f64)]);
+            .thresholds(&[("needed_from_words", from as f64)]);
     }
     let reflecting: Vec<Range<usize>> = subheadings
         .iter()
@@ -168,9 +172,13 @@ pub(super) fn subheadings(cx: &Context<'_>) -> SeoAssessment {
 }
 
 /// A link whose anchor text is the keyphrase or a synonym, and nothing more, tells search engines
-/// another page is about the same topic.
-pub(super) fn competing_links(cx: &Context<'_>) -> Option<SeoAssessment> {
-    let topic = cx.topic.as_ref()?;
+/// another page is about the same topic. Without a keyphrase no link competes, which Yoast scores
+/// as good.
+pub(super) fn competing_links(cx: &Context<'_>) -> SeoAssessment {
+    let id = SeoAssessmentId::TextCompetingLinks;
+    let Some(topic) = &cx.topic else {
+        return SeoAssessment::missing(id, 8, Missing::Keyphrase);
+    };
     let competing: Vec<Range<usize>> = cx
         .elements
         .links
@@ -182,14 +190,7 @@ pub(super) fn competing_links(cx: &Context<'_>) -> Option<SeoAssessment> {
         .map(|link| link.source.clone())
         .collect();
     let score = if competing.is_empty() { 8 } else { 2 };
-    Some(
-        SeoAssessment::new(
-            SeoAssessmentId::TextCompetingLinks,
-            score,
-            competing.len() as f64,
-        )
-        .evidence(competing),
-    )
+    SeoAssessment::new(id, score, competing.len() as f64).evidence(competing)
 }
 
 /// Alt texts holding at least half the content words of the keyphrase or a synonym. With fewer

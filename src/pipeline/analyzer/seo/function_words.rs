@@ -2,6 +2,11 @@
 //! prepositions, auxiliaries, quantifiers, numerals up to ten). Keyphrase assessments compare only
 //! the other words, the content words, as Yoast does, so "how to brew tea" is about "brew" and
 //! "tea". Apostrophes are compared as the typewriter apostrophe.
+//!
+//! The list is ours and keeps to those closed classes. Yoast's is longer: it also holds general
+//! adjectives and adverbs ("new", "best"), vague nouns ("week", "thing") and light verbs ("make",
+//! "take"). Such words are content words here, so a keyphrase holding them is longer for us, and a
+//! title that opens with them before the keyphrase does not count as starting with it.
 
 /// Whether `word`, case folded, is an English function word.
 pub(crate) fn is_english_function_word(word: &str) -> bool {

@@ -4,6 +4,10 @@
 //! order. A keyphrase in double quotes is matched exactly instead: its words, in order, next to
 //! each other. Words come from UAX #29 segmentation, so a keyphrase word is never found inside a
 //! longer word ("cat" is not in "category").
+//!
+//! Matching by stem is our choice: yoastseo without its separately licensed morphology data
+//! matches only the forms written in the keyphrase, so it does not find "tomato" in "tomatoes";
+//! with that data (Yoast Premium) it matches word forms as we do.
 
 use crate::pipeline::language::Language;
 use crate::pipeline::linker::tokens::{Normaliser, Token};
@@ -126,6 +130,40 @@ impl Phrase {
 
     pub(crate) fn found_in(&self, text: &[Word]) -> bool {
         self.count_in(text) > 0
+    }
+
+    /// `text` without the words of the phrase's first `count` occurrences, so that what one
+    /// phrase was counted on is not counted again for another.
+    pub(crate) fn without_occurrences(&self, text: &[Word], count: usize) -> Vec<Word> {
+        let mut dropped = vec![false; text.len()];
+        if self.exact {
+            let length = self.words.len();
+            let mut taken = 0;
+            for at in self.exact_positions(text) {
+                if taken == count {
+                    break;
+                }
+                if !dropped[at..at + length].contains(&true) {
+                    dropped[at..at + length].fill(true);
+                    taken += 1;
+                }
+            }
+        } else {
+            let mut left = vec![count; self.stems.len()];
+            for (index, word) in text.iter().enumerate() {
+                if let Some(stem) = self.stems.iter().position(|s| s == &word.stem)
+                    && left[stem] > 0
+                {
+                    left[stem] -= 1;
+                    dropped[index] = true;
+                }
+            }
+        }
+        text.iter()
+            .zip(dropped)
+            .filter(|(_, dropped)| !dropped)
+            .map(|(word, _)| word.clone())
+            .collect()
     }
 
     /// The share of the content words that `text` holds, from 0 to 1; an exact phrase is all or
@@ -256,6 +294,28 @@ mod tests {
         let matcher = Matcher::new(Language::German);
         let phrase = Phrase::parse("der beste Tee", &matcher).unwrap();
         assert_eq!(phrase.content_words(), 3);
+    }
+
+    #[test]
+    fn occurrences_are_taken_out_once_each() {
+        let matcher = english();
+        let left = |keyphrase: &str, text: &str, count: usize| -> Vec<String> {
+            Phrase::parse(keyphrase, &matcher)
+                .unwrap()
+                .without_occurrences(&matcher.words(text), count)
+                .into_iter()
+                .map(|w| w.folded)
+                .collect()
+        };
+        assert_eq!(
+            left("green tea", "tea, green tea and green", 1),
+            ["tea", "and", "green"]
+        );
+        assert_eq!(
+            left("\"green tea\"", "tea green tea green tea", 1),
+            ["tea", "green", "tea"]
+        );
+        assert_eq!(left("green tea", "green tea", 0), ["green", "tea"]);
     }
 
     #[test]

@@ -208,9 +208,7 @@ pub fn assess(
         snippet::meta_description_keyphrase(&cx),
         snippet::meta_description_length(&cx),
         body::subheadings(&cx),
-    ];
-    assessments.extend(body::competing_links(&cx));
-    assessments.extend([
+        body::competing_links(&cx),
         body::image_keyphrase(&cx),
         structure::images(&cx),
         structure::text_length(&cx),
@@ -219,7 +217,7 @@ pub fn assess(
         structure::internal_links(&cx),
         snippet::title_width(&cx),
         snippet::slug_keyphrase(&cx),
-    ]);
+    ];
     if support.function_words {
         assessments.extend(choice::function_words(&cx));
     } else {

@@ -32,26 +32,25 @@ pub(super) fn title_keyphrase(cx: &Context<'_>) -> SeoAssessment {
     }
 }
 
-/// Rendered width of the title: 400 to 600 px fits a search result and uses it; wider is cut off.
+/// Rendered width of the title: up to 600 px fits a search result; wider is cut off. Yoast's
+/// post and page assessors (cornerstone too) score a short title as well as one that fills the
+/// line, so no lower limit lowers the score.
 pub(super) fn title_width(cx: &Context<'_>) -> SeoAssessment {
     let id = SeoAssessmentId::TitleWidth;
     let width = title_width_px(cx.page.title.trim());
-    let (min, max) = (400.0, 600.0);
-    let thresholds = [("min_px", min), ("max_px", max)];
+    let max = 600.0;
+    let thresholds = [("max_px", max)];
     if width == 0.0 {
         return SeoAssessment::missing(id, 1, Missing::Title).thresholds(&thresholds);
     }
-    let score = if width > max {
-        3
-    } else if width >= min {
-        9
-    } else {
-        6
-    };
+    let score = if width > max { 3 } else { 9 };
     SeoAssessment::new(id, score, width).thresholds(&thresholds)
 }
 
-/// Sentences of the description that hold the keyphrase or a synonym: one or two is good.
+/// Occurrences of the keyphrase and of its synonyms in the description, sentence by sentence, as
+/// Yoast counts them: a sentence holding the keyphrase and a synonym counts twice, and words
+/// counted for the keyphrase are not counted again for a synonym. One or two is good; more reads
+/// as stuffing.
 pub(super) fn meta_description_keyphrase(cx: &Context<'_>) -> SeoAssessment {
     let id = SeoAssessmentId::MetaDescriptionKeyphrase;
     let Some(topic) = &cx.topic else {
@@ -60,12 +59,20 @@ pub(super) fn meta_description_keyphrase(cx: &Context<'_>) -> SeoAssessment {
     let Some(description) = cx.page.meta_description.filter(|d| !d.trim().is_empty()) else {
         return SeoAssessment::missing(id, 3, Missing::MetaDescription);
     };
-    let sentences = description_sentences(description, cx.page.language);
-    let matches = sentences
+    let matches: usize = description_sentences(description, cx.page.language)
         .iter()
-        .map(|s| cx.matcher.words(s))
-        .filter(|words| topic.phrases().any(|p| p.found_in(words)))
-        .count();
+        .map(|sentence| {
+            let words = cx.matcher.words(sentence);
+            let found = topic.keyphrase.count_in(&words);
+            let rest = topic.keyphrase.without_occurrences(&words, found);
+            found
+                + topic
+                    .synonyms
+                    .iter()
+                    .map(|s| s.count_in(&rest))
+                    .sum::<usize>()
+        })
+        .sum();
     let score = if (1..=2).contains(&matches) { 9 } else { 3 };
     SeoAssessment::new(id, score, matches as f64).thresholds(&[("most_matches", 2.0)])
 }

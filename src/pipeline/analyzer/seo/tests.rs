@@ -354,18 +354,18 @@ fn keyphrase_in_subheadings() {
         id,
         Some((9, Some(50.0), &["Green tea basics"])),
     );
-    // Half the content words is enough; h4 does not count.
+    // Half the content words is not enough, Yoast asks for more; h4 does not count.
     let html = format!(
         "{}<h4>Green tea</h4>{}{}{}",
         section("Green things"),
-        section("A"),
+        section("Tea green"),
         section("B"),
         section("C")
     );
     check(
         &keyed(&html, "green tea"),
         id,
-        Some((3, Some(25.0), &["Green things"])),
+        Some((3, Some(25.0), &["Tea green"])),
     );
     let html = [section("Green tea"), section("<em>Teas</em> of green")].concat();
     check(
@@ -378,11 +378,12 @@ fn keyphrase_in_subheadings() {
         id,
         Some((9, Some(100.0), &["Brewing green tea"])),
     );
-    let html = format!("<p>{}</p>", words_of(301));
-    check(&keyed(&html, "tea"), id, Some((2, Some(0.0), &[])));
+    // Yoast asks for subheadings from 300 words on.
     let html = format!("<p>{}</p>", words_of(300));
+    check(&keyed(&html, "tea"), id, Some((2, Some(0.0), &[])));
+    let html = format!("<p>{}</p>", words_of(299));
     check(&keyed(&html, "tea"), id, Some((9, Some(0.0), &[])));
-    let html = format!("<p>{}</p>", words_of(251));
+    let html = format!("<p>{}</p>", words_of(250));
     check_profile(
         &keyed(&html, "tea"),
         Profile::Cornerstone,
@@ -404,7 +405,7 @@ fn competing_links() {
     );
     let html = r#"<p>See <a href="/x">green tea recipes</a>.</p>"#;
     check(&keyed(html, "green tea"), id, Some((8, Some(0.0), &[])));
-    check(&page(html), id, None);
+    check(&page(html), id, Some((8, None, &[])));
 }
 
 #[test]
@@ -543,7 +544,8 @@ fn title_width() {
     let title = |n: usize| "a".repeat(n);
     // "a" is 556/1000 of 20 px.
     for (letters, score, px) in [
-        (35, 6, 389.0),
+        (1, 9, 11.0),
+        (35, 9, 389.0),
         (36, 9, 400.0),
         (54, 9, 600.0),
         (55, 3, 612.0),
@@ -597,6 +599,24 @@ fn keyphrase_in_meta_description() {
         );
     }
     check(&keyed("", "tea"), id, Some((3, None, &[])));
+    // The keyphrase and a synonym in one sentence are two matches, and with a third, too many.
+    let synonyms = ["herbal tea".to_owned()];
+    let page = |description| Page {
+        synonyms: &synonyms,
+        ..described(description, "green tea")
+    };
+    check(
+        &page("Green tea or herbal tea."),
+        id,
+        Some((9, Some(2.0), &[])),
+    );
+    check(
+        &page("Green tea or herbal tea. Green tea again."),
+        id,
+        Some((3, Some(3.0), &[])),
+    );
+    // "Tea" went to the keyphrase, so the synonym is not found again.
+    check(&page("Green herbal tea."), id, Some((9, Some(1.0), &[])));
 }
 
 fn slugged<'a>(slug: &'a str, keyphrase: &'a str) -> Page<'a> {
