@@ -1,26 +1,28 @@
-//! The demo: a sample WordPress site imported into the local database and run through the
-//! pipeline stages that exist (linker, readability analysis), with a short report.
+//! The demo: a sample WordPress site imported into the local database and run through the whole
+//! pipeline (linker, then optimizer, each item analysed before and after), with a short report.
 //!
 //! Everything happens offline: the site's content comes from an export file, and the site has
-//! no credentials and pushes nothing. Linked bodies are stored as local changes (the imported
-//! body is kept as a revision), and links the linker inserted are recognised on the next run, so
-//! running the demo again adds nothing.
+//! no credentials and pushes nothing. Results are stored as local changes (the imported body is
+//! kept as a revision) and charged to the demo account's starting credits; an item the pipeline
+//! has processed waits for a new body before it is processed again, so running the demo again
+//! changes nothing and costs nothing.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::connector::remote::Patch;
+use crate::domain::content::{ContentStatus, EntryPoint};
+use crate::domain::credits::IdempotencyKey;
 use crate::domain::ids::{AccountId, ContentId, SiteId};
 use crate::domain::site::{ConnectorKind, PushPolicy, SiteName};
-use crate::pipeline::analyzer::Rating;
-use crate::pipeline::analyzer::readability::{AssessmentId, assess};
-use crate::pipeline::analyzer::{Language, analyze};
-use crate::pipeline::linker::{
-    Document, Limits, LinkIndex, Target, TargetId, existing_links, link,
-};
+use crate::pipeline::analyzer::{Missing, Page, Rating, Report, report};
+use crate::pipeline::language::Language;
+use crate::pipeline::optimizer::RuleId;
+use crate::pipeline::ruleset::{Profile, Ruleset};
+use crate::processing::{Processing, ProcessingError, RunKey};
+use crate::store::credits::AdditionKind;
 use crate::store::pipeline::PipelineItem;
 use crate::store::sites::{Site, SiteSpec};
 use crate::store::sync_runs::Trigger;
@@ -32,12 +34,13 @@ pub const SITE_NAME: &str = "brew-guide";
 pub const SITE_URL: &str = "https://brew-guide.example";
 /// The sample export, relative to the repository.
 pub const SAMPLE_FILE: &str = "examples/sample-site.wxr";
-
-/// The sample site is written in English.
-const LANGUAGE: Language = Language::English;
+/// Given to the demo account once, enough for the sample site many times over.
+pub const STARTING_CREDITS: i64 = 5_000;
 
 /// Items a report lists by name.
 const TOP: usize = 5;
+/// Items read from the store at a time.
+const BATCH: i64 = 200;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -45,6 +48,8 @@ pub enum DemoError {
     Import(#[from] ImportError),
     #[error("the database failed")]
     Store(#[from] StoreError),
+    #[error("the pipeline failed")]
+    Processing(#[from] ProcessingError),
 }
 
 /// The export to import: `explicit` when given; otherwise the sample as seen from the current
@@ -61,32 +66,31 @@ pub fn sample_file(explicit: Option<&Path>) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(SAMPLE_FILE)
 }
 
-/// What the pipeline found and did for one item.
+/// An item's scores, 0 to 100.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scores {
+    pub seo: u8,
+    pub readability: u8,
+    pub engagement: u8,
+    pub overall: u8,
+    /// `None` for texts too short to score.
+    pub flesch: Option<f64>,
+    /// Assessments not rated good, worst first, by name.
+    pub problems: Vec<(String, Rating)>,
+}
+
+/// What the pipeline did for one item.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ItemReport {
     pub id: ContentId,
     pub title: String,
-    pub external_type: String,
-    pub remote_status: String,
-    /// Links to the site's published pages that were in the body before this run and were not
-    /// inserted by the linker.
-    pub author_links: usize,
-    /// Links the linker inserted on an earlier run.
-    pub earlier_links: usize,
+    /// Whether this run processed it (it was waiting for the pipeline).
+    pub processed: bool,
     pub links_added: usize,
+    pub rules: Vec<RuleId>,
+    pub credits_used: i64,
     pub before: Scores,
     pub after: Scores,
-}
-
-/// An item's readability.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Scores {
-    /// Yoast's readability aggregate: 90 good, 60 ok, 30 needs improvement, 0 too short.
-    pub readability: u8,
-    /// `None` for texts too short to score.
-    pub flesch: Option<f64>,
-    /// Assessments not rated good, worst first.
-    pub problems: Vec<(AssessmentId, Rating)>,
 }
 
 /// What a demo run did.
@@ -96,42 +100,112 @@ pub struct DemoReport {
     pub account: AccountId,
     pub site: SiteId,
     pub import: ImportReport,
-    /// Published items with a URL: what links may point at.
-    pub targets: usize,
     pub items: Vec<ItemReport>,
+    /// Items the pipeline may not touch now, with why.
+    pub left: Vec<(ContentId, String)>,
+    /// The account's credits after the run.
+    pub balance: i64,
 }
 
 impl DemoReport {
+    pub fn processed(&self) -> usize {
+        self.items.iter().filter(|item| item.processed).count()
+    }
+
     pub fn links_added(&self) -> usize {
         self.items.iter().map(|item| item.links_added).sum()
     }
 
-    pub fn author_links(&self) -> usize {
-        self.items.iter().map(|item| item.author_links).sum()
+    pub fn credits_used(&self) -> i64 {
+        self.items.iter().map(|item| item.credits_used).sum()
     }
 
-    pub fn earlier_links(&self) -> usize {
-        self.items.iter().map(|item| item.earlier_links).sum()
+    /// How often each optimizer rule was applied.
+    pub fn rules_applied(&self) -> BTreeMap<RuleId, usize> {
+        let mut counts = BTreeMap::new();
+        for rule in self.items.iter().flat_map(|item| &item.rules) {
+            *counts.entry(*rule).or_default() += 1;
+        }
+        counts
     }
 }
 
-/// Sets up the demo account and site (reusing them when they exist), imports `file`, links
-/// every imported post and page, and measures readability before and after linking.
-pub async fn run(store: &Store, file: &Path) -> Result<DemoReport, DemoError> {
+/// Sets up the demo account and site (reusing them when they exist), imports `file`, runs the
+/// pipeline over every item waiting for it, and measures each item before and after.
+pub async fn run(
+    store: &Store,
+    processing: &Processing,
+    file: &Path,
+) -> Result<DemoReport, DemoError> {
     let site = demo_site(store).await?;
     let import = import::import_file(store, &site, file, Trigger::Manual, &import::Quiet).await?;
-    let types: Vec<String> = import.read.keys().cloned().collect();
-    let items = store
-        .pipeline_items(site.account_id, site.id, &types)
-        .await?;
-    let reports = link_and_measure(store, &site, &items).await?;
+    let run = RunKey::request(None);
+    let mut items = Vec::new();
+    let mut left = Vec::new();
+    let mut after = None;
+    loop {
+        let batch = store
+            .live_items(site.account_id, site.id, after, BATCH)
+            .await?;
+        let Some(last) = batch.last() else {
+            break;
+        };
+        after = Some(last.id);
+        for item in batch {
+            let before = scores(&item);
+            if item.status != ContentStatus::Draft {
+                items.push(ItemReport {
+                    id: item.id,
+                    title: item.title.clone(),
+                    processed: false,
+                    links_added: 0,
+                    rules: Vec::new(),
+                    credits_used: 0,
+                    after: before.clone(),
+                    before,
+                });
+                continue;
+            }
+            let processed = match processing
+                .process(site.account_id, item.id, EntryPoint::Manual, &run)
+                .await
+            {
+                Ok(processed) => processed,
+                Err(
+                    err @ (ProcessingError::NotProcessable { .. }
+                    | ProcessingError::Unreadable { .. }
+                    | ProcessingError::Stale(_)),
+                ) => {
+                    left.push((item.id, err.to_string()));
+                    continue;
+                }
+                Err(err) => return Err(err.into()),
+            };
+            let now = store.pipeline_item(site.account_id, item.id).await?;
+            let linking = processed.linking.as_ref();
+            let optimizing = processed.optimizing.as_ref();
+            items.push(ItemReport {
+                id: item.id,
+                title: item.title.clone(),
+                processed: true,
+                links_added: linking.map_or(0, |l| l.added.len()),
+                rules: optimizing.map(|o| o.rules.clone()).unwrap_or_default(),
+                credits_used: linking.map_or(0, |l| l.credits_used)
+                    + optimizing.map_or(0, |o| o.credits_used),
+                before,
+                after: scores(&now),
+            });
+        }
+    }
+    let balance = store.balance(site.account_id).await?.credits;
     Ok(DemoReport {
         file: file.to_owned(),
         account: site.account_id,
         site: site.id,
         import,
-        targets: reports.0,
-        items: reports.1,
+        items,
+        left,
+        balance,
     })
 }
 
@@ -140,6 +214,17 @@ async fn demo_site(store: &Store) -> Result<Site, StoreError> {
         Some(account) => account,
         None => store.create_account(ACCOUNT_NAME, None).await?,
     };
+    // Keyed, so the grant lands once however often the demo runs.
+    store
+        .add_credits(
+            account.id,
+            AdditionKind::Add,
+            STARTING_CREDITS,
+            &IdempotencyKey::parse("demo-starting-credits").expect("a valid key"),
+            "credit_purchase",
+            Some("the demo's starting credits"),
+        )
+        .await?;
     let spec = SiteSpec {
         name: SiteName::parse(SITE_NAME).expect("a valid site name"),
         connector: ConnectorKind::Wordpress,
@@ -153,137 +238,75 @@ async fn demo_site(store: &Store) -> Result<Site, StoreError> {
     store.upsert_site(account.id, &spec, false).await
 }
 
-/// One item ready for the pipeline: its document and how it reads before linking.
-struct Prepared<'a> {
-    item: &'a PipelineItem,
-    document: Document,
-    text: String,
-    before: Scores,
-}
-
-/// Links every item against an index of the published ones and stores the linked bodies.
-/// Returns the number of targets and what happened to each item.
-async fn link_and_measure(
-    store: &Store,
-    site: &Site,
-    items: &[PipelineItem],
-) -> Result<(usize, Vec<ItemReport>), StoreError> {
-    let prepared: Vec<Prepared> = items.iter().map(prepare).collect();
-    // Drafts, private and pending items have no public URL to link to.
-    let targets: Vec<Target> = prepared
-        .iter()
-        .filter(|p| p.item.remote_status.as_deref() == Some("publish"))
-        .filter(|p| p.item.external_url.is_some())
-        .map(target)
-        .collect();
-    let target_count = targets.len();
-    let index = LinkIndex::build(Some(LANGUAGE), targets, []);
-    let limits = Limits::default();
-    let mut reports = Vec::with_capacity(prepared.len());
-    for p in prepared {
-        let existing = existing_links(&p.document, &index);
-        let earlier_links = existing.iter().filter(|l| l.inserted).count();
-        let linked = link(&p.document, &index, &limits);
-        if !linked.links.is_empty() {
-            let patch = Patch {
-                content: Some(linked.html.clone()),
-                ..Patch::default()
-            };
-            store
-                .record_local_change(site.account_id, p.item.id, p.item.version, &patch, "linker")
-                .await?;
-        }
-        reports.push(ItemReport {
-            id: p.item.id,
-            title: p.item.title.clone(),
-            external_type: p.item.external_type.clone().unwrap_or_default(),
-            remote_status: p.item.remote_status.clone().unwrap_or_default(),
-            author_links: existing.len() - earlier_links,
-            earlier_links,
-            links_added: linked.links.len(),
-            after: scores(&linked.html).map_or_else(|| p.before.clone(), |(_, s)| s),
-            before: p.before,
-        });
-    }
-    Ok((target_count, reports))
-}
-
-fn prepare(item: &PipelineItem) -> Prepared<'_> {
-    let (text, before) = scores(&item.content_raw).unwrap_or_else(|| {
-        (
-            String::new(),
-            Scores {
-                readability: 0,
-                flesch: None,
-                problems: Vec::new(),
-            },
-        )
-    });
-    Prepared {
-        document: Document {
-            id: Some(TargetId(item.id.get())),
-            html: item.content_raw.clone(),
-            url: item.external_url.clone().unwrap_or_default(),
-            focus_keyphrase: item.focus_keyphrase.clone(),
-            categories: term_ids(&item.categories),
-            tags: term_ids(&item.tags),
+/// An item's scores as the pipeline's analyzer gives them; all zero when its HTML cannot be
+/// read.
+fn scores(item: &PipelineItem) -> Scores {
+    let page = Page {
+        html: &item.content_raw,
+        title: &item.title,
+        meta_description: item.meta_description.as_deref(),
+        slug: item.slug.as_deref(),
+        keyphrase: item.focus_keyphrase.as_deref(),
+        synonyms: &[],
+        language: Language::English,
+        url: item.external_url.as_deref(),
+        previously_used: 0,
+    };
+    let profile = if item.is_cornerstone {
+        Profile::Cornerstone
+    } else {
+        Profile::Default
+    };
+    match report(&page, Ruleset::for_profile(profile)) {
+        Ok(report) => scores_of(&report),
+        Err(_) => Scores {
+            seo: 0,
+            readability: 0,
+            engagement: 0,
+            overall: 0,
+            flesch: None,
+            problems: Vec::new(),
         },
-        item,
-        text,
-        before,
     }
 }
 
-fn target(p: &Prepared) -> Target {
-    Target {
-        id: TargetId(p.item.id.get()),
-        url: p.item.external_url.clone().unwrap_or_default(),
-        title: p.item.title.clone(),
-        focus_keyphrase: p.item.focus_keyphrase.clone(),
-        cluster_keywords: Vec::new(),
-        categories: p.document.categories.clone(),
-        tags: p.document.tags.clone(),
-        cornerstone: p.item.is_cornerstone,
-        text: p.text.clone(),
-    }
-}
-
-/// The plain text and readability of a body; `None` when the HTML cannot be parsed at all.
-fn scores(html: &str) -> Option<(String, Scores)> {
-    let analysis = analyze(html, LANGUAGE).ok()?;
-    let report = assess(&analysis);
-    let mut problems: Vec<(AssessmentId, Rating)> = report
+fn scores_of(report: &Report) -> Scores {
+    let name = |id: serde_json::Value| id.as_str().unwrap_or_default().replace('_', " ");
+    // Without a keyphrase every keyphrase assessment fails for the same reason: one problem.
+    let no_keyphrase = report
+        .seo
         .assessments
         .iter()
-        .filter(|a| a.rating != Rating::Good)
-        .map(|a| (a.id, a.rating))
-        .collect();
-    problems.sort_by_key(|&(_, rating)| rating != Rating::Bad);
-    let text = analysis
-        .blocks
-        .iter()
-        .map(|block| block.text.as_str())
-        .collect::<Vec<_>>()
-        .join("\n");
-    Some((
-        text,
-        Scores {
-            readability: report.score,
-            flesch: analysis.readability.flesch_reading_ease,
-            problems,
-        },
-    ))
-}
-
-/// The ids of stored terms (`[{"id", "name"}]`).
-fn term_ids(terms: &Value) -> Vec<String> {
-    terms
-        .as_array()
+        .any(|a| a.missing == Some(Missing::Keyphrase));
+    let mut problems: Vec<(String, Rating)> = no_keyphrase
+        .then(|| ("no focus keyphrase".to_owned(), Rating::Bad))
         .into_iter()
-        .flatten()
-        .filter_map(|term| term.get("id").and_then(Value::as_str))
-        .map(str::to_owned)
-        .collect()
+        .chain(
+            report
+                .seo
+                .assessments
+                .iter()
+                .filter(|a| a.missing != Some(Missing::Keyphrase))
+                .map(|a| (name(json!(a.id)), a.rating)),
+        )
+        .chain(
+            report
+                .readability
+                .assessments
+                .iter()
+                .map(|a| (name(json!(a.id)), a.rating)),
+        )
+        .filter(|(_, rating)| matches!(rating, Rating::Bad | Rating::Ok))
+        .collect();
+    problems.sort_by_key(|(_, rating)| *rating != Rating::Bad);
+    Scores {
+        seo: report.seo.score,
+        readability: report.readability.score,
+        engagement: report.engagement.score,
+        overall: report.overall,
+        flesch: report.numbers.flesch_reading_ease,
+        problems,
+    }
 }
 
 fn average(values: impl Iterator<Item = f64>) -> Option<f64> {
@@ -295,19 +318,7 @@ fn one_decimal(value: Option<f64>) -> String {
     value.map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"))
 }
 
-fn assessment_name(id: AssessmentId) -> &'static str {
-    match id {
-        AssessmentId::SentenceLength => "sentence length",
-        AssessmentId::ParagraphLength => "paragraph length",
-        AssessmentId::SubheadingDistribution => "subheadings",
-        AssessmentId::TextPresence => "text length",
-        AssessmentId::SentenceBeginnings => "sentence beginnings",
-        AssessmentId::TransitionWords => "transition words",
-        AssessmentId::PassiveVoice => "passive voice",
-    }
-}
-
-fn counts(map: &BTreeMap<String, u64>) -> String {
+fn counts<K: fmt::Display>(map: &BTreeMap<K, u64>) -> String {
     if map.is_empty() {
         return "none".to_owned();
     }
@@ -315,6 +326,38 @@ fn counts(map: &BTreeMap<String, u64>) -> String {
         .map(|(key, n)| format!("{key} {n}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+fn rule_name(rule: RuleId) -> String {
+    json!(rule).as_str().unwrap_or_default().replace('_', " ")
+}
+
+/// Average scores of the processed items before and after.
+fn score_changes(f: &mut fmt::Formatter<'_>, scored: &[&ItemReport]) -> fmt::Result {
+    writeln!(
+        f,
+        "Scores of the processed items, before -> after (0 to 100)"
+    )?;
+    let line = |f: &mut fmt::Formatter<'_>, label: &str, pick: fn(&Scores) -> f64| {
+        writeln!(
+            f,
+            "  {label:<21} {:>5} -> {:>5}",
+            one_decimal(average(scored.iter().map(|i| pick(&i.before)))),
+            one_decimal(average(scored.iter().map(|i| pick(&i.after))))
+        )
+    };
+    line(f, "SEO, average:", |s| f64::from(s.seo))?;
+    line(f, "readability, average:", |s| f64::from(s.readability))?;
+    line(f, "engagement, average:", |s| f64::from(s.engagement))?;
+    line(f, "overall, average:", |s| f64::from(s.overall))?;
+    writeln!(
+        f,
+        "  {:<21} {:>5} -> {:>5}",
+        "Flesch reading ease:",
+        one_decimal(average(scored.iter().filter_map(|i| i.before.flesch))),
+        one_decimal(average(scored.iter().filter_map(|i| i.after.flesch)))
+    )?;
+    Ok(())
 }
 
 impl fmt::Display for DemoReport {
@@ -343,102 +386,88 @@ impl fmt::Display for DemoReport {
         )?;
 
         writeln!(f)?;
+        let processed: Vec<&ItemReport> = self.items.iter().filter(|i| i.processed).collect();
         writeln!(
             f,
-            "Linker: {} items linked against the {} published ones",
-            self.items.len(),
-            self.targets
+            "Pipeline (linker, then optimizer): {} of {} items were waiting and were processed",
+            processed.len(),
+            self.items.len()
         )?;
-        writeln!(
-            f,
-            "  links already present: {} written by authors, {} inserted on an earlier run",
-            self.author_links(),
-            self.earlier_links()
-        )?;
-        let linked_items = self.items.iter().filter(|i| i.links_added > 0).count();
-        writeln!(
-            f,
-            "  links added: {} in {linked_items} items",
-            self.links_added()
-        )?;
-        let mut most_linked: Vec<&ItemReport> =
-            self.items.iter().filter(|i| i.links_added > 0).collect();
+        for (id, reason) in &self.left {
+            writeln!(f, "  left for later: content {id}: {reason}")?;
+        }
+        let linked = processed.iter().filter(|i| i.links_added > 0).count();
+        writeln!(f, "  links added: {} in {linked} items", self.links_added())?;
+        let mut most_linked: Vec<&&ItemReport> =
+            processed.iter().filter(|i| i.links_added > 0).collect();
         most_linked.sort_by_key(|i| (std::cmp::Reverse(i.links_added), i.id));
         for item in most_linked.iter().take(TOP) {
             writeln!(f, "    {:>2}  {}", item.links_added, item.title)?;
         }
-        if linked_items > 0 {
+        let rules = self.rules_applied();
+        let optimized = processed.iter().filter(|i| !i.rules.is_empty()).count();
+        let applied: Vec<String> = rules
+            .iter()
+            .map(|(rule, n)| format!("{} {n}", rule_name(*rule)))
+            .collect();
+        writeln!(
+            f,
+            "  optimizer changes: {} in {optimized} items ({})",
+            rules.values().sum::<usize>(),
+            if applied.is_empty() {
+                "none".to_owned()
+            } else {
+                applied.join(", ")
+            }
+        )?;
+        writeln!(
+            f,
+            "  credits used: {} (linking 8 per item linked, optimizing 1 per 200 words); {} left",
+            self.credits_used(),
+            self.balance
+        )?;
+        if !processed.is_empty() {
             writeln!(
                 f,
-                "  linked bodies are stored as local changes (the imported body kept as a \
-                 revision); push is off, so nothing leaves this database"
+                "  results are stored as local changes (the imported body kept as a revision); \
+                 push is off, so nothing leaves this database"
             )?;
         }
 
         writeln!(f)?;
-        writeln!(f, "Readability (English), before -> after linking")?;
-        writeln!(
-            f,
-            "  Flesch reading ease, average:   {} -> {}",
-            one_decimal(average(self.items.iter().filter_map(|i| i.before.flesch))),
-            one_decimal(average(self.items.iter().filter_map(|i| i.after.flesch)))
-        )?;
-        writeln!(
-            f,
-            "  readability score, average:     {} -> {}  (Yoast's scale: 90 good, 60 ok, 30 needs work)",
-            one_decimal(average(
-                self.items.iter().map(|i| f64::from(i.before.readability))
-            )),
-            one_decimal(average(
-                self.items.iter().map(|i| f64::from(i.after.readability))
-            ))
-        )?;
-        writeln!(
-            f,
-            "  most room to improve (score, reading ease, title: what to fix):"
-        )?;
+        if processed.is_empty() {
+            writeln!(
+                f,
+                "Nothing was waiting: every item was processed on an earlier run (a new body \
+                 from the CMS puts an item back in line)"
+            )?;
+        } else {
+            score_changes(f, &processed)?;
+        }
+        writeln!(f, "Most room to improve (overall, title: what to fix):")?;
         let mut weakest: Vec<&ItemReport> = self.items.iter().collect();
-        // Lowest score first; among equals, more to fix, then harder to read.
-        weakest.sort_by(|a, b| {
-            let rank = |i: &ItemReport| {
-                let bad = i
-                    .after
-                    .problems
-                    .iter()
-                    .filter(|p| p.1 == Rating::Bad)
-                    .count();
-                (
-                    i.after.readability,
-                    std::cmp::Reverse(bad),
-                    std::cmp::Reverse(i.after.problems.len()),
-                )
-            };
-            rank(a)
-                .cmp(&rank(b))
-                .then_with(|| {
-                    let ease = |i: &ItemReport| i.after.flesch.unwrap_or(f64::MAX);
-                    ease(a).total_cmp(&ease(b))
-                })
-                .then_with(|| a.id.cmp(&b.id))
+        weakest.sort_by_key(|i| {
+            (
+                i.after.overall,
+                std::cmp::Reverse(i.after.problems.len()),
+                i.id,
+            )
         });
         for item in weakest.iter().take(TOP) {
             let fixes: Vec<String> = item
                 .after
                 .problems
                 .iter()
-                .map(|&(id, rating)| {
-                    let name = assessment_name(id);
-                    match rating {
-                        Rating::Bad => format!("{name} (bad)"),
-                        _ => name.to_owned(),
-                    }
+                .take(4)
+                .map(|(name, rating)| match rating {
+                    Rating::Bad => format!("{name} (bad)"),
+                    _ => name.clone(),
                 })
                 .collect();
             writeln!(
                 f,
-                "    {:>2}  {:>5}  {}: {}",
-                item.after.readability,
-                one_decimal(item.after.flesch),
+                "    {:>3}  {}: {}",
+                item.after.overall,
                 item.title,
                 if fixes.is_empty() {
                     "nothing flagged".to_owned()

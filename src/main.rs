@@ -617,7 +617,8 @@ impl import::ImportObserver for ImportProgress {
 async fn demo(settings: Settings, file: Option<&Path>) -> anyhow::Result<()> {
     let file = igny8::demo::sample_file(file);
     let store = admin_store(&settings).await?;
-    let report = igny8::demo::run(&store, &file).await?;
+    let processing = app::processing(&settings, &store);
+    let report = igny8::demo::run(&store, &processing, &file).await?;
     print!("{report}");
     Ok(())
 }

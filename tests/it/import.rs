@@ -424,33 +424,54 @@ async fn sites_are_found_by_name_and_account(pool: PgPool) {
 }
 
 #[sqlx::test]
-async fn the_demo_links_once_and_a_second_run_adds_nothing(pool: PgPool) {
+async fn the_demo_processes_once_and_a_second_run_changes_nothing(pool: PgPool) {
     let store = Store::from_pool(pool.clone());
-    let first = igny8::demo::run(&store, &sample()).await.unwrap();
+    let settings = crate::support::settings_for(&pool, "");
+    let processing = igny8::app::processing(&settings, &store);
+    let first = igny8::demo::run(&store, &processing, &sample())
+        .await
+        .unwrap();
     assert_eq!(first.import.created, 33);
     assert_eq!(first.items.len(), 33);
+    assert_eq!(first.processed(), 33, "{:?}", first.left);
     assert!(first.links_added() > 0);
-    assert!(
-        first.author_links() > 0,
-        "the sample links between its posts"
+    assert!(!first.rules_applied().is_empty());
+    assert_eq!(
+        first.balance,
+        igny8::demo::STARTING_CREDITS - first.credits_used()
     );
-    assert_eq!(first.earlier_links(), 0);
-    let stored: i64 =
+    let linked: i64 =
         sqlx::query_scalar("SELECT count(*) FROM content_revisions WHERE origin = 'linker'")
             .fetch_one(&pool)
             .await
             .unwrap();
     assert_eq!(
-        stored as usize,
+        linked as usize,
         first.items.iter().filter(|i| i.links_added > 0).count()
     );
+    let runs: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM optimization_tasks WHERE status = 'completed'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(runs, 33);
+    for item in first.items.iter().filter(|i| !i.rules.is_empty()) {
+        assert!(
+            item.after.overall >= item.before.overall || item.links_added > 0,
+            "{item:?}"
+        );
+    }
     let report = first.to_string();
     assert!(report.contains("links added"), "{report}");
+    assert!(report.contains("optimizer changes"), "{report}");
 
-    let second = igny8::demo::run(&store, &sample()).await.unwrap();
+    let second = igny8::demo::run(&store, &processing, &sample())
+        .await
+        .unwrap();
     assert_eq!((second.account, second.site), (first.account, first.site));
     assert_eq!(second.import.unchanged, 33);
+    assert_eq!(second.processed(), 0);
     assert_eq!(second.links_added(), 0);
-    assert_eq!(second.earlier_links(), first.links_added());
-    assert_eq!(second.author_links(), first.author_links());
+    assert_eq!(second.credits_used(), 0);
+    assert_eq!(second.balance, first.balance);
 }
