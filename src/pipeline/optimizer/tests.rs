@@ -469,3 +469,36 @@ fn alt_text_keeps_the_keyphrase_share_within_yoasts_range() {
         .assessment(SeoAssessmentId::ImageKeyphrase);
     assert_eq!(image.map(|a| a.score), Some(9));
 }
+
+#[test]
+fn predictions_hold_under_the_cornerstone_profile() {
+    let html = format!(
+        "<h1>Green tea</h1><p>{LOREM} Green tea is best.</p><h4>Two</h4><figure><img src=a.jpg><figcaption>Green tea leaves</figcaption></figure><img src=b.jpg>"
+    );
+    let page = Page {
+        keyphrase: Some("green tea"),
+        meta_description: Some("Too short."),
+        ..page(&html)
+    };
+    let optimization = optimize(
+        &page,
+        Ruleset::for_profile(Profile::Cornerstone),
+        &Options::all(),
+    )
+    .unwrap();
+    let rules: Vec<RuleId> = optimization.changes.iter().map(|c| c.rule).collect();
+    assert_eq!(
+        rules,
+        [
+            RuleId::AltText,
+            RuleId::Headings,
+            RuleId::MetaDescription,
+            RuleId::LazyImages
+        ]
+    );
+    for change in &optimization.changes {
+        assert_eq!(change.predicted, change.measured, "{:?}", change.rule);
+    }
+    let image = &optimization.changes[0].assessments[0];
+    assert_eq!((image.before, image.after), (3, 9));
+}
