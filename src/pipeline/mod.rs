@@ -5,6 +5,7 @@
 pub mod analyzer;
 pub mod language;
 pub mod linker;
+pub mod optimizer;
 pub mod ruleset;
 
 pub use analyzer::{Page, Report, SeoAssessmentId, report};

@@ -9,8 +9,8 @@ mod entities;
 mod index;
 mod inject;
 mod matching;
-mod scan;
-mod shortcodes;
+pub(crate) mod scan;
+pub(crate) mod shortcodes;
 pub(crate) mod tokens;
 mod url;
 

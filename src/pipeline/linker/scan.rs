@@ -16,7 +16,7 @@ pub const MARKER: &str = "data-igny8-link";
 
 /// Elements whose text never gets a link: links, headings, code, interactive and non-prose
 /// elements, figure captions and page chrome.
-const PROTECTED: &[&str] = &[
+pub(crate) const PROTECTED: &[&str] = &[
     "a",
     "h1",
     "h2",

@@ -1,0 +1,215 @@
+//! The optimizer: deterministic rules that improve a page without AI. Each rule proposes typed
+//! patches against the page as given (`markup` reads it, `rules` decide, `patch` writes), with
+//! the score change it predicts; the page is analysed again after each rule, in a fixed order,
+//! and a rule whose measured change lowers any score is dropped.
+//!
+//! Patches only rewrite the tags they name; every other byte, protected regions (code, pre,
+//! script, style, shortcodes, comments) and attribute order included, is the input's, and a page
+//! the optimizer has already processed comes back unchanged.
+//!
+//! A rewrite made elsewhere (by a language model, say) enters through [`accept_rewrite`], which
+//! keeps it only when no score drops and every protected region is as it was.
+
+mod accept;
+mod markup;
+mod patch;
+mod rules;
+
+#[cfg(test)]
+mod tests;
+
+use std::ops::Range;
+
+use serde::Serialize;
+
+pub use accept::{Rejection, Score, accept_rewrite};
+pub use patch::{Patch, PatchError};
+pub use rules::{Prediction, RuleId};
+
+use crate::pipeline::analyzer::{Page, Report, TextError, aggregate, overall, report, text};
+use crate::pipeline::ruleset::Ruleset;
+use rules::Context;
+
+/// Which rules run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    pub rules: Vec<RuleId>,
+}
+
+impl Options {
+    pub fn all() -> Options {
+        Options {
+            rules: RuleId::ALL.to_vec(),
+        }
+    }
+}
+
+/// A change in each score, after minus before.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ScoreDelta {
+    pub seo: i16,
+    pub readability: i16,
+    pub engagement: i16,
+    pub overall: i16,
+}
+
+impl ScoreDelta {
+    fn between(before: &Report, after: &Report) -> ScoreDelta {
+        let delta = |b: u8, a: u8| i16::from(a) - i16::from(b);
+        ScoreDelta {
+            seo: delta(before.seo.score, after.seo.score),
+            readability: delta(before.readability.score, after.readability.score),
+            engagement: delta(before.engagement.score, after.engagement.score),
+            overall: delta(before.overall, after.overall),
+        }
+    }
+
+    fn lowers_any(&self) -> bool {
+        [self.seo, self.readability, self.engagement, self.overall]
+            .iter()
+            .any(|d| *d < 0)
+    }
+}
+
+/// What one rule did, or would have done.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Change {
+    pub rule: RuleId,
+    /// Offsets are those of the input page.
+    pub patches: Vec<Patch>,
+    /// The assessments the rule changes, with the scores it predicts for them.
+    pub assessments: Vec<Prediction>,
+    pub predicted: ScoreDelta,
+    /// Measured by analysing the page with the rules before it and then with this one.
+    pub measured: ScoreDelta,
+}
+
+/// An optimized page.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Optimization {
+    pub html: String,
+    pub meta_description: Option<String>,
+    /// The rules applied, in order.
+    pub changes: Vec<Change>,
+    /// Rules left out because their measured change lowered a score.
+    pub dropped: Vec<Change>,
+    pub before: Report,
+    pub after: Report,
+}
+
+/// Why a page could not be optimized.
+#[derive(Debug, thiserror::Error)]
+pub enum OptimizeError {
+    #[error(transparent)]
+    Text(#[from] TextError),
+    #[error("the HTML could not be read")]
+    Unreadable,
+    #[error(transparent)]
+    Patch(#[from] PatchError),
+}
+
+/// Runs the rules of `options` on `page`, in [`RuleId::ALL`] order, each measured by analysing
+/// the result under `ruleset`.
+pub fn optimize(
+    page: &Page<'_>,
+    ruleset: &Ruleset,
+    options: &Options,
+) -> Result<Optimization, OptimizeError> {
+    let before = report(page, ruleset)?;
+    let markup = markup::read(page.html).ok_or(OptimizeError::Unreadable)?;
+    let blocks = text::blocks(page.html)?;
+    let context = Context {
+        page,
+        ruleset,
+        before: &before,
+        elements: &markup.elements,
+        blocks: &blocks,
+    };
+    let mut current = before.clone();
+    let mut html = page.html.to_owned();
+    let mut meta_description = page.meta_description.map(str::to_owned);
+    let mut changes: Vec<Change> = Vec::new();
+    let mut dropped = Vec::new();
+    for rule in RuleId::ALL {
+        if !options.rules.contains(&rule) {
+            continue;
+        }
+        let patches = rules::patches(rule, &context);
+        if patches.is_empty() {
+            continue;
+        }
+        let assessments = rules::predict(rule, &context, &patches);
+        let predicted = predict(&current, &assessments, ruleset);
+        let applied = changes.iter().flat_map(|c| &c.patches).chain(&patches);
+        let next_html = patch::apply(page.html, applied)?;
+        let next_meta_description = patches
+            .iter()
+            .rev()
+            .find_map(|p| match p {
+                Patch::SetMetaDescription { text } => Some(text.clone()),
+                _ => None,
+            })
+            .or_else(|| meta_description.clone());
+        let next = report(
+            &Page {
+                html: &next_html,
+                meta_description: next_meta_description.as_deref(),
+                ..*page
+            },
+            ruleset,
+        )?;
+        let change = Change {
+            rule,
+            patches,
+            assessments,
+            predicted,
+            measured: ScoreDelta::between(&current, &next),
+        };
+        if change.measured.lowers_any() {
+            dropped.push(change);
+            continue;
+        }
+        changes.push(change);
+        html = next_html;
+        meta_description = next_meta_description;
+        current = next;
+    }
+    Ok(Optimization {
+        html,
+        meta_description,
+        changes,
+        dropped,
+        before,
+        after: current,
+    })
+}
+
+/// The change in scores from `current` when the assessments take their predicted scores and
+/// nothing else moves.
+fn predict(current: &Report, assessments: &[Prediction], ruleset: &Ruleset) -> ScoreDelta {
+    let seo = aggregate(current.seo.assessments.iter().map(|a| {
+        assessments
+            .iter()
+            .find(|p| p.assessment == a.id)
+            .map_or(a.score, |p| p.after)
+    }));
+    let overall = overall(
+        &ruleset.overall,
+        seo,
+        current.readability.score,
+        current.engagement.score,
+    );
+    ScoreDelta {
+        seo: i16::from(seo) - i16::from(current.seo.score),
+        readability: 0,
+        engagement: 0,
+        overall: i16::from(overall) - i16::from(current.overall),
+    }
+}
+
+/// The byte ranges of `html` that neither a rule nor a rewrite may change, in document order:
+/// protected elements with their content, comments outside them (Gutenberg's block delimiters
+/// among them) and shortcodes. `None` when the tokenizer gives up on `html`.
+pub fn protected_regions(html: &str) -> Option<Vec<Range<usize>>> {
+    markup::read(html).map(|markup| markup.protected)
+}
