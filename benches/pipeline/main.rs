@@ -18,7 +18,7 @@ use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use criterion::{BatchSize, Criterion, Throughput, criterion_group};
+use criterion::{BatchSize, Criterion, SamplingMode, Throughput, criterion_group};
 use igny8::pipeline::analyzer::report;
 use igny8::pipeline::language::Language;
 use igny8::pipeline::linker::{Limits, LinkIndex, link};
@@ -26,8 +26,8 @@ use igny8::pipeline::optimizer::{Options, optimize};
 
 /// Posts in the site.
 const POSTS: usize = 10_000;
-/// Every this many posts is in the per-post benches' sample: 200 posts, about 2 MB of HTML.
-const SAMPLE_EVERY: usize = 50;
+/// Every this many posts is in the per-post benches' sample: 100 posts, about 1 MB of HTML.
+const SAMPLE_EVERY: usize = 100;
 
 fn per_post(c: &mut Criterion) {
     let posts = site::generate(POSTS, site::SEED);
@@ -45,6 +45,8 @@ fn per_post(c: &mut Criterion) {
     let mut group = c.benchmark_group("per_post");
     group
         .throughput(Throughput::Bytes(bytes as u64))
+        // An iteration is the whole sample, seconds long: the same count in every sample.
+        .sampling_mode(SamplingMode::Flat)
         .sample_size(10)
         .warm_up_time(Duration::from_secs(2))
         .measurement_time(Duration::from_secs(20));
@@ -85,6 +87,7 @@ fn index_build(c: &mut Criterion) {
     let targets: Vec<_> = posts.iter().map(site::Post::target).collect();
     let mut group = c.benchmark_group("site");
     group
+        .sampling_mode(SamplingMode::Flat)
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(30));
