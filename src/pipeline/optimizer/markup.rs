@@ -37,7 +37,8 @@ pub(crate) struct Element {
     pub(crate) end: Option<Range<usize>>,
     /// Names in lower case, values with character references decoded, in the order written.
     pub(crate) attributes: Vec<(String, String)>,
-    /// No protected ancestor and no enclosing shortcode around it.
+    /// No protected ancestor, no enclosing shortcode around it, and neither tag inside a
+    /// protected region.
     pub(crate) editable: bool,
     /// Inside a Gutenberg block.
     pub(crate) in_block: bool,
@@ -183,7 +184,17 @@ pub(crate) fn read(html: &str) -> Option<Markup> {
     protected.dedup();
     // Markup the tokenizer closes oddly (`<h1><figcaption></h1>`) can put a tag of an element
     // outside protected ancestors inside a protected region; such an element is left alone.
-    let inside = |at: usize| protected.iter().any(|r| r.contains(&at));
+    let reach: Vec<usize> = protected
+        .iter()
+        .scan(0, |reach, range| {
+            *reach = range.end.max(*reach);
+            Some(*reach)
+        })
+        .collect();
+    let inside = |at: usize| {
+        let starting_before = protected.partition_point(|range| range.start <= at);
+        starting_before > 0 && reach[starting_before - 1] > at
+    };
     for element in &mut elements {
         if inside(element.start.start) || element.end.as_ref().is_some_and(|e| inside(e.start)) {
             element.editable = false;

@@ -79,6 +79,14 @@ fn alt_text_comes_from_the_heading_before_the_image() {
 }
 
 #[test]
+fn linked_images_get_alt_text() {
+    check(
+        "<h3>Kettles</h3><a href=\"/kettles\" target=\"_blank\"><img src=\"k.png\"></a>",
+        "<h2>Kettles</h2><a href=\"/kettles\" target=\"_blank\" rel=\"noopener\"><img src=\"k.png\" alt=\"Kettles\"></a>",
+    );
+}
+
+#[test]
 fn alt_text_falls_back_to_a_file_name_that_reads_as_words() {
     check(
         "<img src=\"https://example.com/uploads/green_tea-leaves-1024x768.jpg?v=2\">",
@@ -92,6 +100,7 @@ fn decorative_and_hidden_images_get_no_alt() {
     unchanged("<h2>Tea</h2><img src=\"a.jpg\" alt=\"\">");
     unchanged("<h2>Tea</h2><img src=\"a.jpg\" role=\"presentation\">");
     unchanged("<h2>Tea</h2><img src=\"a.jpg\" aria-hidden=\"true\">");
+    unchanged("<h2>Tea</h2><IMG SRC=a.jpg ALT=\"A cup\">");
 }
 
 #[test]
@@ -402,4 +411,94 @@ proptest! {
         }
         prop_assert_eq!(attributes(&patched), expected);
     }
+}
+
+proptest! {
+    #[test]
+    fn measured_changes_are_the_predicted_ones(html in r#"(<(/?)(p|h1|h2|h3|h4|h5|img|figure|figcaption)( (src|alt|class)="[^"<>]{0,8}")?>|(green|tea|cup|brew|the|leaves)[ .]|[A-Za-z .,]{0,14}){0,40}"#) {
+        let page = Page { keyphrase: Some("green tea"), ..page(&html) };
+        if let Ok(optimization) = optimize(&page, ruleset(), &Options::all()) {
+            for change in &optimization.changes {
+                prop_assert_eq!(change.predicted, change.measured, "{:?}", change.rule);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_rule_that_lowers_a_score_is_dropped() {
+    // Two of five alts hold the keyphrase (40%, good); alts from the heading would make it five
+    // of five, which Yoast rates lower.
+    let html = format!(
+        "<h2>Green tea</h2><p>{LOREM}</p><img src=a.jpg alt=\"green tea leaves\"><img src=b.jpg alt=\"green tea in a cup\"><img src=c.jpg><img src=d.jpg><img src=e.jpg>"
+    );
+    let page = Page {
+        keyphrase: Some("green tea"),
+        meta_description: Some(LOREM),
+        ..page(&html)
+    };
+    let options = Options {
+        rules: vec![RuleId::AltText],
+    };
+    let optimization = optimize(&page, ruleset(), &options).unwrap();
+    assert!(optimization.changes.is_empty());
+    assert_eq!(optimization.html, html);
+    assert_eq!(optimization.after, optimization.before);
+    let dropped = &optimization.dropped[0];
+    assert_eq!(dropped.rule, RuleId::AltText);
+    assert!(dropped.measured.seo < 0);
+    assert_eq!(dropped.predicted, dropped.measured);
+}
+
+#[test]
+fn alt_text_keeps_the_keyphrase_share_within_yoasts_range() {
+    let html = format!(
+        "<h2>Green tea</h2><p>{LOREM}</p><img src=a.jpg alt=\"green tea leaves\"><img src=b.jpg alt=\"green tea in a cup\"><img src=c.jpg><img src=water-kettle.jpg><img src=wooden-tray.jpg>"
+    );
+    let optimization = run(&Page {
+        keyphrase: Some("green tea"),
+        meta_description: Some(LOREM),
+        ..page(&html)
+    });
+    assert!(optimization.html.ends_with(
+        "<img src=c.jpg alt=\"Green tea\" loading=\"lazy\" decoding=\"async\"><img src=water-kettle.jpg alt=\"water kettle\" loading=\"lazy\" decoding=\"async\"><img src=wooden-tray.jpg alt=\"wooden tray\" loading=\"lazy\" decoding=\"async\">"
+    ));
+    let image = optimization
+        .after
+        .seo
+        .assessment(SeoAssessmentId::ImageKeyphrase);
+    assert_eq!(image.map(|a| a.score), Some(9));
+}
+
+#[test]
+fn predictions_hold_under_the_cornerstone_profile() {
+    let html = format!(
+        "<h1>Green tea</h1><p>{LOREM} Green tea is best.</p><h4>Two</h4><figure><img src=a.jpg><figcaption>Green tea leaves</figcaption></figure><img src=b.jpg>"
+    );
+    let page = Page {
+        keyphrase: Some("green tea"),
+        meta_description: Some("Too short."),
+        ..page(&html)
+    };
+    let optimization = optimize(
+        &page,
+        Ruleset::for_profile(Profile::Cornerstone),
+        &Options::all(),
+    )
+    .unwrap();
+    let rules: Vec<RuleId> = optimization.changes.iter().map(|c| c.rule).collect();
+    assert_eq!(
+        rules,
+        [
+            RuleId::AltText,
+            RuleId::Headings,
+            RuleId::MetaDescription,
+            RuleId::LazyImages
+        ]
+    );
+    for change in &optimization.changes {
+        assert_eq!(change.predicted, change.measured, "{:?}", change.rule);
+    }
+    let image = &optimization.changes[0].assessments[0];
+    assert_eq!((image.before, image.after), (3, 9));
 }

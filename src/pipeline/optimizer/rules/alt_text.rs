@@ -6,16 +6,21 @@
 //!
 //! The text comes from the image's context first: the caption of its figure, which describes it,
 //! else the nearest heading before it, which names what the section is about. A neighbouring
-//! sentence is not used: it usually says something else, and a screen reader would read it
-//! twice. Without context the file name is used once it reads as words (extension, size suffix
+//! sentence is not used: it usually goes on about the topic rather than say what the image shows.
+//! Without context the file name is used once it reads as words (extension, size suffix
 //! such as `-1024x768` and `-scaled` dropped, dashes and underscores turned into spaces); a name
 //! that is only digits and camera prefixes (`IMG_2041`) gives nothing.
 //!
-//! When the page has a keyphrase and the keyphrase-in-image assessment is not yet good, the first
-//! candidate the analyzer finds the keyphrase in is preferred, since that raises the assessment;
-//! the keyphrase is never added to text that does not have it, because alt text must describe
-//! the image in the author's own words. Text is cut to 125 characters at a word boundary, the
-//! length screen readers read without breaking.
+//! When the page has a keyphrase, candidates are weighed against Yoast's keyphrase-in-image
+//! assessment, image by image: while it is not good and one more alt with the keyphrase would make
+//! it good, the first candidate the analyzer finds the keyphrase in is preferred; once it is good
+//! and one more would push the share past 75% of many images, a candidate without it is. The
+//! keyphrase is never added to text that does not have it, because alt text must describe the
+//! image in the author's own words. Text is cut to 125 characters at a word boundary, the
+//! limit accessibility guidance keeps to because some screen readers cut longer alt text.
+//!
+//! Images in Gutenberg image blocks get alt text too: the block reads `alt` back from the markup,
+//! so the block stays valid.
 
 use super::{Context, Prediction};
 use crate::pipeline::analyzer::SeoAssessmentId;
@@ -42,22 +47,30 @@ const GENERATED_WORDS: &[&str] = &[
 ];
 
 pub(crate) fn patches(context: &Context<'_>) -> Vec<Patch> {
-    let prefer_keyphrase = context.keyphrase().is_some()
-        && context.score_before(SeoAssessmentId::ImageKeyphrase) != Some(9);
+    let mut score = ImageScore::before(context);
     context
         .elements
         .iter()
         .filter(|e| e.name == "img" && e.editable && needs_alt(e))
         .filter_map(|image| {
             let candidates = candidates(image);
-            let chosen = prefer_keyphrase
-                .then(|| {
-                    candidates
-                        .iter()
-                        .find(|c| context.alt_reflects_keyphrase(c))
-                })
-                .flatten()
-                .or(candidates.first())?;
+            let applies = score.is_some();
+            let reflecting = |c: &&String| applies && context.alt_reflects_keyphrase(c);
+            let preferred = match &score {
+                Some(s) if !s.is_good(s.matching) && s.is_good(s.matching + 1) => {
+                    candidates.iter().find(reflecting)
+                }
+                Some(s) if s.is_good(s.matching) && !s.is_good(s.matching + 1) => {
+                    candidates.iter().find(|c| !reflecting(c))
+                }
+                _ => None,
+            };
+            let chosen = preferred.or(candidates.first())?;
+            if let Some(s) = &mut score
+                && reflecting(&chosen)
+            {
+                s.matching += 1;
+            }
             Some(Patch::SetAttribute {
                 offset: image.start.start,
                 element: image.name.clone(),
@@ -68,39 +81,73 @@ pub(crate) fn patches(context: &Context<'_>) -> Vec<Patch> {
         .collect()
 }
 
+/// What Yoast's keyphrase-in-image assessment counts: images, and those whose alt holds the
+/// keyphrase. `None` when it does not apply (no keyphrase, no images).
+struct ImageScore {
+    images: usize,
+    matching: usize,
+}
+
+impl ImageScore {
+    fn before(context: &Context<'_>) -> Option<ImageScore> {
+        context.keyphrase()?;
+        let assessment = context
+            .before
+            .seo
+            .assessment(SeoAssessmentId::ImageKeyphrase)
+            .filter(|a| a.missing.is_none())?;
+        let images = context
+            .before
+            .seo
+            .assessment(SeoAssessmentId::Images)
+            .and_then(|a| a.measured)
+            .unwrap_or_default() as usize;
+        Some(ImageScore {
+            images,
+            matching: assessment.evidence.len(),
+        })
+    }
+
+    /// Yoast's score with `matching` images holding the keyphrase: with none the profile's score
+    /// for alts without it; with fewer than five images any match is good; with more the share
+    /// of matches must lie within 30% to 75%.
+    fn score(&self, matching: usize, without_keyphrase: i16) -> i16 {
+        let share = matching as f64 / self.images as f64 * 100.0;
+        if matching == 0 {
+            without_keyphrase
+        } else if self.images < 5 || (30.0..=75.0).contains(&share) {
+            9
+        } else {
+            6
+        }
+    }
+
+    fn is_good(&self, matching: usize) -> bool {
+        self.score(matching, 0) == 9
+    }
+}
+
 /// Yoast's keyphrase-in-image score once the new alts are there: the images whose alt holds the
-/// keyphrase are those that did before and the new alts that do; with none the profile's score
-/// for alts without it, with fewer than five images any match is good, with more the share of
-/// matches must lie within 30% to 75%. Without a keyphrase or images it does not change.
+/// keyphrase are those that did before and the new alts that do. Without a keyphrase or images
+/// it does not change.
 pub(crate) fn predict(context: &Context<'_>, patches: &[Patch]) -> Vec<Prediction> {
     let id = SeoAssessmentId::ImageKeyphrase;
-    let Some(before) = context.before.seo.assessment(id) else {
+    let (Some(score), Some(before)) = (
+        ImageScore::before(context),
+        context.before.seo.assessment(id),
+    ) else {
         return Vec::new();
     };
-    if before.missing.is_some() {
-        return Vec::new();
-    }
-    let images = context
-        .before
-        .seo
-        .assessment(SeoAssessmentId::Images)
-        .and_then(|a| a.measured)
-        .unwrap_or_default();
     let new_matches = patches
         .iter()
         .filter(|patch| {
             matches!(patch, Patch::SetAttribute { value, .. } if context.alt_reflects_keyphrase(value))
         })
         .count();
-    let matching = before.evidence.len() + new_matches;
-    let share = matching as f64 / images * 100.0;
-    let after = if matching == 0 {
-        context.ruleset.seo.image_alt_without_keyphrase_score
-    } else if images < 5.0 || (30.0..=75.0).contains(&share) {
-        9
-    } else {
-        6
-    };
+    let after = score.score(
+        score.matching + new_matches,
+        context.ruleset.seo.image_alt_without_keyphrase_score,
+    );
     vec![Prediction {
         assessment: id,
         before: before.score,

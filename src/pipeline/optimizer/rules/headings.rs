@@ -7,13 +7,13 @@
 //! outline stays. The first heading is read as if it followed the title's H1.
 //!
 //! Headings that may not be touched (in protected markup, or in a Gutenberg block, whose level
-//! lives in the block comment) keep their level and are the reference for the ones after them,
-//! and a heading whose end tag is missing or misnamed, or that holds another heading's tag, is left
-//! alone, because after a rename its tags could pair up differently and change where it ends. The result is a fixed point: a second pass finds nothing
-//! to change.
+//! lives in the block comment) keep their level and are the reference for the ones after them.
+//! So does a heading whose end tag is missing or misnamed, or that holds another heading's tag:
+//! after a rename its tags could pair up differently and change where it ends. The result is a
+//! fixed point: a second pass finds nothing to change.
 
 use super::{Context, Prediction};
-use crate::pipeline::analyzer::SeoAssessmentId;
+use crate::pipeline::analyzer::{Block, BlockKind, SeoAssessmentId};
 use crate::pipeline::optimizer::patch::Patch;
 
 pub(crate) fn patches(context: &Context<'_>) -> Vec<Patch> {
@@ -62,28 +62,44 @@ fn has_heading_tag(inner: &str) -> bool {
     })
 }
 
-/// What the renames do to Yoast's heading assessments: every H1 renamed leaves the body, and a
-/// heading that becomes an H2 or H3 joins the subheadings the keyphrase is looked for in, counting
-/// as reflecting the topic when the analyzer says its text does. Headings without text are not
-/// blocks to the analyzer and count for neither.
+/// What the renames do to Yoast's heading assessments, counted over the analyzer's heading
+/// blocks as the assessments count them: every H1 block in a renamed H1 leaves the body, and a
+/// block in a heading that becomes an H2 or H3 joins the subheadings the keyphrase is looked
+/// for in, reflecting the topic when the analyzer says its text does.
 pub(crate) fn predict(context: &Context<'_>, patches: &[Patch]) -> Vec<Prediction> {
-    let renamed: Vec<(u8, u8, &str)> = patches
+    let renamed: Vec<(u8, u8, Vec<&Block>)> = patches
         .iter()
         .filter_map(|patch| match patch {
             Patch::RenameHeading {
-                offset, from, to, ..
+                offset,
+                end_offset,
+                from,
+                to,
             } => {
                 let heading = context.elements.iter().find(|e| e.start.start == *offset)?;
-                Some((*from, *to, heading.text.as_str()))
+                let inside = heading.start.end..*end_offset;
+                let blocks = context
+                    .blocks
+                    .iter()
+                    .filter(|b| b.kind == BlockKind::Heading(*from))
+                    .filter(|b| {
+                        let source = b.source_range(0..b.text.len());
+                        inside.start <= source.start && source.end <= inside.end
+                    })
+                    .collect();
+                Some((*from, *to, blocks))
             }
             _ => None,
         })
-        .filter(|(_, _, text)| !text.is_empty())
         .collect();
     let mut predictions = Vec::new();
     if let Some(before) = context.before.seo.assessment(SeoAssessmentId::SingleH1) {
-        let h1s = (before.measured.unwrap_or_default() as usize)
-            .saturating_sub(renamed.iter().filter(|(from, _, _)| *from == 1).count());
+        let leaving: usize = renamed
+            .iter()
+            .filter(|(from, _, _)| *from == 1)
+            .map(|(_, _, blocks)| blocks.len())
+            .sum();
+        let h1s = (before.measured.unwrap_or_default() as usize).saturating_sub(leaving);
         predictions.push(Prediction {
             assessment: before.id,
             before: before.score,
@@ -98,20 +114,20 @@ pub(crate) fn predict(context: &Context<'_>, patches: &[Patch]) -> Vec<Predictio
     if let Some(before) = subheadings {
         let is_subheading = |level: u8| matches!(level, 2 | 3);
         let existing = context
-            .elements
+            .blocks
             .iter()
-            .filter(|e| e.heading_level().is_some_and(is_subheading) && !e.text.is_empty())
+            .filter(|b| matches!(b.kind, BlockKind::Heading(level) if is_subheading(level)))
             .count();
-        let entering: Vec<&str> = renamed
+        let entering: Vec<&Block> = renamed
             .iter()
             .filter(|(from, to, _)| !is_subheading(*from) && is_subheading(*to))
-            .map(|(_, _, text)| *text)
+            .flat_map(|(_, _, blocks)| blocks.iter().copied())
             .collect();
         let count = existing + entering.len();
         let reflecting = before.evidence.len()
             + entering
                 .iter()
-                .filter(|text| context.heading_reflects_keyphrase(text))
+                .filter(|b| context.heading_reflects_keyphrase(&b.text))
                 .count();
         let after = if count == 0 {
             let words = context.before.numbers.words;
