@@ -47,50 +47,50 @@ pub fn site_job(payload: &SitePayload, max_attempts: u32) -> NewJob {
         .unique(format!("{SITE}:{}:{}", payload.account_id, payload.site_id))
 }
 
+/// What a per-item job runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ItemStage {
+    Link,
+    Optimize,
+    Process,
+}
+
+async fn run_item(
+    processing: &Processing,
+    stage: ItemStage,
+    p: &ItemPayload,
+    run: &RunKey,
+) -> Result<(), ProcessingError> {
+    let (account, content) = (p.account_id, p.content_id);
+    match stage {
+        ItemStage::Link => processing.link(account, content, run).await.map(drop),
+        ItemStage::Optimize => processing
+            .optimize(account, content, p.entry_point, run)
+            .await
+            .map(drop),
+        ItemStage::Process => processing
+            .process(account, content, p.entry_point, run)
+            .await
+            .map(drop),
+    }
+}
+
 /// Registers the processing job kinds.
 pub fn install(registry: &mut Registry, processing: Processing) {
-    let linker = processing.clone();
-    registry.register(LINK, move |context: JobContext| {
-        let processing = linker.clone();
-        async move {
-            let p: ItemPayload = payload(&context)?;
-            let run = RunKey::job(context.id);
-            settle(
-                processing
-                    .link(p.account_id, p.content_id, &run)
-                    .await
-                    .map(drop),
-            )
-        }
-    });
-    let optimizer = processing.clone();
-    registry.register(OPTIMIZE, move |context: JobContext| {
-        let processing = optimizer.clone();
-        async move {
-            let p: ItemPayload = payload(&context)?;
-            let run = RunKey::job(context.id);
-            settle(
-                processing
-                    .optimize(p.account_id, p.content_id, p.entry_point, &run)
-                    .await
-                    .map(drop),
-            )
-        }
-    });
-    let whole = processing.clone();
-    registry.register(PROCESS, move |context: JobContext| {
-        let processing = whole.clone();
-        async move {
-            let p: ItemPayload = payload(&context)?;
-            let run = RunKey::job(context.id);
-            settle(
-                processing
-                    .process(p.account_id, p.content_id, p.entry_point, &run)
-                    .await
-                    .map(drop),
-            )
-        }
-    });
+    for (kind, stage) in [
+        (LINK, ItemStage::Link),
+        (OPTIMIZE, ItemStage::Optimize),
+        (PROCESS, ItemStage::Process),
+    ] {
+        let processing = processing.clone();
+        registry.register(kind, move |context: JobContext| {
+            let processing = processing.clone();
+            async move {
+                let p: ItemPayload = payload(&context)?;
+                settle(run_item(&processing, stage, &p, &RunKey::job(context.id)).await)
+            }
+        });
+    }
     registry.register(SITE, move |context: JobContext| {
         let processing = processing.clone();
         async move {

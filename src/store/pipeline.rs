@@ -114,27 +114,6 @@ pub struct StageWrite<'a> {
 }
 
 impl Store {
-    /// A site's items of these types that the CMS still has, oldest first.
-    pub async fn pipeline_items(
-        &self,
-        account: AccountId,
-        site: SiteId,
-        external_types: &[String],
-    ) -> Result<Vec<PipelineItem>, StoreError> {
-        let items = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {ITEM_COLUMNS} FROM content \
-             WHERE account_id = $1 AND site_id = $2 AND external_type = ANY($3) \
-               AND sync_status <> 'deleted_remote' \
-             ORDER BY id"
-        )))
-        .bind(account)
-        .bind(site)
-        .bind(external_types)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(items)
-    }
-
     /// A page of a site's items that the CMS still has, by id after `after`.
     pub async fn live_items(
         &self,
