@@ -31,6 +31,7 @@ pub use assessment::{Rating, Threshold};
 pub use engagement::{EngagementReport, Signal, SignalId};
 pub use flesch::Counts;
 pub use readability::ReadabilityReport;
+pub(crate) use report::seo_assessment;
 pub use report::{Page, Report, overall, report};
 pub use seo::{Missing, SeoAssessment, SeoAssessmentId, SeoReport, aggregate};
 pub use text::{Block, BlockKind, TextError};

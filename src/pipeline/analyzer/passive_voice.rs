@@ -5,7 +5,9 @@
 //! "hundred") and a list of irregular ones. The lists are ours, from ordinary English grammar;
 //! like Yoast's rules, they also count adjectival uses such as "I was tired".
 
-use super::words::words;
+use std::borrow::Cow;
+
+use super::words::{lowercase, words};
 
 /// Forms of "to be" and "to get" that can carry a passive.
 const AUXILIARIES: &[&str] = &[
@@ -179,18 +181,21 @@ fn is_participle(word: &str) -> bool {
 
 /// Whether `sentence` has a passive construction.
 pub fn is_passive(sentence: &str) -> bool {
-    let lowered: Vec<String> = words(sentence)
-        .map(|w| w.text.to_lowercase().replace('\u{2019}', "'"))
+    let lowered: Vec<Cow<'_, str>> = words(sentence)
+        .map(|w| match lowercase(w.text) {
+            word if word.contains('\u{2019}') => Cow::Owned(word.replace('\u{2019}', "'")),
+            word => word,
+        })
         .collect();
     lowered
         .iter()
         .enumerate()
-        .filter(|(_, word)| AUXILIARIES.contains(&word.as_str()))
+        .filter(|(_, word)| AUXILIARIES.contains(&word.as_ref()))
         .any(|(at, _)| {
             lowered[at + 1..]
                 .iter()
                 .find(|word| {
-                    !(IN_BETWEEN.contains(&word.as_str())
+                    !(IN_BETWEEN.contains(&word.as_ref())
                         || (word.ends_with("ly") && word.len() > 4))
                 })
                 .is_some_and(|word| is_participle(word))

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::elements::elements;
 use super::engagement::{self, EngagementReport};
 use super::readability::{self, ReadabilityReport};
-use super::seo::{self, SeoReport};
+use super::seo::{self, SeoAssessment, SeoAssessmentId, SeoReport};
 use super::{Language, Readability, TextError, analyze};
 use crate::pipeline::ruleset::{OverallWeights, Profile, Ruleset};
 
@@ -73,6 +73,18 @@ pub fn report(page: &Page<'_>, ruleset: &Ruleset) -> Result<Report, TextError> {
         engagement,
         overall,
     })
+}
+
+/// Assessment `id` of `page` under `ruleset`, as [`report`] would score it, without the other
+/// assessments, readability or engagement.
+pub(crate) fn seo_assessment(
+    page: &Page<'_>,
+    ruleset: &Ruleset,
+    id: SeoAssessmentId,
+) -> Result<Option<SeoAssessment>, TextError> {
+    let analysis = analyze(page.html, page.language)?;
+    let facts = elements(page.html)?;
+    Ok(seo::assess_one(page, &analysis, &facts, &ruleset.seo, id))
 }
 
 /// The weighted mean of the three scores, rounded; 0 when every weight is 0.

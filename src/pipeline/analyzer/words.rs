@@ -49,7 +49,8 @@ pub fn words(text: &str) -> impl Iterator<Item = Word<'_>> {
             }
             let text = match text {
                 Cow::Borrowed(token) => {
-                    let start = token.find(trimmed).unwrap_or(0);
+                    // Trimming returns a part of the token: where it starts is where it points.
+                    let start = trimmed.as_ptr() as usize - token.as_ptr() as usize;
                     return Some(Word {
                         range: offset + start..offset + start + trimmed.len(),
                         text: Cow::Borrowed(&token[start..start + trimmed.len()]),
@@ -62,6 +63,20 @@ pub fn words(text: &str) -> impl Iterator<Item = Word<'_>> {
                 text: Cow::Owned(text),
             })
         })
+}
+
+/// `text` lower-cased, borrowed when it has no upper case to change: most words of a text are
+/// already lower-case ASCII, and comparing them against word lists needs no copy.
+pub(crate) fn lowercase(text: Cow<'_, str>) -> Cow<'_, str> {
+    if !text.is_ascii() {
+        return Cow::Owned(text.to_lowercase());
+    }
+    if !text.bytes().any(|b| b.is_ascii_uppercase()) {
+        return text;
+    }
+    let mut owned = text.into_owned();
+    owned.make_ascii_lowercase();
+    Cow::Owned(owned)
 }
 
 /// `token` without runs of digits that stand alone: "3.5" becomes ".", "v2" stays.
@@ -134,6 +149,16 @@ mod tests {
         let text = "say \"hi\" now";
         let ranges: Vec<_> = words(text).map(|w| &text[w.range]).collect();
         assert_eq!(ranges, ["say", "hi", "now"]);
+    }
+
+    #[test]
+    fn lowercase_borrows_only_what_needs_no_change() {
+        assert!(matches!(
+            lowercase(Cow::Borrowed("tea")),
+            Cow::Borrowed("tea")
+        ));
+        assert_eq!(lowercase(Cow::Borrowed("Tea")), "tea");
+        assert_eq!(lowercase(Cow::Borrowed("\u{c9}T\u{c9}")), "\u{e9}t\u{e9}");
     }
 
     #[test]

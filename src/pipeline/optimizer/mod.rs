@@ -1,7 +1,9 @@
 //! The optimizer: deterministic rules that improve a page without AI. Each rule proposes typed
 //! patches against the page as given (`markup` reads it, `rules` decide, `patch` writes), with
-//! the score change it predicts; the page is analysed again after each rule, in a fixed order,
-//! and a rule whose measured change lowers any score is dropped.
+//! the score change it predicts. The page is analysed once with every rule's patches; when that
+//! report is exactly what the predictions add up to, it measures every rule. Otherwise the page
+//! is analysed again after each rule, in a fixed order, and a rule whose measured change lowers
+//! any score is dropped.
 //!
 //! Patches only rewrite the tags they name; every other byte, protected regions (code, pre,
 //! script, style, shortcodes, comments) and attribute order included, is the input's, and a page
@@ -125,31 +127,171 @@ pub fn optimize(
         elements: &markup.elements,
         blocks: &blocks,
     };
+    let proposals: Vec<Proposal> = RuleId::ALL
+        .into_iter()
+        .filter(|rule| options.rules.contains(rule))
+        .filter_map(|rule| {
+            let patches = rules::patches(rule, &context);
+            (!patches.is_empty()).then(|| Proposal {
+                rule,
+                assessments: rules::predict(rule, &context, &patches),
+                patches,
+            })
+        })
+        .collect();
+    if !proposals.is_empty()
+        && let Some(optimization) = all_at_once(page, ruleset, &before, &proposals)
+    {
+        return Ok(optimization);
+    }
+    one_at_a_time(page, ruleset, before, proposals)
+}
+
+/// A rule's patches and the scores it predicts, before it is measured.
+struct Proposal {
+    rule: RuleId,
+    patches: Vec<Patch>,
+    assessments: Vec<Prediction>,
+}
+
+/// The meta description after `patches`: the last one they set, or `current`.
+fn meta_description_after<'a>(
+    patches: impl DoubleEndedIterator<Item = &'a Patch>,
+    current: Option<&str>,
+) -> Option<String> {
+    patches
+        .rev()
+        .find_map(|p| match p {
+            Patch::SetMetaDescription { text } => Some(text.clone()),
+            _ => None,
+        })
+        .or_else(|| current.map(str::to_owned))
+}
+
+/// Every proposal applied together and analysed once, when that one report shows each rule
+/// doing exactly what it predicted: no two rules predict the same assessment, every predicted
+/// assessment has its predicted score and every other score is as before. Then measuring the
+/// rules one after another would find each moving the scores by its prediction, so each rule's
+/// measured change is computed from the predictions instead of from a report of its own. `None`
+/// when the report differs anywhere or a rule would lower a score: those pages are measured one
+/// rule at a time.
+fn all_at_once(
+    page: &Page<'_>,
+    ruleset: &Ruleset,
+    before: &Report,
+    proposals: &[Proposal],
+) -> Option<Optimization> {
+    let predictions: Vec<&Prediction> = proposals.iter().flat_map(|p| &p.assessments).collect();
+    let disjoint = predictions.iter().enumerate().all(|(i, p)| {
+        predictions[..i]
+            .iter()
+            .all(|earlier| earlier.assessment != p.assessment)
+    });
+    if !disjoint {
+        return None;
+    }
+    let patches = proposals.iter().flat_map(|p| &p.patches);
+    let html = patch::apply(page.html, patches.clone()).ok()?;
+    let meta_description = meta_description_after(patches, page.meta_description);
+    let after = report(
+        &Page {
+            html: &html,
+            meta_description: meta_description.as_deref(),
+            ..*page
+        },
+        ruleset,
+    )
+    .ok()?;
+    let same_assessments = after.seo.assessments.len() == before.seo.assessments.len()
+        && after
+            .seo
+            .assessments
+            .iter()
+            .zip(&before.seo.assessments)
+            .all(|(a, b)| {
+                let expected = predictions
+                    .iter()
+                    .find(|p| p.assessment == b.id)
+                    .map_or(b.score, |p| p.after);
+                a.id == b.id && a.score == expected
+            });
+    if !same_assessments
+        || after.readability.score != before.readability.score
+        || after.engagement.score != before.engagement.score
+    {
+        return None;
+    }
+    let mut current = before.clone();
+    let mut changes = Vec::with_capacity(proposals.len());
+    for proposal in proposals {
+        let predicted = predict(&current, &proposal.assessments, ruleset);
+        let mut next = current.clone();
+        for assessment in &mut next.seo.assessments {
+            if let Some(p) = proposal
+                .assessments
+                .iter()
+                .find(|p| p.assessment == assessment.id)
+            {
+                assessment.score = p.after;
+            }
+        }
+        next.seo.score = aggregate(next.seo.assessments.iter().map(|a| a.score));
+        next.overall = overall(
+            &ruleset.overall,
+            next.seo.score,
+            next.readability.score,
+            next.engagement.score,
+        );
+        let measured = ScoreDelta::between(&current, &next);
+        if measured.lowers_any() {
+            return None;
+        }
+        changes.push(Change {
+            rule: proposal.rule,
+            patches: proposal.patches.clone(),
+            assessments: proposal.assessments.clone(),
+            predicted,
+            measured,
+        });
+        current = next;
+    }
+    if (current.seo.score, current.overall) != (after.seo.score, after.overall) {
+        return None;
+    }
+    Some(Optimization {
+        html,
+        meta_description,
+        changes,
+        dropped: Vec::new(),
+        before: before.clone(),
+        after,
+    })
+}
+
+/// The rules measured one after another: each proposal applied with the ones kept before it and
+/// the page analysed again; a proposal whose measured change lowers a score is dropped.
+fn one_at_a_time(
+    page: &Page<'_>,
+    ruleset: &Ruleset,
+    before: Report,
+    proposals: Vec<Proposal>,
+) -> Result<Optimization, OptimizeError> {
     let mut current = before.clone();
     let mut html = page.html.to_owned();
     let mut meta_description = page.meta_description.map(str::to_owned);
     let mut changes: Vec<Change> = Vec::new();
     let mut dropped = Vec::new();
-    for rule in RuleId::ALL {
-        if !options.rules.contains(&rule) {
-            continue;
-        }
-        let patches = rules::patches(rule, &context);
-        if patches.is_empty() {
-            continue;
-        }
-        let assessments = rules::predict(rule, &context, &patches);
+    for Proposal {
+        rule,
+        patches,
+        assessments,
+    } in proposals
+    {
         let predicted = predict(&current, &assessments, ruleset);
         let applied = changes.iter().flat_map(|c| &c.patches).chain(&patches);
         let next_html = patch::apply(page.html, applied)?;
-        let next_meta_description = patches
-            .iter()
-            .rev()
-            .find_map(|p| match p {
-                Patch::SetMetaDescription { text } => Some(text.clone()),
-                _ => None,
-            })
-            .or_else(|| meta_description.clone());
+        let next_meta_description =
+            meta_description_after(patches.iter(), meta_description.as_deref());
         let next = report(
             &Page {
                 html: &next_html,

@@ -170,6 +170,58 @@ struct Context<'a> {
     sentences: Vec<Vec<Word>>,
 }
 
+impl<'a> Context<'a> {
+    fn new(
+        page: &'a Page<'a>,
+        analysis: &'a Analysis,
+        elements: &'a Elements,
+        rules: &'a SeoRules,
+    ) -> Self {
+        let matcher = Matcher::new(page.language);
+        let topic = page
+            .keyphrase
+            .and_then(|k| Topic::parse(k, page.synonyms, &matcher));
+        let sentences = if topic.is_some() {
+            analysis
+                .sentences
+                .iter()
+                .map(|s| matcher.words(&analysis.blocks[s.block].text[s.text.clone()]))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Context {
+            page,
+            analysis,
+            elements,
+            rules,
+            matcher,
+            topic,
+            sentences,
+        }
+    }
+}
+
+/// Assessment `id` of an analysed page, run alone: a caller that scores a small text on one
+/// assessment pays for that one instead of the whole report.
+pub(crate) fn assess_one(
+    page: &Page<'_>,
+    analysis: &Analysis,
+    elements: &Elements,
+    rules: &SeoRules,
+    id: SeoAssessmentId,
+) -> Option<SeoAssessment> {
+    let cx = Context::new(page, analysis, elements, rules);
+    match id {
+        SeoAssessmentId::MetaDescriptionKeyphrase => Some(snippet::meta_description_keyphrase(&cx)),
+        SeoAssessmentId::SubheadingsKeyphrase => Some(body::subheadings(&cx)),
+        SeoAssessmentId::ImageKeyphrase => Some(body::image_keyphrase(&cx)),
+        _ => assess(page, analysis, elements, rules)
+            .assessment(id)
+            .cloned(),
+    }
+}
+
 /// Runs the SEO assessments on an analysed page.
 pub fn assess(
     page: &Page<'_>,
@@ -177,28 +229,7 @@ pub fn assess(
     elements: &Elements,
     rules: &SeoRules,
 ) -> SeoReport {
-    let matcher = Matcher::new(page.language);
-    let topic = page
-        .keyphrase
-        .and_then(|k| Topic::parse(k, page.synonyms, &matcher));
-    let sentences = if topic.is_some() {
-        analysis
-            .sentences
-            .iter()
-            .map(|s| matcher.words(&analysis.blocks[s.block].text[s.text.clone()]))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let cx = Context {
-        page,
-        analysis,
-        elements,
-        rules,
-        matcher,
-        topic,
-        sentences,
-    };
+    let cx = Context::new(page, analysis, elements, rules);
     let support = page.language.support();
     let mut omitted = Vec::new();
     let mut assessments = vec![

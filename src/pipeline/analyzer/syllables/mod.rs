@@ -5,8 +5,11 @@
 //! every language with a reading-ease formula: English, German, Dutch, French, Spanish, Italian,
 //! Russian and Portuguese, one file each.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use aho_corasick::AhoCorasick;
 use regex::Regex;
 
 use crate::pipeline::language::Language;
@@ -108,14 +111,45 @@ impl Fragment {
     }
 }
 
-/// A language's rules with the correction patterns compiled.
+/// At most this many distinct fragment texts per language, so that the ones a word contains fit
+/// in a fixed bit set and counting allocates nothing for words without upper case.
+const MAX_FRAGMENT_TEXTS: usize = 512;
+
+/// A language's rules with the lookups compiled.
 struct Compiled {
     rules: &'static Rules,
+    whole_words: HashMap<&'static str, usize>,
+    /// Every distinct fragment text, to find in one pass which fragments a word may contain.
+    fragment_texts: Option<AhoCorasick>,
+    /// For each fragment, the index of its text in `fragment_texts`.
+    fragment_text_ids: Vec<usize>,
     corrections: Vec<(Regex, i64)>,
 }
 
 impl Compiled {
     fn new(rules: &'static Rules) -> Self {
+        let mut whole_words = HashMap::new();
+        for &(word, count) in rules.whole_words {
+            // The first entry for a word wins, as a search of the list would find it.
+            whole_words.entry(word).or_insert(count);
+        }
+        let mut texts: Vec<&str> = Vec::new();
+        let fragment_text_ids = rules
+            .fragments
+            .iter()
+            .map(
+                |fragment| match texts.iter().position(|t| *t == fragment.text) {
+                    Some(id) => id,
+                    None => {
+                        texts.push(fragment.text);
+                        texts.len() - 1
+                    }
+                },
+            )
+            .collect();
+        assert!(texts.len() <= MAX_FRAGMENT_TEXTS && texts.iter().all(|t| !t.contains(' ')));
+        let fragment_texts = (!texts.is_empty())
+            .then(|| AhoCorasick::new(&texts).expect("the fragment texts are valid"));
         let corrections = rules
             .corrections
             .iter()
@@ -128,22 +162,52 @@ impl Compiled {
                 (pattern, *modifier)
             })
             .collect();
-        Compiled { rules, corrections }
+        Compiled {
+            rules,
+            whole_words,
+            fragment_texts,
+            fragment_text_ids,
+            corrections,
+        }
+    }
+
+    /// The fragment texts that occur in `word`, as a bit set over their ids. Cutting a fragment
+    /// out leaves a space, which no fragment contains, so a fragment found in what remains of a
+    /// word always occurs in the word itself: the texts not in this set never need a search.
+    fn fragment_texts_in(&self, word: &str) -> [u64; MAX_FRAGMENT_TEXTS / 64] {
+        let mut found = [0u64; MAX_FRAGMENT_TEXTS / 64];
+        if let Some(texts) = &self.fragment_texts {
+            for m in texts.find_overlapping_iter(word) {
+                let id = m.pattern().as_usize();
+                found[id / 64] |= 1 << (id % 64);
+            }
+        }
+        found
     }
 
     fn count(&self, word: &str) -> usize {
-        let word = word.to_lowercase();
-        if let Some(&(_, count)) = self.rules.whole_words.iter().find(|(w, _)| *w == word) {
+        let word: Cow<'_, str> = if word
+            .bytes()
+            .any(|b| !b.is_ascii() || b.is_ascii_uppercase())
+        {
+            Cow::Owned(word.to_lowercase())
+        } else {
+            Cow::Borrowed(word)
+        };
+        if let Some(&count) = self.whole_words.get(word.as_ref()) {
             return count;
         }
+        let candidates = self.fragment_texts_in(&word);
         let mut rest = word;
         let mut count: i64 = 0;
-        for fragment in self.rules.fragments {
-            if fragment.occurs_in(&rest) {
-                // Yoast cuts out the first occurrence, wherever the one that counted was. A space
-                // keeps the parts on either side apart for the vowel rules.
-                rest = rest.replacen(fragment.text, " ", 1);
-                count += fragment.syllables as i64;
+        if candidates.iter().any(|&bits| bits != 0) {
+            for (fragment, &id) in self.rules.fragments.iter().zip(&self.fragment_text_ids) {
+                if candidates[id / 64] & (1 << (id % 64)) != 0 && fragment.occurs_in(&rest) {
+                    // Yoast cuts out the first occurrence, wherever the one that counted was. A
+                    // space keeps the parts on either side apart for the vowel rules.
+                    rest = Cow::Owned(rest.replacen(fragment.text, " ", 1));
+                    count += fragment.syllables as i64;
+                }
             }
         }
         let is_vowel = |c: char| self.rules.vowels.contains(c);

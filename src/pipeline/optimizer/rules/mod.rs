@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::markup::Element;
 use super::patch::Patch;
-use crate::pipeline::analyzer::{Block, Page, Report, SeoAssessmentId, report};
+use crate::pipeline::analyzer::{Block, Page, Report, SeoAssessmentId, seo_assessment};
 use crate::pipeline::ruleset::Ruleset;
 
 /// A rule, in the order rules are applied and measured.
@@ -73,8 +73,10 @@ impl Context<'_> {
             meta_description,
             ..*self.page
         };
-        let report = report(&page, self.ruleset).ok()?;
-        report.seo.assessment(id).map(|a| a.score)
+        seo_assessment(&page, self.ruleset, id)
+            .ok()
+            .flatten()
+            .map(|a| a.score)
     }
 
     /// Whether Yoast's image assessment counts `alt` as holding the keyphrase: alone on a page,
