@@ -21,12 +21,15 @@ const SHARED_TAXONOMY_BONUS: f64 = 0.5;
 
 /// A link that may be inserted: the raw bytes `start..end` of text node `node` become its anchor.
 #[derive(Debug, Clone)]
-pub(crate) struct Candidate {
+pub(crate) struct Candidate<'i> {
     pub(crate) node: usize,
     pub(crate) start: usize,
     pub(crate) end: usize,
+    /// Empty until the candidate is chosen: most are not, and a phrase has many owners.
     pub(crate) anchor: String,
-    pub(crate) key: Vec<u32>,
+    /// Where the anchor is in the node's decoded text.
+    text_range: (usize, usize),
+    pub(crate) key: &'i [u32],
     pub(crate) target: TargetId,
     pub(crate) source: PhraseSource,
     pub(crate) cornerstone: bool,
@@ -34,7 +37,7 @@ pub(crate) struct Candidate {
     paragraph: usize,
 }
 
-impl Candidate {
+impl Candidate<'_> {
     /// Cornerstone targets first, then by score; ties by target id and then by position, so the
     /// first occurrence wins and nothing depends on chance.
     fn rank(&self, other: &Candidate) -> Ordering {
@@ -49,12 +52,12 @@ impl Candidate {
 }
 
 /// The links to insert, in document order.
-pub(crate) fn choose(
+pub(crate) fn choose<'i>(
     document: &Document,
-    index: &LinkIndex,
+    index: &'i LinkIndex,
     limits: &Limits,
     scan: &Scan,
-) -> Vec<Candidate> {
+) -> Vec<Candidate<'i>> {
     let base = Url::parse(&document.url).ok();
     let own_url = canonical(None, &document.url);
     let linked: BTreeSet<String> = scan
@@ -165,8 +168,9 @@ pub(crate) fn choose(
                     node: n,
                     start: raw_start,
                     end: raw_end,
-                    anchor: decoded.text[*start..*end].to_owned(),
-                    key: key.to_vec(),
+                    anchor: String::new(),
+                    text_range: (*start, *end),
+                    key,
                     target,
                     source: phrase_source,
                     cornerstone: indexed.cornerstone,
@@ -177,18 +181,23 @@ pub(crate) fn choose(
         }
     }
     candidates.sort_by(Candidate::rank);
-    select(candidates, index, limits, scan, words)
+    let mut chosen = select(candidates, index, limits, scan, words);
+    for candidate in &mut chosen {
+        let (start, end) = candidate.text_range;
+        candidate.anchor = node_tokens[candidate.node].0.text[start..end].to_owned();
+    }
+    chosen
 }
 
 /// Applies the limits to ranked candidates. Links inserted on an earlier run count against every
 /// limit, so a second run adds nothing.
-fn select(
-    ranked: Vec<Candidate>,
+fn select<'i>(
+    ranked: Vec<Candidate<'i>>,
     index: &LinkIndex,
     limits: &Limits,
     scan: &Scan,
     words: usize,
-) -> Vec<Candidate> {
+) -> Vec<Candidate<'i>> {
     let cap = limits
         .max_links
         .min(words.div_ceil(limits.words_per_link.max(1)));
@@ -214,14 +223,14 @@ fn select(
         if *paragraph >= limits.per_paragraph
             || overlaps
             || targets.contains(&candidate.target)
-            || keys.contains(&candidate.key)
+            || keys.contains(candidate.key)
         {
             continue;
         }
         *paragraph += 1;
         total += 1;
         targets.insert(candidate.target);
-        keys.insert(candidate.key.clone());
+        keys.insert(candidate.key.to_vec());
         chosen.push(candidate);
     }
     chosen.sort_by_key(|c| (c.node, c.start));
