@@ -12,7 +12,8 @@ use std::fmt;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
-use super::tokens::{Normaliser, Token};
+use super::lexicon::{Lexicon, StemId};
+use super::tokens::{Normaliser, Piece, pieces};
 use super::url::canonical;
 use crate::pipeline::language::Language;
 
@@ -99,7 +100,11 @@ pub(crate) struct Indexed {
     pub(crate) tags: BTreeSet<String>,
     pub(crate) cornerstone: bool,
     /// Term frequencies by word id, sorted by id.
-    pub(crate) vector: Vec<(u32, f32)>,
+    vector: Vec<(u32, f32)>,
+    /// The vector's TF-IDF weights, in the same order, and their Euclidean norm; they change
+    /// with every target added or removed, so each compilation refreshes them.
+    pub(crate) weights: Vec<(u32, f64)>,
+    pub(crate) norm: f64,
     phrases: Vec<(Vec<u32>, PhraseSource)>,
 }
 
@@ -111,14 +116,19 @@ pub(crate) struct Indexed {
 /// A rule keeps its phrase while its target is absent; it links again once the target is back.
 pub struct LinkIndex {
     normaliser: Normaliser,
-    vocabulary: HashMap<String, u32>,
-    words: Vec<String>,
+    lexicon: Lexicon,
+    /// The stem of each word id, from `FIRST_WORD` on.
+    words: Vec<StemId>,
     phrases: BTreeMap<Vec<u32>, BTreeSet<Owner>>,
     targets: BTreeMap<TargetId, Indexed>,
     /// Targets by canonical URL, to recognise links already in a document.
     by_url: HashMap<String, TargetId>,
     rules: BTreeMap<i64, KeywordRule>,
     document_frequency: HashMap<u32, u32>,
+    /// Inverse document frequency by word id from `FIRST_WORD` on, and that of a word no
+    /// target's vector has; computed at compilation, not per comparison.
+    idf: Vec<f64>,
+    unseen_idf: f64,
     automaton: AhoCorasick,
     patterns: Vec<Vec<u32>>,
 }
@@ -146,6 +156,11 @@ fn trim_key(mut key: Vec<u32>) -> Option<Vec<u32>> {
     usable.then_some(key)
 }
 
+/// The automaton character of a word of a document, by its word id if it has one.
+pub(crate) fn char_of(id: Option<u32>) -> char {
+    id.and_then(word_char).unwrap_or(UNKNOWN)
+}
+
 /// The automaton character of word `id`; `None` past the last Unicode scalar value, which
 /// leaves a site room for about a million distinct words.
 fn word_char(id: u32) -> Option<char> {
@@ -157,13 +172,15 @@ impl LinkIndex {
     pub fn new(language: Option<Language>) -> LinkIndex {
         LinkIndex {
             normaliser: Normaliser::new(language),
-            vocabulary: HashMap::new(),
+            lexicon: Lexicon::default(),
             words: Vec::new(),
             phrases: BTreeMap::new(),
             targets: BTreeMap::new(),
             by_url: HashMap::new(),
             rules: BTreeMap::new(),
             document_frequency: HashMap::new(),
+            idf: Vec::new(),
+            unseen_idf: idf(0, 0),
             automaton: compile(&[]),
             patterns: Vec::new(),
         }
@@ -264,6 +281,10 @@ impl LinkIndex {
         &self.normaliser
     }
 
+    pub(crate) fn lexicon(&self) -> &Lexicon {
+        &self.lexicon
+    }
+
     pub(crate) fn automaton(&self) -> &AhoCorasick {
         &self.automaton
     }
@@ -283,37 +304,35 @@ impl LinkIndex {
         self.by_url.get(canonical_url).copied()
     }
 
-    pub(crate) fn word_id(&self, stem: &str) -> Option<u32> {
-        self.vocabulary.get(stem).copied()
-    }
-
     /// The stem of word `id`; `None` for a break.
     pub(crate) fn word(&self, id: u32) -> Option<&str> {
         let i = id.checked_sub(FIRST_WORD)?;
-        self.words.get(i as usize).map(String::as_str)
-    }
-
-    /// The automaton character of a stem found in a document.
-    pub(crate) fn char_of(&self, stem: &str) -> char {
-        self.word_id(stem).and_then(word_char).unwrap_or(UNKNOWN)
+        let stem = *self.words.get(i as usize)?;
+        Some(self.lexicon.stem(stem))
     }
 
     /// Inverse document frequency of a word over the targets' vectors.
     pub(crate) fn idf(&self, id: Option<u32>) -> f64 {
-        let df = id
-            .and_then(|id| self.document_frequency.get(&id))
+        id.and_then(|id| id.checked_sub(FIRST_WORD))
+            .and_then(|i| self.idf.get(i as usize))
             .copied()
-            .unwrap_or(0);
-        ((self.targets.len() as f64 + 1.0) / (f64::from(df) + 1.0)).ln() + 1.0
+            .unwrap_or(self.unseen_idf)
     }
 
-    fn intern(&mut self, stem: &str) -> u32 {
-        if let Some(&id) = self.vocabulary.get(stem) {
+    /// The stem of a word of a document, stemming it only when the index has never met it.
+    fn stem_id_of(&self, word: &str) -> Option<StemId> {
+        self.lexicon
+            .known_word(word)
+            .or_else(|| self.lexicon.find_stem(&self.normaliser.normalise(word)))
+    }
+
+    fn intern(&mut self, stem: StemId) -> u32 {
+        if let Some(id) = self.lexicon.word_id(stem) {
             return id;
         }
         let id = FIRST_WORD + self.words.len() as u32;
-        self.vocabulary.insert(stem.to_owned(), id);
-        self.words.push(stem.to_owned());
+        self.lexicon.set_word_id(stem, id);
+        self.words.push(stem);
         id
     }
 
@@ -321,10 +340,13 @@ impl LinkIndex {
     /// than fit the alphabet. Breaks are part of the key, so "Tom & Jerry" needs its "&".
     fn phrase_key(&mut self, phrase: &str) -> Option<Vec<u32>> {
         let mut key = Vec::new();
-        for token in self.normaliser.tokens(phrase) {
-            key.push(match token {
-                Token::Word { stem, .. } => self.intern(&stem),
-                Token::Break => BREAK_ID,
+        for piece in pieces(phrase) {
+            key.push(match piece {
+                Piece::Word { word, .. } => {
+                    let stem = self.lexicon.stem_id(&self.normaliser, word);
+                    self.intern(stem)
+                }
+                Piece::Break => BREAK_ID,
             });
         }
         trim_key(key)
@@ -332,13 +354,13 @@ impl LinkIndex {
 
     /// The key `text` would have as a phrase, if all its words are known.
     pub(crate) fn key_of(&self, text: &str) -> Option<Vec<u32>> {
-        let key = self
-            .normaliser
-            .tokens(text)
+        let key = pieces(text)
             .into_iter()
-            .map(|token| match token {
-                Token::Word { stem, .. } => self.word_id(&stem),
-                Token::Break => Some(BREAK_ID),
+            .map(|piece| match piece {
+                Piece::Word { word, .. } => self
+                    .stem_id_of(word)
+                    .and_then(|stem| self.lexicon.word_id(stem)),
+                Piece::Break => Some(BREAK_ID),
             })
             .collect::<Option<Vec<u32>>>()?;
         trim_key(key)
@@ -380,6 +402,8 @@ impl LinkIndex {
                 tags: target.tags.into_iter().collect(),
                 cornerstone: target.cornerstone,
                 vector,
+                weights: Vec::new(),
+                norm: 0.0,
                 phrases,
             },
         );
@@ -387,25 +411,32 @@ impl LinkIndex {
 
     /// The target's most frequent stems, title and focus keyphrase weighted up.
     fn vector(&mut self, target: &Target) -> Vec<(u32, f32)> {
-        let mut weights: BTreeMap<String, f32> = BTreeMap::new();
+        let mut weights: HashMap<StemId, f32> = HashMap::new();
         let headline = [
             target.title.as_str(),
             target.focus_keyphrase.as_deref().unwrap_or(""),
         ];
-        for text in headline {
-            for stem in self.normaliser.stems(text) {
-                *weights.entry(stem).or_default() += HEADLINE_WEIGHT;
+        let texts = headline
+            .into_iter()
+            .map(|text| (text, HEADLINE_WEIGHT))
+            .chain([(target.text.as_str(), 1.0)]);
+        for (text, weight) in texts {
+            for piece in pieces(text) {
+                if let Piece::Word { word, .. } = piece {
+                    let stem = self.lexicon.stem_id(&self.normaliser, word);
+                    *weights.entry(stem).or_default() += weight;
+                }
             }
         }
-        for stem in self.normaliser.stems(&target.text) {
-            *weights.entry(stem).or_default() += 1.0;
-        }
-        let mut ranked: Vec<(String, f32)> = weights.into_iter().collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let mut ranked: Vec<(StemId, f32)> = weights.into_iter().collect();
+        ranked.sort_by(|a, b| {
+            b.1.total_cmp(&a.1)
+                .then_with(|| self.lexicon.stem(a.0).cmp(self.lexicon.stem(b.0)))
+        });
         ranked.truncate(VECTOR_TERMS);
         let mut vector: Vec<(u32, f32)> = ranked
             .iter()
-            .map(|(stem, w)| (self.intern(stem), *w))
+            .map(|&(stem, w)| (self.intern(stem), w))
             .collect();
         vector.sort_by_key(|&(id, _)| id);
         vector
@@ -467,9 +498,36 @@ impl LinkIndex {
     }
 
     fn recompile(&mut self) {
+        let targets = self.targets.len();
+        self.idf = (0..self.words.len() as u32)
+            .map(|i| {
+                let df = self.document_frequency.get(&(FIRST_WORD + i));
+                idf(targets, df.copied().unwrap_or(0))
+            })
+            .collect();
+        self.unseen_idf = idf(targets, 0);
+        for indexed in self.targets.values_mut() {
+            let mut squares = 0.0;
+            indexed.weights = indexed
+                .vector
+                .iter()
+                .map(|&(id, tf)| {
+                    let weight = f64::from(tf) * self.idf[(id - FIRST_WORD) as usize];
+                    squares += weight * weight;
+                    (id, weight)
+                })
+                .collect();
+            indexed.norm = squares.sqrt();
+        }
         self.patterns = self.phrases.keys().cloned().collect();
         self.automaton = compile(&self.patterns);
     }
+}
+
+/// Inverse document frequency of a word in `df` of `targets` vectors, smoothed so a word in
+/// every vector still counts.
+fn idf(targets: usize, df: u32) -> f64 {
+    ((targets as f64 + 1.0) / (f64::from(df) + 1.0)).ln() + 1.0
 }
 
 fn compile(patterns: &[Vec<u32>]) -> AhoCorasick {

@@ -3,15 +3,16 @@
 //! applied to the ranking, so the best candidates survive the caps rather than the first ones.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use url::Url;
 
 use super::entities::decode;
-use super::index::{BREAK, LinkIndex, Owner, PhraseSource, TargetId};
+use super::index::{BREAK, LinkIndex, Owner, PhraseSource, TargetId, char_of};
+use super::lexicon::StemId;
 use super::scan::Scan;
 use super::shortcodes::protected_ranges;
-use super::tokens::Token;
+use super::tokens::{Piece, pieces};
 use super::url::canonical;
 use super::{Document, Limits};
 
@@ -20,12 +21,15 @@ const SHARED_TAXONOMY_BONUS: f64 = 0.5;
 
 /// A link that may be inserted: the raw bytes `start..end` of text node `node` become its anchor.
 #[derive(Debug, Clone)]
-pub(crate) struct Candidate {
+pub(crate) struct Candidate<'i> {
     pub(crate) node: usize,
     pub(crate) start: usize,
     pub(crate) end: usize,
+    /// Empty until the candidate is chosen: most are not, and a phrase has many owners.
     pub(crate) anchor: String,
-    pub(crate) key: Vec<u32>,
+    /// Where the anchor is in the node's decoded text.
+    text_range: (usize, usize),
+    pub(crate) key: &'i [u32],
     pub(crate) target: TargetId,
     pub(crate) source: PhraseSource,
     pub(crate) cornerstone: bool,
@@ -33,7 +37,7 @@ pub(crate) struct Candidate {
     paragraph: usize,
 }
 
-impl Candidate {
+impl Candidate<'_> {
     /// Cornerstone targets first, then by score; ties by target id and then by position, so the
     /// first occurrence wins and nothing depends on chance.
     fn rank(&self, other: &Candidate) -> Ordering {
@@ -48,13 +52,12 @@ impl Candidate {
 }
 
 /// The links to insert, in document order.
-pub(crate) fn choose(
+pub(crate) fn choose<'i>(
     document: &Document,
-    index: &LinkIndex,
+    index: &'i LinkIndex,
     limits: &Limits,
     scan: &Scan,
-) -> Vec<Candidate> {
-    let normaliser = index.normaliser();
+) -> Vec<Candidate<'i>> {
     let base = Url::parse(&document.url).ok();
     let own_url = canonical(None, &document.url);
     let linked: BTreeSet<String> = scan
@@ -68,22 +71,33 @@ pub(crate) fn choose(
         .and_then(|k| index.key_of(k));
 
     let mut words = 0usize;
-    let mut source_terms: BTreeMap<String, u32> = BTreeMap::new();
+    let mut terms = Terms::new(index);
+    let mut source_terms: HashMap<u32, u32> = HashMap::new();
     let mut node_tokens = Vec::with_capacity(scan.nodes.len());
     for node in &scan.nodes {
         let decoded = decode(&node.raw);
-        let tokens = normaliser.tokens(&decoded.text);
+        let tokens: Vec<Word> = pieces(&decoded.text)
+            .into_iter()
+            .map(|piece| match piece {
+                Piece::Word { word, start, end } => Word::Term {
+                    term: terms.term(word),
+                    start,
+                    end,
+                },
+                Piece::Break => Word::Break,
+            })
+            .collect();
         if node.prose {
             for token in &tokens {
-                if let Token::Word { stem, .. } = token {
+                if let Word::Term { term, .. } = token {
                     words += 1;
-                    *source_terms.entry(stem.clone()).or_default() += 1;
+                    *source_terms.entry(*term).or_default() += 1;
                 }
             }
         }
         node_tokens.push((decoded, tokens));
     }
-    let source = SourceVector::new(index, &source_terms);
+    let source = SourceVector::new(index, &terms, &source_terms);
     // Brackets in scripts and styles are code, not shortcodes.
     let shortcodes = protected_ranges(
         scan.nodes
@@ -102,15 +116,15 @@ pub(crate) fn choose(
         let mut offsets = Vec::with_capacity(tokens.len());
         for token in tokens {
             offsets.push(haystack.len());
-            haystack.push(match token {
-                Token::Word { stem, .. } => index.char_of(stem),
-                Token::Break => BREAK,
+            haystack.push(match *token {
+                Word::Term { term, .. } => char_of(terms.word_id(term)),
+                Word::Break => BREAK,
             });
         }
         for found in index.automaton().find_iter(&haystack) {
             let first = offsets.partition_point(|&o| o < found.start());
             let last = offsets.partition_point(|&o| o < found.end()) - 1;
-            let (Token::Word { start, .. }, Token::Word { end, .. }) =
+            let (Word::Term { start, .. }, Word::Term { end, .. }) =
                 (&tokens[first], &tokens[last])
             else {
                 continue;
@@ -147,15 +161,16 @@ pub(crate) fn choose(
                         .iter()
                         .any(|c| document.categories.contains(c))
                         || indexed.tags.iter().any(|t| document.tags.contains(t));
-                    source.cosine(index, &indexed.vector)
+                    source.cosine(&indexed.weights, indexed.norm)
                         + if shares { SHARED_TAXONOMY_BONUS } else { 0.0 }
                 });
                 candidates.push(Candidate {
                     node: n,
                     start: raw_start,
                     end: raw_end,
-                    anchor: decoded.text[*start..*end].to_owned(),
-                    key: key.to_vec(),
+                    anchor: String::new(),
+                    text_range: (*start, *end),
+                    key,
                     target,
                     source: phrase_source,
                     cornerstone: indexed.cornerstone,
@@ -166,18 +181,23 @@ pub(crate) fn choose(
         }
     }
     candidates.sort_by(Candidate::rank);
-    select(candidates, index, limits, scan, words)
+    let mut chosen = select(candidates, index, limits, scan, words);
+    for candidate in &mut chosen {
+        let (start, end) = candidate.text_range;
+        candidate.anchor = node_tokens[candidate.node].0.text[start..end].to_owned();
+    }
+    chosen
 }
 
 /// Applies the limits to ranked candidates. Links inserted on an earlier run count against every
 /// limit, so a second run adds nothing.
-fn select(
-    ranked: Vec<Candidate>,
+fn select<'i>(
+    ranked: Vec<Candidate<'i>>,
     index: &LinkIndex,
     limits: &Limits,
     scan: &Scan,
     words: usize,
-) -> Vec<Candidate> {
+) -> Vec<Candidate<'i>> {
     let cap = limits
         .max_links
         .min(words.div_ceil(limits.words_per_link.max(1)));
@@ -203,58 +223,135 @@ fn select(
         if *paragraph >= limits.per_paragraph
             || overlaps
             || targets.contains(&candidate.target)
-            || keys.contains(&candidate.key)
+            || keys.contains(candidate.key)
         {
             continue;
         }
         *paragraph += 1;
         total += 1;
         targets.insert(candidate.target);
-        keys.insert(candidate.key.clone());
+        keys.insert(candidate.key.to_vec());
         chosen.push(candidate);
     }
     chosen.sort_by_key(|c| (c.node, c.start));
     chosen
 }
 
-/// The source document's TF-IDF weights over the index vocabulary.
+/// A word of a document by its term, or a break.
+#[derive(Debug, Clone, Copy)]
+enum Word {
+    Term { term: u32, start: usize, end: usize },
+    Break,
+}
+
+/// A document's stems as terms: a stem the index has met is its lexicon id, any other is
+/// numbered after the lexicon. Each word is stemmed at most once per document, and not at all
+/// when the index has met it as written.
+struct Terms<'i> {
+    index: &'i LinkIndex,
+    unknown_words: HashMap<Box<str>, u32>,
+    new_stems: HashMap<String, u32>,
+    new_stem_list: Vec<String>,
+}
+
+impl<'i> Terms<'i> {
+    fn new(index: &'i LinkIndex) -> Terms<'i> {
+        Terms {
+            index,
+            unknown_words: HashMap::new(),
+            new_stems: HashMap::new(),
+            new_stem_list: Vec::new(),
+        }
+    }
+
+    fn term(&mut self, word: &str) -> u32 {
+        let lexicon = self.index.lexicon();
+        if let Some(id) = lexicon.known_word(word) {
+            return id;
+        }
+        if let Some(&term) = self.unknown_words.get(word) {
+            return term;
+        }
+        let stem = self.index.normaliser().normalise(word);
+        let term = match lexicon.find_stem(&stem) {
+            Some(id) => id,
+            None => match self.new_stems.get(&stem) {
+                Some(&term) => term,
+                None => {
+                    let term = (lexicon.len() + self.new_stem_list.len()) as u32;
+                    self.new_stems.insert(stem.clone(), term);
+                    self.new_stem_list.push(stem);
+                    term
+                }
+            },
+        };
+        self.unknown_words.insert(word.into(), term);
+        term
+    }
+
+    fn lexicon_id(&self, term: u32) -> Option<StemId> {
+        ((term as usize) < self.index.lexicon().len()).then_some(term)
+    }
+
+    /// The index's word id of a term; stems the index never met are no word of it.
+    fn word_id(&self, term: u32) -> Option<u32> {
+        self.lexicon_id(term)
+            .and_then(|id| self.index.lexicon().word_id(id))
+    }
+
+    fn stem(&self, term: u32) -> &str {
+        match self.lexicon_id(term) {
+            Some(id) => self.index.lexicon().stem(id),
+            None => &self.new_stem_list[term as usize - self.index.lexicon().len()],
+        }
+    }
+}
+
+/// The source document's TF-IDF weights over the index vocabulary, sorted by word id.
 struct SourceVector {
-    weights: HashMap<u32, f64>,
+    weights: Vec<(u32, f64)>,
     norm: f64,
 }
 
 impl SourceVector {
-    fn new(index: &LinkIndex, terms: &BTreeMap<String, u32>) -> SourceVector {
-        let mut weights = HashMap::new();
+    fn new(index: &LinkIndex, terms: &Terms, counts: &HashMap<u32, u32>) -> SourceVector {
+        // Squares are summed in stem order, so the norm is the same on every run.
+        let mut by_stem: Vec<(&str, Option<u32>, u32)> = counts
+            .iter()
+            .map(|(&term, &tf)| (terms.stem(term), terms.word_id(term), tf))
+            .collect();
+        by_stem.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut weights = Vec::with_capacity(by_stem.len());
         let mut squares = 0.0;
-        for (stem, &tf) in terms {
-            let id = index.word_id(stem);
+        for (_, id, tf) in by_stem {
             let weight = f64::from(tf) * index.idf(id);
             squares += weight * weight;
             if let Some(id) = id {
-                weights.insert(id, weight);
+                weights.push((id, weight));
             }
         }
+        weights.sort_unstable_by_key(|&(id, _)| id);
         SourceVector {
             weights,
             norm: squares.sqrt(),
         }
     }
 
-    /// Cosine between this document and a target's vector; summed in the vector's id order so
-    /// the result is the same on every run.
-    fn cosine(&self, index: &LinkIndex, target: &[(u32, f32)]) -> f64 {
+    /// Cosine between this document and a target's weights and norm: a merge of two vectors
+    /// sorted by id, summed in id order so the result is the same on every run.
+    fn cosine(&self, target: &[(u32, f64)], target_norm: f64) -> f64 {
         let mut dot = 0.0;
-        let mut squares = 0.0;
-        for &(id, tf) in target {
-            let weight = f64::from(tf) * index.idf(Some(id));
-            squares += weight * weight;
-            dot += weight * self.weights.get(&id).copied().unwrap_or(0.0);
+        let mut mine = self.weights.iter().peekable();
+        for &(id, weight) in target {
+            while mine.next_if(|&&(own, _)| own < id).is_some() {}
+            if let Some(&(_, own)) = mine.next_if(|&&(own, _)| own == id) {
+                dot += weight * own;
+            }
         }
         if dot == 0.0 {
             0.0
         } else {
-            dot / (self.norm * squares.sqrt())
+            dot / (self.norm * target_norm)
         }
     }
 }

@@ -8,6 +8,7 @@
 mod entities;
 mod index;
 mod inject;
+mod lexicon;
 mod matching;
 pub(crate) mod scan;
 pub(crate) mod shortcodes;

@@ -37,24 +37,21 @@ impl Normaliser {
     }
 
     pub(crate) fn tokens(&self, text: &str) -> Vec<Token> {
-        let mut tokens = Vec::new();
-        for (start, segment) in text.split_word_bound_indices() {
-            if segment.chars().any(char::is_alphanumeric) {
-                tokens.push(Token::Word {
-                    stem: self.normalise(segment),
+        pieces(text)
+            .into_iter()
+            .map(|piece| match piece {
+                Piece::Word { word, start, end } => Token::Word {
+                    stem: self.normalise(word),
                     start,
-                    end: start + segment.len(),
-                });
-            } else if !segment.chars().all(char::is_whitespace)
-                && tokens.last().is_some_and(|t| *t != Token::Break)
-            {
-                tokens.push(Token::Break);
-            }
-        }
-        tokens
+                    end,
+                },
+                Piece::Break => Token::Break,
+            })
+            .collect()
     }
 
     /// The stems of the words of `text`, breaks left out: a phrase's key.
+    #[cfg(test)]
     pub(crate) fn stems(&self, text: &str) -> Vec<String> {
         self.tokens(text)
             .into_iter()
@@ -65,7 +62,8 @@ impl Normaliser {
             .collect()
     }
 
-    fn normalise(&self, word: &str) -> String {
+    /// The stem of one word as `pieces` finds it.
+    pub(crate) fn normalise(&self, word: &str) -> String {
         // Lower-casing plus ß → ss is full case folding for the scripts Snowball stems.
         let folded = word.to_lowercase().replace('ß', "ss");
         match &self.stemmer {
@@ -73,6 +71,37 @@ impl Normaliser {
             _ => folded,
         }
     }
+}
+
+/// A token before normalisation, borrowing its word from the text, so a caller that has seen
+/// the word before can skip stemming it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Piece<'a> {
+    Word {
+        word: &'a str,
+        start: usize,
+        end: usize,
+    },
+    Break,
+}
+
+/// The words and breaks of `text`, as `Normaliser::tokens` has them.
+pub(crate) fn pieces(text: &str) -> Vec<Piece<'_>> {
+    let mut pieces = Vec::new();
+    for (start, segment) in text.split_word_bound_indices() {
+        if segment.chars().any(char::is_alphanumeric) {
+            pieces.push(Piece::Word {
+                word: segment,
+                start,
+                end: start + segment.len(),
+            });
+        } else if !segment.chars().all(char::is_whitespace)
+            && pieces.last().is_some_and(|p| *p != Piece::Break)
+        {
+            pieces.push(Piece::Break);
+        }
+    }
+    pieces
 }
 
 /// Scripts written without spaces, where a UAX #29 word is a single character.
