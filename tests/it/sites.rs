@@ -268,13 +268,7 @@ async fn call(
     token: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let mut request = app.http.request(method, app.url(path)).bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
+    let (status, text) = app.request(method, path, token, body).await;
     assert!(
         !text.contains(PASSWORD) && !text.contains(PASSWORD_STORED),
         "a response shows the password: {text}"

@@ -103,6 +103,24 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// Sends a request with a bearer token and an optional JSON body; the status and the
+    /// response's text.
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> (reqwest::StatusCode, String) {
+        let mut request = self.http.request(method, self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        (status, response.text().await.unwrap())
+    }
+
     /// A new account with `credits` and a token of `role` for it.
     pub async fn account(&self, credits: i64, role: igny8::domain::role::Role) -> (i64, String) {
         let account = self.store.create_account("test", None).await.unwrap();
