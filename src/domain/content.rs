@@ -88,26 +88,6 @@ pub enum ContentStatus {
     Published,
 }
 
-impl ContentStatus {
-    pub const ALL: [ContentStatus; 5] = [
-        ContentStatus::Draft,
-        ContentStatus::Linked,
-        ContentStatus::Optimized,
-        ContentStatus::Review,
-        ContentStatus::Published,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ContentStatus::Draft => "draft",
-            ContentStatus::Linked => "linked",
-            ContentStatus::Optimized => "optimized",
-            ContentStatus::Review => "review",
-            ContentStatus::Published => "published",
-        }
-    }
-}
-
 /// How content reached the pipeline; decides its stages and is recorded with each optimizer run.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema,
@@ -128,24 +108,6 @@ pub enum EntryPoint {
 }
 
 impl EntryPoint {
-    pub const ALL: [EntryPoint; 5] = [
-        EntryPoint::Writer,
-        EntryPoint::WordpressSync,
-        EntryPoint::ExternalSync,
-        EntryPoint::Manual,
-        EntryPoint::Automation,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EntryPoint::Writer => "writer",
-            EntryPoint::WordpressSync => "wordpress_sync",
-            EntryPoint::ExternalSync => "external_sync",
-            EntryPoint::Manual => "manual",
-            EntryPoint::Automation => "automation",
-        }
-    }
-
     /// The entry point of content that came from `source`.
     pub fn of_source(source: ContentSource) -> EntryPoint {
         match source {
@@ -153,34 +115,6 @@ impl EntryPoint {
             ContentSource::Wordpress => EntryPoint::WordpressSync,
             ContentSource::Shopify | ContentSource::Custom => EntryPoint::ExternalSync,
         }
-    }
-}
-
-impl std::str::FromStr for EntryPoint {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<EntryPoint, String> {
-        EntryPoint::ALL
-            .into_iter()
-            .find(|e| e.as_str() == s)
-            .ok_or_else(|| {
-                let names: Vec<_> = EntryPoint::ALL.iter().map(|e| e.as_str()).collect();
-                format!("expected one of {}, found {s:?}", names.join(", "))
-            })
-    }
-}
-
-impl std::str::FromStr for ContentStatus {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<ContentStatus, String> {
-        ContentStatus::ALL
-            .into_iter()
-            .find(|e| e.as_str() == s)
-            .ok_or_else(|| {
-                let names: Vec<_> = ContentStatus::ALL.iter().map(|e| e.as_str()).collect();
-                format!("expected one of {}, found {s:?}", names.join(", "))
-            })
     }
 }
 

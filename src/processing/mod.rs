@@ -378,18 +378,18 @@ impl Processing {
         let index = self.indexes.current(&self.store, account, site.id).await?;
         let (linked, still_linked) = {
             let index = index.read().await;
-            let linked = link(&document, &index, &self.limits);
-            let still_linked: Vec<i64> = existing_links(
-                &crate::pipeline::linker::Document {
-                    html: linked.html.clone(),
-                    ..document.clone()
-                },
-                &index,
-            )
-            .into_iter()
-            .filter(|existing| existing.inserted)
-            .map(|existing| existing.target.0)
-            .collect();
+            let mut linked = link(&document, &index, &self.limits);
+            // The linked body is read as a document of its own, then handed back: no copies.
+            let output = crate::pipeline::linker::Document {
+                html: std::mem::take(&mut linked.html),
+                ..document
+            };
+            let still_linked: Vec<i64> = existing_links(&output, &index)
+                .into_iter()
+                .filter(|existing| existing.inserted)
+                .map(|existing| existing.target.0)
+                .collect();
+            linked.html = output.html;
             (linked, still_linked)
         };
         let added: Vec<LinkRecord> = linked.links.iter().map(LinkRecord::from).collect();
