@@ -86,3 +86,35 @@ id_type!(
     /// An optimizer run in `optimization_tasks`.
     OptimizationTaskId
 );
+id_type!(
+    /// A domain event in `domain_events`: a change automation rules may react to.
+    EventId
+);
+id_type!(
+    /// An automation rule in `automation_rules`.
+    RuleId
+);
+id_type!(
+    /// One execution of a rule in `scheduled_tasks`.
+    ScheduledTaskId
+);
+id_type!(
+    /// A planner keyword in `keywords`.
+    KeywordId
+);
+id_type!(
+    /// A keyword cluster in `clusters`.
+    ClusterId
+);
+id_type!(
+    /// An article idea in `content_ideas`.
+    IdeaId
+);
+id_type!(
+    /// A writer task in `tasks`.
+    TaskId
+);
+id_type!(
+    /// An image request in `images`.
+    ImageId
+);

@@ -2,6 +2,7 @@
 
 pub mod content;
 pub mod credits;
+pub mod event;
 pub mod ids;
 pub mod module;
 pub mod role;

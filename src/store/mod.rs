@@ -5,6 +5,7 @@ pub mod content;
 pub mod content_views;
 pub mod credits;
 pub mod cron_fires;
+pub mod domain_events;
 pub mod jobs;
 pub mod modules;
 pub mod optimization_tasks;
