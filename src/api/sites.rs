@@ -25,8 +25,9 @@ use crate::domain::site::{
     PostType, PushPolicy, RECONCILE_EVERY_HOURS, SiteDefinition, SiteName, SiteUrl, SiteUsername,
     check_webhook_secret,
 };
+use crate::domain::user::SiteAccess;
 use crate::sites::PasswordChange;
-use crate::store::sites::{Site, SiteAccess, SiteScope};
+use crate::store::sites::{Site, SiteScope};
 use crate::store::sync_runs::SyncRun;
 use crate::sync::site_connector::WordPressSettings;
 

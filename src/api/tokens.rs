@@ -13,14 +13,17 @@ use crate::api::error::ApiError;
 use crate::api::extract::{Json, Path, Query};
 use crate::api::pagination::{PageOf, page};
 use crate::api::responses::CommonErrors;
-use crate::domain::ids::TokenId;
+use crate::domain::ids::{TokenId, UserId};
 use crate::domain::role::Role;
 use crate::domain::token::TokenSecret;
+use crate::store::StoreError;
 use crate::store::tokens::Token;
 
 #[derive(Serialize, ToSchema)]
 pub struct TokenView {
     pub id: TokenId,
+    /// The user the token acts for; its role never exceeds the user's.
+    pub user_id: Option<UserId>,
     pub name: String,
     /// The start of the token, to tell tokens apart; the token itself is shown only once.
     pub prefix: String,
@@ -35,6 +38,7 @@ impl From<Token> for TokenView {
     fn from(token: Token) -> Self {
         TokenView {
             id: token.id,
+            user_id: token.user_id,
             name: token.name,
             prefix: token.prefix,
             role: token.role,
@@ -78,8 +82,11 @@ pub struct CreateToken {
     /// What the token is for, 1 to 100 characters.
     #[schema(min_length = 1, max_length = 100)]
     name: String,
-    /// At most the caller's own role.
+    /// At most the caller's own role, and with `user_id`, at most that user's role.
     role: Role,
+    /// Make the token act for this user: it follows the user's role and stops working while
+    /// the user is inactive, and it sees the sites granted to the user.
+    user_id: Option<UserId>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -108,7 +115,31 @@ pub async fn create(
         });
     }
     let secret = TokenSecret::generate(principal.account_id);
-    let token = state.store.create_token(&secret, name, body.role).await?;
+    let token = match body.user_id {
+        None => state.store.create_token(&secret, name, body.role).await?,
+        Some(user_id) => {
+            let user = state
+                .store
+                .user(principal.account_id, user_id)
+                .await
+                .map_err(|err| match err {
+                    StoreError::NotFound => {
+                        ApiError::invalid("user_id", "no user with this id in the account")
+                    }
+                    other => other.into(),
+                })?;
+            if !user.role.at_least(body.role) {
+                return Err(ApiError::invalid(
+                    "role",
+                    format!("expected at most the user's role, {}", user.role),
+                ));
+            }
+            state
+                .store
+                .create_user_token(&secret, name, body.role, user_id)
+                .await?
+        }
+    };
     Ok((
         StatusCode::CREATED,
         ResponseJson(CreatedToken {

@@ -9,3 +9,4 @@ pub mod role;
 pub mod schedule;
 pub mod site;
 pub mod token;
+pub mod user;

@@ -13,4 +13,5 @@ mod queue;
 mod scheduler;
 mod sites;
 mod support;
+mod users;
 mod wordpress;
