@@ -5,13 +5,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use crate::api::AppState;
 use crate::api::auth::Principal;
 use crate::api::error::ApiError;
 use crate::api::extract::{Json, Path, Query};
-use crate::api::pagination::{PageOf, page};
+use crate::api::pagination::{PageOf, PageQuery};
 use crate::api::responses::CommonErrors;
 use crate::domain::ids::{TokenId, UserId};
 use crate::domain::role::Role;
@@ -50,28 +50,16 @@ impl From<Token> for TokenView {
     }
 }
 
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// Page number, from 1.
-    #[param(minimum = 1, maximum = 1000000)]
-    page: Option<u32>,
-    /// Items per page, 1 to 100.
-    #[param(minimum = 1, maximum = 100)]
-    page_size: Option<u32>,
-}
-
 /// The account's tokens, revoked ones included.
-#[utoipa::path(get, path = "/tokens", tag = "tokens", params(ListQuery),
+#[utoipa::path(get, path = "/tokens", tag = "tokens", params(PageQuery),
     responses((status = 200, body = PageOf<TokenView>), CommonErrors))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
-    Query(query): Query<ListQuery>,
+    Query(query): Query<PageQuery>,
 ) -> Result<ResponseJson<PageOf<TokenView>>, ApiError> {
     principal.require(Role::Admin)?;
-    let page = page(query.page, query.page_size)?;
+    let page = query.page()?;
     let tokens = state.store.tokens(principal.account_id, page).await?;
     Ok(ResponseJson(PageOf::new(page, tokens, TokenView::from)))
 }

@@ -6,13 +6,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use crate::api::AppState;
 use crate::api::auth::Principal;
 use crate::api::error::ApiError;
 use crate::api::extract::{Json, Path, Query};
-use crate::api::pagination::{PageOf, page};
+use crate::api::pagination::{PageOf, PageQuery};
 use crate::api::responses::CommonErrors;
 use crate::domain::ids::UserId;
 use crate::domain::role::Role;
@@ -46,28 +46,16 @@ impl From<User> for UserView {
     }
 }
 
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// Page number, from 1.
-    #[param(minimum = 1, maximum = 1000000)]
-    page: Option<u32>,
-    /// Items per page, 1 to 100.
-    #[param(minimum = 1, maximum = 100)]
-    page_size: Option<u32>,
-}
-
 /// The account's users, inactive ones included.
-#[utoipa::path(get, path = "/users", tag = "users", params(ListQuery),
+#[utoipa::path(get, path = "/users", tag = "users", params(PageQuery),
     responses((status = 200, body = PageOf<UserView>), CommonErrors))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
-    Query(query): Query<ListQuery>,
+    Query(query): Query<PageQuery>,
 ) -> Result<ResponseJson<PageOf<UserView>>, ApiError> {
     principal.require(Role::Admin)?;
-    let page = page(query.page, query.page_size)?;
+    let page = query.page()?;
     let users = state.store.users(principal.account_id, page).await?;
     Ok(ResponseJson(PageOf::new(page, users, UserView::from)))
 }

@@ -8,17 +8,6 @@ use sqlx::PgPool;
 
 use crate::support::TestApp;
 
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let (status, text) = app.request(method, path, token, body).await;
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
 async fn spawn(pool: PgPool) -> (TestApp, tempfile::TempDir) {
     let data = tempfile::tempdir().unwrap();
     let app = TestApp::spawn(
@@ -30,21 +19,21 @@ async fn spawn(pool: PgPool) -> (TestApp, tempfile::TempDir) {
 }
 
 async fn create_site(app: &TestApp, admin: &str, name: &str) -> i64 {
-    let (status, site) = call(
-        app,
-        Method::POST,
-        "/api/v1/sites",
-        admin,
-        Some(json!({
-            "name": name,
-            "connector": "wordpress",
-            // Nothing listens there: a queued pull fails fast and is retried later.
-            "base_url": "http://127.0.0.1:9/wp",
-            // Never due while a test runs.
-            "schedule": "0 0 1 1 *",
-        })),
-    )
-    .await;
+    let (status, site) = app
+        .call(
+            Method::POST,
+            "/api/v1/sites",
+            admin,
+            Some(json!({
+                "name": name,
+                "connector": "wordpress",
+                // Nothing listens there: a queued pull fails fast and is retried later.
+                "base_url": "http://127.0.0.1:9/wp",
+                // Never due while a test runs.
+                "schedule": "0 0 1 1 *",
+            })),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{site}");
     site["id"].as_i64().unwrap()
 }
@@ -57,31 +46,31 @@ async fn person(
     role: &str,
     token_role: &str,
 ) -> (i64, String) {
-    let (status, user) = call(
-        app,
-        Method::POST,
-        "/api/v1/users",
-        admin,
-        Some(json!({ "email": email, "name": "Ana Silva", "role": role })),
-    )
-    .await;
+    let (status, user) = app
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            admin,
+            Some(json!({ "email": email, "name": "Ana Silva", "role": role })),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{user}");
     let user_id = user["id"].as_i64().unwrap();
-    let (status, token) = call(
-        app,
-        Method::POST,
-        "/api/v1/tokens",
-        admin,
-        Some(json!({ "name": "ana's laptop", "role": token_role, "user_id": user_id })),
-    )
-    .await;
+    let (status, token) = app
+        .call(
+            Method::POST,
+            "/api/v1/tokens",
+            admin,
+            Some(json!({ "name": "ana's laptop", "role": token_role, "user_id": user_id })),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{token}");
     assert_eq!(token["token"]["user_id"], user_id);
     (user_id, token["secret"].as_str().unwrap().to_owned())
 }
 
 async fn visible_sites(app: &TestApp, token: &str) -> Vec<i64> {
-    let (status, list) = call(app, Method::GET, "/api/v1/sites", token, None).await;
+    let (status, list) = app.call(Method::GET, "/api/v1/sites", token, None).await;
     assert_eq!(status, StatusCode::OK, "{list}");
     list["items"]
         .as_array()
@@ -100,14 +89,14 @@ async fn grants_decide_which_sites_a_person_sees_and_may_operate(pool: PgPool) {
     let (ana, ana_token) = person(&app, &admin, "Ana@Example.com", "editor", "editor").await;
     assert_eq!(visible_sites(&app, &ana_token).await, Vec::<i64>::new());
 
-    let (status, grant) = call(
-        &app,
-        Method::POST,
-        &format!("/api/v1/sites/{blog}/grants"),
-        &admin,
-        Some(json!({ "user_id": ana, "access": "view" })),
-    )
-    .await;
+    let (status, grant) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/sites/{blog}/grants"),
+            &admin,
+            Some(json!({ "user_id": ana, "access": "view" })),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{grant}");
     assert_eq!(
         (
@@ -119,77 +108,77 @@ async fn grants_decide_which_sites_a_person_sees_and_may_operate(pool: PgPool) {
     );
     assert_eq!(visible_sites(&app, &ana_token).await, vec![blog]);
     let sync = format!("/api/v1/sites/{blog}/sync");
-    let (status, refused) = call(&app, Method::POST, &sync, &ana_token, None).await;
+    let (status, refused) = app.call(Method::POST, &sync, &ana_token, None).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
     assert_eq!(refused["error"]["details"]["site_access"], "view");
 
     // Granting again changes the level of the same grant.
-    let (_, edit) = call(
-        &app,
-        Method::POST,
-        &format!("/api/v1/sites/{blog}/grants"),
-        &admin,
-        Some(json!({ "user_id": ana })),
-    )
-    .await;
+    let (_, edit) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/sites/{blog}/grants"),
+            &admin,
+            Some(json!({ "user_id": ana })),
+        )
+        .await;
     assert_eq!(
         (edit["id"].clone(), edit["access"].clone()),
         (grant["id"].clone(), json!("edit"))
     );
-    let (status, queued) = call(&app, Method::POST, &sync, &ana_token, None).await;
+    let (status, queued) = app.call(Method::POST, &sync, &ana_token, None).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
 
     // A grant for one token only: a second token of the same person does not see the shop.
-    let (status, other) = call(
-        &app,
-        Method::POST,
-        "/api/v1/tokens",
-        &admin,
-        Some(json!({ "name": "ana's phone", "role": "viewer", "user_id": ana })),
-    )
-    .await;
+    let (status, other) = app
+        .call(
+            Method::POST,
+            "/api/v1/tokens",
+            &admin,
+            Some(json!({ "name": "ana's phone", "role": "viewer", "user_id": ana })),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED);
     let phone = other["secret"].as_str().unwrap();
-    let (status, _) = call(
-        &app,
-        Method::POST,
-        &format!("/api/v1/sites/{shop}/grants"),
-        &admin,
-        Some(json!({ "token_id": other["token"]["id"], "access": "view" })),
-    )
-    .await;
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/sites/{shop}/grants"),
+            &admin,
+            Some(json!({ "token_id": other["token"]["id"], "access": "view" })),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(visible_sites(&app, phone).await, vec![blog, shop]);
     assert_eq!(visible_sites(&app, &ana_token).await, vec![blog]);
 
-    let (status, grants) = call(
-        &app,
-        Method::GET,
-        &format!("/api/v1/sites/{blog}/grants"),
-        &admin,
-        None,
-    )
-    .await;
+    let (status, grants) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/sites/{blog}/grants"),
+            &admin,
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(grants.as_array().unwrap().len(), 1);
-    let (status, _) = call(
-        &app,
-        Method::DELETE,
-        &format!("/api/v1/sites/{blog}/grants/{}", grant["id"]),
-        &admin,
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/sites/{blog}/grants/{}", grant["id"]),
+            &admin,
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(visible_sites(&app, &ana_token).await, Vec::<i64>::new());
-    let (status, _) = call(
-        &app,
-        Method::DELETE,
-        &format!("/api/v1/sites/{blog}/grants/{}", grant["id"]),
-        &admin,
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/sites/{blog}/grants/{}", grant["id"]),
+            &admin,
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "a removed grant is gone");
 }
 
@@ -200,7 +189,7 @@ async fn a_persons_tokens_follow_their_role_and_activity_at_once(pool: PgPool) {
     let (ana, ana_token) = person(&app, &owner, "ana@example.com", "admin", "admin").await;
     let me = |token: String| {
         let app = &app;
-        async move { call(app, Method::GET, "/api/v1/me", &token, None).await }
+        async move { app.call(Method::GET, "/api/v1/me", &token, None).await }
     };
     let (status, before) = me(ana_token.clone()).await;
     assert_eq!(
@@ -209,14 +198,14 @@ async fn a_persons_tokens_follow_their_role_and_activity_at_once(pool: PgPool) {
     );
 
     let user = format!("/api/v1/users/{ana}");
-    let (status, demoted) = call(
-        &app,
-        Method::PATCH,
-        &user,
-        &owner,
-        Some(json!({ "role": "viewer" })),
-    )
-    .await;
+    let (status, demoted) = app
+        .call(
+            Method::PATCH,
+            &user,
+            &owner,
+            Some(json!({ "role": "viewer" })),
+        )
+        .await;
     assert_eq!(
         (status, demoted["role"].clone()),
         (StatusCode::OK, json!("viewer"))
@@ -226,17 +215,19 @@ async fn a_persons_tokens_follow_their_role_and_activity_at_once(pool: PgPool) {
         after["token"]["role"], "viewer",
         "a demoted person's token is demoted too"
     );
-    let (status, _) = call(&app, Method::GET, "/api/v1/tokens", &ana_token, None).await;
+    let (status, _) = app
+        .call(Method::GET, "/api/v1/tokens", &ana_token, None)
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
-    let (_, inactive) = call(
-        &app,
-        Method::PATCH,
-        &user,
-        &owner,
-        Some(json!({ "is_active": false })),
-    )
-    .await;
+    let (_, inactive) = app
+        .call(
+            Method::PATCH,
+            &user,
+            &owner,
+            Some(json!({ "is_active": false })),
+        )
+        .await;
     assert_eq!(inactive["is_active"], false);
     let (status, _) = me(ana_token.clone()).await;
     assert_eq!(
@@ -245,8 +236,7 @@ async fn a_persons_tokens_follow_their_role_and_activity_at_once(pool: PgPool) {
         "an inactive person's token stops at once"
     );
 
-    call(
-        &app,
+    app.call(
         Method::PATCH,
         &user,
         &owner,
@@ -259,7 +249,7 @@ async fn a_persons_tokens_follow_their_role_and_activity_at_once(pool: PgPool) {
         (StatusCode::OK, json!("admin"))
     );
 
-    let (status, list) = call(&app, Method::GET, "/api/v1/users", &owner, None).await;
+    let (status, list) = app.call(Method::GET, "/api/v1/users", &owner, None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list["total"], 1);
     assert_eq!(list["items"][0]["email"], "ana@example.com");
@@ -407,7 +397,7 @@ async fn bad_people_and_grants_are_refused_naming_the_field(pool: PgPool) {
     ];
     for (method, path, token, body, status, code, field) in cases {
         let body = (!body.is_null()).then_some(body);
-        let (got, error) = call(&app, method.clone(), &path, token, body.clone()).await;
+        let (got, error) = app.call(method.clone(), &path, token, body.clone()).await;
         assert_eq!(got, status, "{method} {path} {body:?}: {error}");
         assert_eq!(
             error["error"]["code"], code,
@@ -420,13 +410,8 @@ async fn bad_people_and_grants_are_refused_naming_the_field(pool: PgPool) {
             );
         }
     }
-    let (_, user) = call(
-        &app,
-        Method::GET,
-        &format!("/api/v1/users/{ana}"),
-        &admin,
-        None,
-    )
-    .await;
+    let (_, user) = app
+        .call(Method::GET, &format!("/api/v1/users/{ana}"), &admin, None)
+        .await;
     assert_eq!(user["role"], "editor", "refused changes change nothing");
 }
