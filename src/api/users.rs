@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use crate::api::AppState;
 use crate::api::auth::Principal;
-use crate::api::error::ApiError;
+use crate::api::error::{ApiError, ErrorBody};
 use crate::api::extract::{Json, Path, Query};
 use crate::api::pagination::{PageOf, PageQuery};
 use crate::api::responses::CommonErrors;
@@ -94,7 +94,9 @@ fn may_give(principal: &Principal, role: Role) -> Result<(), ApiError> {
 
 /// Adds a person to the account. Tokens are made for them with `POST /tokens` and `user_id`.
 #[utoipa::path(post, path = "/users", tag = "users", request_body = CreateUser,
-    responses((status = 201, body = UserView), CommonErrors))]
+    responses((status = 201, body = UserView),
+        (status = 409, body = ErrorBody, description = "A user with that e-mail exists"),
+        CommonErrors))]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
