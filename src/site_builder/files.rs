@@ -148,6 +148,20 @@ impl SiteFiles {
         Ok(Some(dir))
     }
 
+    /// A folder of a version's assets to read; one that is missing or not a real directory
+    /// (a symlink someone placed) holds nothing of the site's.
+    async fn existing_folder(
+        &self,
+        site: SiteId,
+        version: i32,
+        folder: AssetFolder,
+    ) -> Result<Option<PathBuf>, FileError> {
+        match self.folder_dir(site, version, folder, false).await {
+            Err(FileError::InvalidPath { .. }) => Ok(None),
+            other => other,
+        }
+    }
+
     /// The assets of a site version, by folder and name.
     pub async fn list(
         &self,
@@ -160,7 +174,7 @@ impl SiteFiles {
             if only.is_some_and(|only| only != folder) {
                 continue;
             }
-            let Some(dir) = self.folder_dir(site, version, folder, false).await? else {
+            let Some(dir) = self.existing_folder(site, version, folder).await? else {
                 continue;
             };
             for (name, size) in regular_files(&dir).await? {
@@ -184,7 +198,7 @@ impl SiteFiles {
     async fn usage(&self, site: SiteId, version: i32) -> Result<u64, FileError> {
         let mut used = 0;
         for folder in AssetFolder::ALL {
-            if let Some(dir) = self.folder_dir(site, version, folder, false).await? {
+            if let Some(dir) = self.existing_folder(site, version, folder).await? {
                 used += regular_files(&dir)
                     .await?
                     .iter()
