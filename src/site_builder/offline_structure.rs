@@ -179,7 +179,10 @@ pub fn offline_structure(name: &str, brief: &SiteBrief) -> Structure {
             .iter()
             .map(|objective| Feature {
                 title: excerpt(objective, 80),
-                text: excerpt(objective, 200),
+                text: match &audience {
+                    Some(audience) => format!("What {name} does for {}.", excerpt(audience, 200)),
+                    None => format!("One of the things {name} is here for."),
+                },
             })
             .collect()
     };

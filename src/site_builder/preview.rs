@@ -83,10 +83,12 @@ impl Preview {
         title: Option<&str>,
         blocks: &[Block],
     ) -> Result<String, RenderError> {
+        // Unquoted: the value goes into a <style> element, where the escaping of quotes
+        // would not be undone.
         let font = match frame.theme.typography {
-            Typography::Sans => "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
-            Typography::Serif => "Georgia, 'Times New Roman', serif",
-            Typography::Mono => "ui-monospace, 'DejaVu Sans Mono', monospace",
+            Typography::Sans => "system-ui, -apple-system, Segoe UI, Roboto, sans-serif",
+            Typography::Serif => "Georgia, Times New Roman, DejaVu Serif, serif",
+            Typography::Mono => "ui-monospace, DejaVu Sans Mono, monospace",
         };
         let html = self.templates.get_template(template)?.render(context! {
             site => context! {
