@@ -121,25 +121,6 @@ impl Store {
         Ok((row.page, scope.access(row.can_edit)))
     }
 
-    /// A blueprint's page by slug.
-    pub async fn page_by_slug(
-        &self,
-        account: AccountId,
-        blueprint: BlueprintId,
-        slug: &PageSlug,
-    ) -> Result<PageBlueprint, StoreError> {
-        let page = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM page_blueprints p \
-             WHERE p.account_id = $1 AND p.site_blueprint_id = $2 AND p.slug = $3"
-        )))
-        .bind(account)
-        .bind(blueprint)
-        .bind(slug)
-        .fetch_one(self.pool())
-        .await?;
-        Ok(page)
-    }
-
     /// Adds a page; a slug the blueprint has is [`StoreError::Constraint`] naming
     /// [`SLUG_TAKEN`].
     pub async fn insert_page(

@@ -177,7 +177,8 @@ impl Store {
     }
 
     /// Moves a blueprint to `generating`, unless a generation is already running (then
-    /// [`StoreError::NotFound`]).
+    /// [`StoreError::NotFound`]). One left `generating` for over ten minutes was abandoned by a
+    /// daemon that stopped mid-way, and may be claimed again.
     pub async fn claim_generation(
         &self,
         account: AccountId,
@@ -185,7 +186,8 @@ impl Store {
     ) -> Result<Blueprint, StoreError> {
         let blueprint = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "UPDATE site_blueprints b SET status = 'generating', last_error = NULL \
-             WHERE b.account_id = $1 AND b.id = $2 AND b.status <> 'generating' \
+             WHERE b.account_id = $1 AND b.id = $2 \
+               AND (b.status <> 'generating' OR b.updated_at < now() - interval '10 minutes') \
              RETURNING {COLUMNS}"
         )))
         .bind(account)
