@@ -27,6 +27,8 @@ use crate::processing::Processing;
 use crate::processing::jobs as processing_jobs;
 use crate::settings::Settings;
 use crate::shutdown::Shutdown;
+use crate::site_builder::SiteBuilder;
+use crate::site_builder::files::SiteFiles;
 use crate::sites::Sites;
 use crate::sites::config::ConfigSites;
 use crate::sites::credentials::CredentialFiles;
@@ -90,6 +92,15 @@ pub fn processing(settings: &Settings, store: &Store) -> Processing {
         Modules::new(store.clone(), settings.modules.defaults.clone()),
         &settings.linker,
         settings.jobs.max_attempts,
+    )
+}
+
+/// The site builder the API uses, with its files under the data directory.
+pub fn site_builder(settings: &Settings, store: &Store) -> SiteBuilder {
+    SiteBuilder::new(
+        store.clone(),
+        Credits::new(store.clone(), &settings.credits),
+        SiteFiles::new(&settings.data_dir, settings.site_builder.clone()),
     )
 }
 
@@ -161,6 +172,7 @@ impl App {
                 CredentialFiles::new(self.settings.data_dir.clone()),
                 self.settings.jobs.max_attempts,
             ),
+            site_builder: site_builder(&self.settings, &self.store),
         };
         // Trailing slashes are trimmed before routing, so `/api/v1/me/` is `/api/v1/me`.
         let service = NormalizePathLayer::trim_trailing_slash()

@@ -29,6 +29,7 @@ pub mod reload;
 pub mod settings;
 /// The two-phase graceful stop and the signals that drive it.
 pub mod shutdown;
+pub mod site_builder;
 /// Sites: the config file's sites reconciled into the database, and the service the sites API
 /// calls, with write-only credentials.
 pub mod sites;

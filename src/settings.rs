@@ -73,6 +73,7 @@ pub struct Settings {
     pub rate_limits: BTreeMap<RateLimitGroup, RateLimit>,
     pub connectors: ConnectorSettings,
     pub linker: LinkerSettings,
+    pub site_builder: SiteBuilderSettings,
     /// Plans declared here are created or updated by name at start-up.
     pub plans: BTreeMap<String, PlanSettings>,
     /// Sites declared here are created or updated by name at start-up and on reload; those
@@ -201,6 +202,24 @@ impl Default for LinkerSettings {
             max_links_per_post: 10,
             words_per_link: 150,
             links_per_paragraph: 1,
+        }
+    }
+}
+
+/// Limits on the files the site builder keeps per site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SiteBuilderSettings {
+    /// One uploaded file at most.
+    pub max_upload_bytes: u64,
+    /// The assets of a site's working version at most.
+    pub quota_bytes_per_site: u64,
+}
+
+impl Default for SiteBuilderSettings {
+    fn default() -> Self {
+        SiteBuilderSettings {
+            max_upload_bytes: 10 * 1024 * 1024,
+            quota_bytes_per_site: 500 * 1024 * 1024,
         }
     }
 }
@@ -501,7 +520,25 @@ struct RawSettings {
     rate_limits: BTreeMap<String, RawRateLimit>,
     connectors: RawConnectors,
     linker: RawLinker,
+    site_builder: RawSiteBuilder,
     plans: BTreeMap<String, RawPlan>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+struct RawSiteBuilder {
+    max_upload_bytes: u64,
+    quota_bytes_per_site: u64,
+}
+
+impl Default for RawSiteBuilder {
+    fn default() -> Self {
+        let defaults = SiteBuilderSettings::default();
+        RawSiteBuilder {
+            max_upload_bytes: defaults.max_upload_bytes,
+            quota_bytes_per_site: defaults.quota_bytes_per_site,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -784,6 +821,7 @@ impl Default for RawSettings {
             rate_limits: default_rate_limits(),
             connectors: RawConnectors::default(),
             linker: RawLinker::default(),
+            site_builder: RawSiteBuilder::default(),
             plans: BTreeMap::new(),
         }
     }
@@ -1225,11 +1263,13 @@ impl Checker<'_> {
         let plans = self.plans(raw.plans);
         let connectors = self.connectors(raw.connectors);
         let linker = self.linker(raw.linker);
+        let site_builder = self.site_builder(raw.site_builder);
 
         Some(Settings {
             sites: Vec::new(),
             connectors: connectors?,
             linker: linker?,
+            site_builder: site_builder?,
             credits: credits?,
             modules: modules?,
             rate_limits: rate_limits?,
@@ -1302,6 +1342,26 @@ impl Checker<'_> {
             max_links_per_post: usize::try_from(max_links_per_post?).ok()?,
             words_per_link: usize::try_from(words_per_link?).ok()?,
             links_per_paragraph: usize::try_from(links_per_paragraph?).ok()?,
+        })
+    }
+
+    fn site_builder(&mut self, raw: RawSiteBuilder) -> Option<SiteBuilderSettings> {
+        const KIB: u64 = 1024;
+        let max_upload_bytes = self.in_range(
+            "site_builder.max_upload_bytes",
+            raw.max_upload_bytes,
+            KIB,
+            KIB * KIB * KIB,
+        );
+        let quota_bytes_per_site = self.in_range(
+            "site_builder.quota_bytes_per_site",
+            raw.quota_bytes_per_site,
+            KIB,
+            KIB * KIB * KIB * KIB,
+        );
+        Some(SiteBuilderSettings {
+            max_upload_bytes: max_upload_bytes?,
+            quota_bytes_per_site: quota_bytes_per_site?,
         })
     }
 

@@ -17,6 +17,8 @@ use crate::credits::CreditError;
 use crate::domain::module::Module;
 use crate::jobs::handler::error_chain;
 use crate::processing::ProcessingError;
+use crate::site_builder::SiteBuilderError;
+use crate::site_builder::files::FileError;
 use crate::sites::SiteError;
 use crate::store::StoreError;
 
@@ -52,6 +54,13 @@ pub enum ApiError {
     Conflict { code: &'static str, message: String },
     #[error("the request body is larger than this server accepts")]
     PayloadTooLarge,
+    /// A file larger than a limit or a storage quota allows.
+    #[error("{message}")]
+    TooLarge {
+        code: &'static str,
+        message: String,
+        details: Value,
+    },
     #[error("expected a JSON body (Content-Type: application/json)")]
     UnsupportedMediaType,
     #[error("insufficient credits: {required} required, {available} available")]
@@ -97,7 +106,7 @@ impl ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
-            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge | ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::InsufficientCredits { .. } => StatusCode::PAYMENT_REQUIRED,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -108,7 +117,9 @@ impl ApiError {
 
     fn code(&self) -> &'static str {
         match self {
-            ApiError::BadRequest { code, .. } | ApiError::Conflict { code, .. } => code,
+            ApiError::BadRequest { code, .. }
+            | ApiError::Conflict { code, .. }
+            | ApiError::TooLarge { code, .. } => code,
             ApiError::Invalid { .. } => "validation_failed",
             ApiError::Unauthorized => "unauthorized",
             ApiError::WebhookRefused(_) => "invalid_signature",
@@ -127,7 +138,9 @@ impl ApiError {
 
     fn details(&self) -> Value {
         match self {
-            ApiError::BadRequest { details, .. } => details.clone(),
+            ApiError::BadRequest { details, .. } | ApiError::TooLarge { details, .. } => {
+                details.clone()
+            }
             ApiError::Invalid { field, .. } => json!({ "field": field }),
             ApiError::Forbidden { required } => json!({ "required_role": required }),
             ApiError::SiteViewOnly => json!({ "site_access": "view" }),
@@ -245,6 +258,74 @@ impl From<SiteError> for ApiError {
             SiteError::NotFound => ApiError::NotFound,
             SiteError::Store(err) => err.into(),
             credentials @ SiteError::Credentials(_) => ApiError::Internal(Box::new(credentials)),
+        }
+    }
+}
+
+impl From<SiteBuilderError> for ApiError {
+    fn from(err: SiteBuilderError) -> Self {
+        let conflict = |code: &'static str, err: &SiteBuilderError| ApiError::Conflict {
+            code,
+            message: err.to_string(),
+        };
+        match err {
+            SiteBuilderError::NotFound => ApiError::NotFound,
+            SiteBuilderError::InvalidBrief(invalid) => {
+                ApiError::invalid(within("config", &invalid.path), invalid.message)
+            }
+            SiteBuilderError::InvalidStructure(invalid) => {
+                ApiError::invalid(within("structure", &invalid.path), invalid.message)
+            }
+            ref err @ SiteBuilderError::GenerationRunning => {
+                conflict("generation_in_progress", err)
+            }
+            ref err @ SiteBuilderError::KeySpent(_) => conflict("idempotency_key_spent", err),
+            ref err @ SiteBuilderError::NotReady(_) => conflict("not_ready", err),
+            ref err @ SiteBuilderError::NoPreviousVersion => conflict("no_previous_version", err),
+            ref err @ SiteBuilderError::Changed => conflict("blueprint_changed", err),
+            SiteBuilderError::Credits(err) => err.into(),
+            SiteBuilderError::Files(err) => err.into(),
+            SiteBuilderError::Store(err) => err.into(),
+            err @ SiteBuilderError::Render(_) => ApiError::Internal(Box::new(err)),
+        }
+    }
+}
+
+/// `parent.path`, or `parent` for the value as a whole.
+fn within(parent: &str, path: &str) -> String {
+    if path.is_empty() {
+        parent.to_owned()
+    } else {
+        format!("{parent}.{path}")
+    }
+}
+
+impl From<FileError> for ApiError {
+    fn from(err: FileError) -> Self {
+        match err {
+            FileError::InvalidPath { field, message } => ApiError::BadRequest {
+                code: "invalid_path",
+                message: format!("{field}: {message}"),
+                details: json!({ "field": field }),
+            },
+            ref too_large @ FileError::TooLarge { limit } => ApiError::TooLarge {
+                code: "file_too_large",
+                message: too_large.to_string(),
+                details: json!({ "field": "file", "limit_bytes": limit }),
+            },
+            ref quota @ FileError::QuotaExceeded { quota: limit, used } => ApiError::TooLarge {
+                code: "storage_quota_exceeded",
+                message: quota.to_string(),
+                details: json!({ "quota_bytes": limit, "used_bytes": used }),
+            },
+            FileError::UnsupportedType(message) => ApiError::invalid("file", message),
+            FileError::NotFound => ApiError::NotFound,
+            FileError::Unreadable(message) => ApiError::BadRequest {
+                code: "unreadable_body",
+                message: format!("the upload could not be read: {message}"),
+                details: json!({ "field": "file" }),
+            },
+            io @ FileError::Io(_) => ApiError::Internal(Box::new(io)),
         }
     }
 }

@@ -16,7 +16,11 @@ pub mod optimizer;
 pub mod pagination;
 pub mod rate_limit;
 pub mod responses;
+pub mod site_assets;
+pub mod site_blueprints;
 pub mod site_grants;
+pub mod site_pages;
+pub mod site_preview;
 pub mod sites;
 pub mod token_cache;
 pub mod tokens;
@@ -37,12 +41,15 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::error::ApiError;
+use crate::api::modules::ModuleGuard;
 use crate::api::rate_limit::{GroupLimit, RateLimits};
 use crate::api::token_cache::TokenCache;
 use crate::credits::Credits;
+use crate::domain::module::Module;
 use crate::modules::Modules;
 use crate::processing::Processing;
 use crate::settings::{HttpSettings, RateLimitGroup};
+use crate::site_builder::SiteBuilder;
 use crate::sites::Sites;
 use crate::store::Store;
 use crate::sync::jobs::SyncServices;
@@ -59,6 +66,7 @@ pub struct AppState {
     pub sync: SyncServices,
     pub sites: Sites,
     pub processing: Processing,
+    pub site_builder: SiteBuilder,
 }
 
 /// The whole router. Paths under `/api/v1` need a bearer token; `/healthz`, `/readyz`,
@@ -109,9 +117,52 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
             group(&state, RateLimitGroup::Optimizer),
             rate_limit::limit,
         ));
+    let upload_limit = state.site_builder.files().limits().max_upload_bytes;
+    let site_builder = OpenApiRouter::new()
+        .routes(routes!(site_blueprints::list, site_blueprints::create))
+        .routes(routes!(
+            site_blueprints::get,
+            site_blueprints::update,
+            site_blueprints::delete
+        ))
+        .routes(routes!(site_blueprints::generate_structure))
+        .routes(routes!(site_blueprints::deploy))
+        .routes(routes!(site_blueprints::rollback))
+        .routes(routes!(site_preview::index))
+        .routes(routes!(site_preview::page))
+        .routes(routes!(site_pages::list, site_pages::create))
+        .routes(routes!(
+            site_pages::get,
+            site_pages::update,
+            site_pages::delete
+        ))
+        .routes(routes!(
+            site_assets::list,
+            site_assets::upload,
+            site_assets::delete
+        ))
+        // Room for the multipart framing around the largest file; the upload counts the
+        // file's own bytes against the limit as they arrive.
+        .layer(DefaultBodyLimit::max(
+            usize::try_from(upload_limit)
+                .unwrap_or(usize::MAX)
+                .saturating_add(64 * 1024),
+        ))
+        .route_layer(from_fn_with_state(
+            ModuleGuard {
+                state: state.clone(),
+                module: Module::SiteBuilder,
+            },
+            modules::require_module,
+        ))
+        .route_layer(from_fn_with_state(
+            group(&state, RateLimitGroup::Default),
+            rate_limit::limit,
+        ));
     let v1 = v1
         .merge(linker)
         .merge(optimizer)
+        .merge(site_builder)
         .route_layer(from_fn_with_state(state.clone(), auth::authenticate));
     let (api, description) = OpenApiRouter::with_openapi(openapi::base())
         .nest("/api/v1", v1)

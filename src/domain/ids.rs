@@ -126,3 +126,11 @@ id_type!(
     /// A site access grant in `site_user_access`.
     GrantId
 );
+id_type!(
+    /// A site blueprint in `site_blueprints`: a site to generate, preview and deploy.
+    BlueprintId
+);
+id_type!(
+    /// A page of a blueprint in `page_blueprints`.
+    PageBlueprintId
+);

@@ -8,5 +8,6 @@ pub mod module;
 pub mod role;
 pub mod schedule;
 pub mod site;
+pub mod site_builder;
 pub mod token;
 pub mod user;

@@ -74,6 +74,14 @@ impl SiteScope {
             SiteScope::Granted { token, .. } => Some(token),
         }
     }
+
+    /// What the caller may do to a row [`GRANTS`] let through, given its `can_edit`.
+    pub(crate) fn access(self, can_edit: Option<bool>) -> SiteAccess {
+        match (self, can_edit) {
+            (SiteScope::Account(_), _) | (_, Some(true)) => SiteAccess::Edit,
+            _ => SiteAccess::View,
+        }
+    }
 }
 
 /// Live sites `$1` (account) and `$2` (grantee token, null for everything) may see, with whether
@@ -322,11 +330,7 @@ impl Store {
         .bind(id)
         .fetch_one(self.pool())
         .await?;
-        let access = match (scope, row.can_edit) {
-            (SiteScope::Account(_), _) | (_, Some(true)) => SiteAccess::Edit,
-            _ => SiteAccess::View,
-        };
-        Ok((row.site, access))
+        Ok((row.site, scope.access(row.can_edit)))
     }
 
     /// Creates an API-managed site. A live site of the same name in the account is

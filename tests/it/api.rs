@@ -778,6 +778,7 @@ fn igny8_state(app: &TestApp, modules: Modules) -> igny8::api::AppState {
             settings.jobs.max_attempts,
         ),
         processing: igny8::app::processing(&settings, &app.store),
+        site_builder: igny8::app::site_builder(&settings, &app.store),
     }
 }
 

@@ -11,6 +11,7 @@ mod pipeline_api;
 mod processing;
 mod queue;
 mod scheduler;
+mod site_builder;
 mod sites;
 mod support;
 mod users;
