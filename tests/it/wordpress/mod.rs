@@ -4,6 +4,7 @@
 mod check;
 mod crash;
 mod pull;
+mod pull_batches;
 mod push;
 mod site;
 mod webhooks;
