@@ -6,5 +6,6 @@ mod crash;
 mod pull;
 mod pull_batches;
 mod push;
+mod push_batch;
 mod site;
 mod webhooks;
