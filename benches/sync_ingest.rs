@@ -16,6 +16,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use igny8::connector::remote::Connector;
+use igny8::domain::site::PushPolicy;
 use igny8::store::sync_runs::{RunKind, Trigger};
 use igny8::sync::pull::{Quiet, pull};
 use igny8::sync::site_connector::{Secrets, wordpress};
@@ -150,6 +151,7 @@ async fn main() {
             &base,
             None,
             json!({"post_types": ["post"]}),
+            PushPolicy::Off,
         )
         .await;
         let (connector, site_settings) =

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use igny8::domain::site::PushPolicy;
 use igny8::store::sync_runs::{RunKind, Trigger};
 use igny8::sync::pull::{Quiet, pull};
 use igny8::sync::site_connector::{Secrets, wordpress};
@@ -64,6 +65,7 @@ async fn igny8_pull(base: &str, user: &str, password: &str) -> Duration {
         base,
         Some(format!("config:{SITE}")),
         json!({"username": user, "post_types": ["post"]}),
+        PushPolicy::Off,
     )
     .await;
     let mut secrets = Secrets::new(std::env::temp_dir());

@@ -12,15 +12,20 @@ use serde_json::Value;
 use sqlx::migrate::MigrateDatabase;
 use sqlx::postgres::Postgres;
 
-/// A migrated, empty database `name` on DATABASE_URL's server (dropped first if it exists).
-pub async fn fresh_store(name: &str) -> Store {
+/// The URL of database `name` on DATABASE_URL's server.
+pub fn database_url(name: &str) -> String {
     let server = std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
     let base = server
         .rsplit_once('/')
         .map_or(server.as_str(), |(base, _)| base);
+    format!("{base}/{name}")
+}
+
+/// A migrated, empty database `name` on DATABASE_URL's server (dropped first if it exists).
+pub async fn fresh_store(name: &str) -> Store {
     let settings = DatabaseSettings {
-        url: DatabaseUrl::parse(&format!("{base}/{name}")).unwrap(),
+        url: DatabaseUrl::parse(&database_url(name)).unwrap(),
         max_connections: 4,
         migrate_on_start: true,
     };
@@ -40,6 +45,7 @@ pub async fn wordpress_site(
     base_url: &str,
     credentials_ref: Option<String>,
     settings: Value,
+    push_policy: PushPolicy,
 ) -> Site {
     let account = store.create_account("Bench", None).await.unwrap().id;
     store
@@ -52,7 +58,7 @@ pub async fn wordpress_site(
                 credentials_ref,
                 settings,
                 schedule: None,
-                push_policy: PushPolicy::Off,
+                push_policy,
                 link_enabled: false,
             },
             false,

@@ -125,6 +125,16 @@ pub enum WriteOutcome {
     },
 }
 
+/// One conditional write of a batch: `patch` to an item, on condition that the CMS still
+/// holds the version modified at `expected_modified`.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchWrite<'a> {
+    pub external_type: &'a str,
+    pub external_id: &'a str,
+    pub patch: &'a Patch,
+    pub expected_modified: DateTime<Utc>,
+}
+
 /// A CMS as the sync engine sees it. Implementations do the remote I/O through the shared
 /// `HttpClient`; the engine owns transactions, cursors and run records.
 pub trait Connector: Send + Sync {
@@ -177,4 +187,18 @@ pub trait Connector: Send + Sync {
         patch: &Patch,
         expected_modified: DateTime<Utc>,
     ) -> impl Future<Output = Result<WriteOutcome, ConnectorError>> + Send;
+
+    /// How many conditional writes one `write_batch` call takes: 1 where the CMS cannot write
+    /// several items in one call, each with its own precondition checked by the CMS itself.
+    /// Known after `probe`.
+    fn batch_size(&self) -> usize;
+
+    /// Writes each item on its own condition in as few calls as the CMS allows, at most
+    /// `batch_size` writes. The outer error means the call as a whole failed and nothing can
+    /// be said about any item (each may or may not have been written); otherwise there is one
+    /// result per write, in order, and a failed write says nothing about the others.
+    fn write_batch(
+        &self,
+        writes: &[BatchWrite<'_>],
+    ) -> impl Future<Output = Result<Vec<Result<WriteOutcome, ConnectorError>>, ConnectorError>> + Send;
 }

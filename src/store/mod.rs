@@ -22,12 +22,15 @@ pub mod webhooks;
 
 use sqlx::migrate::{MigrateDatabase, Migrator};
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{PgPool, Postgres};
+use sqlx::{Connection, PgPool, Postgres};
 
 use crate::settings::DatabaseSettings;
 
 /// The schema, embedded at build time.
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// How long a pooled connection may sit unused before it is checked on its next use.
+const IDLE_BEFORE_PING: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A transaction a caller can group several store calls in (for example an enqueue with the
 /// change that caused it).
@@ -116,6 +119,19 @@ impl Store {
         }
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections)
+            // sqlx pings every connection it hands out by default: a second round trip for
+            // each one-statement call (a credit hold, a balance read). Only connections idle
+            // long enough to have been dropped by the server or the network are checked; a
+            // busy one that broke fails its statement, which callers retry like any error.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= IDLE_BEFORE_PING {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(settings.url.connect_options())
             .await?;
         Ok(Store { pool })

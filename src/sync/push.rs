@@ -4,9 +4,14 @@
 //! already holds our result the push is done, if it still holds the base the write is sent
 //! again, anything else is a conflict.
 
-use crate::connector::remote::{Connector, Patch, RemoteItem, WriteOutcome};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+
+use crate::connector::ConnectorError;
+use crate::connector::remote::{BatchWrite, Connector, Patch, RemoteItem, WriteOutcome};
 use crate::domain::content::ContentHash;
-use crate::domain::ids::{AccountId, ContentId, PushJobId};
+use crate::domain::ids::{ContentId, PushJobId};
 use crate::jobs::handler::error_chain;
 use crate::store::Store;
 use crate::store::push_jobs::{PushEnding, PushJob, PushState};
@@ -51,17 +56,21 @@ pub async fn queue(
         .await?)
 }
 
-/// Does the site's whole outbox, oldest first.
+/// Does the site's whole outbox, oldest first, in batches of as many writes as the connector
+/// takes in one call. Every push keeps its own precondition, receipt and ending: a conflict or
+/// failure marks only its own item. A retryable failure ends the run after the batch it
+/// happened in, once the others' endings are recorded; the job's retry resumes it.
 pub async fn push_site<C: Connector>(
     store: &Store,
     connector: &C,
     site: &Site,
 ) -> Result<PushSummary, SyncError> {
     connector.probe().await?;
+    let batch = connector.batch_size().max(1);
     let mut summary = PushSummary::default();
     // Changes queued while this run works are picked up before it ends; each row is tried
     // once per run.
-    let mut tried = std::collections::HashSet::new();
+    let mut tried = HashSet::new();
     loop {
         let jobs: Vec<PushJob> = store
             .active_pushes(site.account_id, site.id)
@@ -72,45 +81,70 @@ pub async fn push_site<C: Connector>(
         if jobs.is_empty() {
             break;
         }
-        for job in jobs {
-            let ending = match push_one(store, connector, &job).await {
-                Ok(Some(ending)) => ending,
-                // Another worker moved it on.
-                Ok(None) => continue,
-                Err(SyncError::Connector(err)) if !err.is_retryable() => PushEnding::Failed {
-                    error: err.to_string(),
-                    deleted_remote: false,
-                },
-                Err(err) => return Err(err),
-            };
-            match &ending {
-                PushEnding::Done { .. } => summary.done += 1,
-                PushEnding::Conflict { reason, .. } => {
-                    tracing::warn!(site = %site.name, content = %job.content_id, %reason, "A push found the item changed in the CMS; nothing was written.");
-                    summary.conflicts += 1;
+        for chunk in jobs.chunks(batch) {
+            let mut retry = None;
+            for (job, result) in chunk.iter().zip(push_batch(store, connector, chunk).await) {
+                let ending = match result {
+                    Ok(Some(ending)) => ending,
+                    // Another worker moved it on.
+                    Ok(None) => continue,
+                    Err(SyncError::Connector(err)) if !err.is_retryable() => PushEnding::Failed {
+                        error: err.to_string(),
+                        deleted_remote: false,
+                    },
+                    Err(err) => {
+                        retry.get_or_insert(err);
+                        continue;
+                    }
+                };
+                match &ending {
+                    PushEnding::Done { .. } => summary.done += 1,
+                    PushEnding::Conflict { reason, .. } => {
+                        tracing::warn!(site = %site.name, content = %job.content_id, %reason, "A push found the item changed in the CMS; nothing was written.");
+                        summary.conflicts += 1;
+                    }
+                    PushEnding::Failed { error, .. } => {
+                        tracing::warn!(site = %site.name, content = %job.content_id, %error, "A push failed.");
+                        summary.failed += 1;
+                    }
                 }
-                PushEnding::Failed { error, .. } => {
-                    tracing::warn!(site = %site.name, content = %job.content_id, %error, "A push failed.");
-                    summary.failed += 1;
-                }
+                store
+                    .finish_push(job, site.connector.content_source(), &ending)
+                    .await?;
             }
-            store
-                .finish_push(&job, site.connector.content_source(), &ending)
-                .await?;
+            if let Some(err) = retry {
+                return Err(err);
+            }
         }
     }
     Ok(summary)
 }
 
+/// The items of `jobs` as the CMS holds them now, by (type, id); absent ones are gone.
 async fn read_remote<C: Connector>(
     connector: &C,
+    jobs: &[&PushJob],
+) -> Result<HashMap<(String, String), RemoteItem>, ConnectorError> {
+    let mut ids: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for job in jobs {
+        ids.entry(&job.external_type)
+            .or_default()
+            .push(job.external_id.clone());
+    }
+    let mut found = HashMap::new();
+    for (external_type, ids) in ids {
+        for item in connector.fetch(external_type, &ids).await? {
+            found.insert((item.external_type.clone(), item.external_id.clone()), item);
+        }
+    }
+    Ok(found)
+}
+
+fn remote_of(
+    found: &mut HashMap<(String, String), RemoteItem>,
     job: &PushJob,
-) -> Result<Option<RemoteItem>, SyncError> {
-    Ok(connector
-        .fetch(&job.external_type, std::slice::from_ref(&job.external_id))
-        .await?
-        .into_iter()
-        .next())
+) -> Option<RemoteItem> {
+    found.remove(&(job.external_type.clone(), job.external_id.clone()))
 }
 
 fn gone() -> PushEnding {
@@ -162,64 +196,171 @@ fn done(patch: &Patch, receipt: RemoteItem) -> PushEnding {
     }
 }
 
-/// Carries one push to its ending; `None` when another worker holds it.
-async fn push_one<C: Connector>(
+/// A push between its preflight re-read and its write.
+struct Writing<'a> {
+    index: usize,
+    job: &'a PushJob,
+    patch: Patch,
+    base_modified: DateTime<Utc>,
+}
+
+/// What became of each push of a batch so far, in the order of the batch.
+type Results = Vec<Option<Result<Option<PushEnding>, SyncError>>>;
+
+/// Carries each push of `jobs` to its ending (`None` when another worker holds it) with one
+/// re-read, one batched write and, for writes the CMS refused on their precondition, one more
+/// re-read. Results are in the order of `jobs`.
+async fn push_batch<C: Connector>(
     store: &Store,
     connector: &C,
-    job: &PushJob,
-) -> Result<Option<PushEnding>, SyncError> {
-    let patch = job.patch().map_err(SyncError::Site)?;
-    let account: AccountId = job.account_id;
-    let resumed = matches!(job.state, PushState::Writing | PushState::Verifying);
-    let from = if resumed {
-        job.state
-    } else {
-        if job.state == PushState::Pending
-            && !store
-                .advance_push(account, job.id, PushState::Pending, PushState::Preflight)
-                .await?
-        {
-            return Ok(None);
+    jobs: &[PushJob],
+) -> Vec<Result<Option<PushEnding>, SyncError>> {
+    let mut results: Results = jobs.iter().map(|_| None).collect();
+    let mut preflight = Vec::new();
+    for (index, job) in jobs.iter().enumerate() {
+        match begin(store, job).await {
+            Ok(Some((patch, from))) => preflight.push((index, job, patch, from)),
+            Ok(None) => results[index] = Some(Ok(None)),
+            Err(err) => results[index] = Some(Err(err)),
         }
-        PushState::Preflight
-    };
-    let Some(remote) = read_remote(connector, job).await? else {
-        return Ok(Some(gone()));
-    };
-    if resumed && holds(&patch, &remote) && !is_base(job, &remote) {
-        // The write landed before the crash: the re-read is the receipt.
-        return Ok(Some(done(&patch, remote)));
     }
-    if !is_base(job, &remote) {
-        return Ok(Some(conflict(job, remote)));
+    let reading: Vec<&PushJob> = preflight.iter().map(|p| p.1).collect();
+    let mut found = match read_remote(connector, &reading).await {
+        Ok(found) => found,
+        Err(err) => return fail_rest(results, &err),
+    };
+    let mut writing = Vec::new();
+    for (index, job, patch, from) in preflight {
+        let Some(remote) = remote_of(&mut found, job) else {
+            results[index] = Some(Ok(Some(gone())));
+            continue;
+        };
+        let resumed = matches!(from, PushState::Writing | PushState::Verifying);
+        if resumed && holds(&patch, &remote) && !is_base(job, &remote) {
+            // The write landed before the crash: the re-read is the receipt.
+            results[index] = Some(Ok(Some(done(&patch, remote))));
+            continue;
+        }
+        if !is_base(job, &remote) {
+            results[index] = Some(Ok(Some(conflict(job, remote))));
+            continue;
+        }
+        if from != PushState::Writing {
+            match store
+                .advance_push(job.account_id, job.id, from, PushState::Writing)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    results[index] = Some(Ok(None));
+                    continue;
+                }
+                Err(err) => {
+                    results[index] = Some(Err(err.into()));
+                    continue;
+                }
+            }
+        }
+        writing.push(Writing {
+            index,
+            job,
+            base_modified: job.base_remote_modified.unwrap_or(remote.remote_modified),
+            patch,
+        });
     }
-    if from != PushState::Writing
+    if writing.is_empty() {
+        return fail_rest(results, &unsettled());
+    }
+    let writes: Vec<BatchWrite<'_>> = writing
+        .iter()
+        .map(|w| BatchWrite {
+            external_type: &w.job.external_type,
+            external_id: &w.job.external_id,
+            patch: &w.patch,
+            expected_modified: w.base_modified,
+        })
+        .collect();
+    let outcomes = match connector.write_batch(&writes).await {
+        Ok(outcomes) => outcomes,
+        Err(err) => {
+            tracing::debug!(error = %error_chain(&err), "A batch of push writes failed.");
+            return fail_rest(results, &err);
+        }
+    };
+    let mut refused = Vec::new();
+    for (w, outcome) in writing.iter().zip(outcomes) {
+        match outcome {
+            Ok(WriteOutcome::Written(receipt)) => {
+                let advanced = store
+                    .advance_push(
+                        w.job.account_id,
+                        w.job.id,
+                        PushState::Writing,
+                        PushState::Verifying,
+                    )
+                    .await;
+                results[w.index] = Some(match advanced {
+                    Ok(_) => Ok(Some(done(&w.patch, *receipt))),
+                    Err(err) => Err(err.into()),
+                });
+            }
+            Ok(WriteOutcome::PreconditionFailed { .. }) => refused.push(w),
+            Err(err) => {
+                tracing::debug!(push = %w.job.id, error = %error_chain(&err), "A push write failed.");
+                results[w.index] = Some(Err(err.into()));
+            }
+        }
+    }
+    if !refused.is_empty() {
+        let reading: Vec<&PushJob> = refused.iter().map(|w| w.job).collect();
+        match read_remote(connector, &reading).await {
+            Ok(mut found) => {
+                for w in refused {
+                    results[w.index] = Some(Ok(Some(match remote_of(&mut found, w.job) {
+                        Some(remote) => conflict(w.job, remote),
+                        None => gone(),
+                    })));
+                }
+            }
+            Err(err) => return fail_rest(results, &err),
+        }
+    }
+    fail_rest(results, &unsettled())
+}
+
+/// Moves a push into preflight (or finds it resumed after a crash); `None` when another
+/// worker holds it. Returns its patch and the state it continues from.
+async fn begin(store: &Store, job: &PushJob) -> Result<Option<(Patch, PushState)>, SyncError> {
+    let patch = job.patch().map_err(SyncError::Site)?;
+    if matches!(job.state, PushState::Writing | PushState::Verifying) {
+        return Ok(Some((patch, job.state)));
+    }
+    if job.state == PushState::Pending
         && !store
-            .advance_push(account, job.id, from, PushState::Writing)
+            .advance_push(
+                job.account_id,
+                job.id,
+                PushState::Pending,
+                PushState::Preflight,
+            )
             .await?
     {
         return Ok(None);
     }
-    let base_modified = job.base_remote_modified.unwrap_or(remote.remote_modified);
-    let outcome = connector
-        .write(&job.external_type, &job.external_id, &patch, base_modified)
-        .await;
-    match outcome {
-        Ok(WriteOutcome::Written(receipt)) => {
-            store
-                .advance_push(account, job.id, PushState::Writing, PushState::Verifying)
-                .await?;
-            Ok(Some(done(&patch, *receipt)))
-        }
-        Ok(WriteOutcome::PreconditionFailed { .. }) => match read_remote(connector, job).await? {
-            Some(remote) => Ok(Some(conflict(job, remote))),
-            None => Ok(Some(gone())),
-        },
-        Err(err) => {
-            tracing::debug!(push = %job.id, error = %error_chain(&err), "A push write failed.");
-            Err(err.into())
-        }
-    }
+    Ok(Some((patch, PushState::Preflight)))
+}
+
+/// Stands in for a result every path above sets; never seen unless they miss one.
+fn unsettled() -> ConnectorError {
+    ConnectorError::Transient("the push was left without an outcome".to_owned())
+}
+
+/// Every push still without a result gets `err`; the others keep theirs.
+fn fail_rest(results: Results, err: &ConnectorError) -> Vec<Result<Option<PushEnding>, SyncError>> {
+    results
+        .into_iter()
+        .map(|result| result.unwrap_or_else(|| Err(err.clone().into())))
+        .collect()
 }
 
 /// What a push would change in the CMS, without writing: per pending push, a unified diff of
@@ -242,10 +383,12 @@ pub async fn preview<C: Connector>(
     site: &Site,
 ) -> Result<Vec<PushPreview>, SyncError> {
     connector.probe().await?;
+    let jobs = store.active_pushes(site.account_id, site.id).await?;
+    let mut found = read_remote(connector, &jobs.iter().collect::<Vec<_>>()).await?;
     let mut previews = Vec::new();
-    for job in store.active_pushes(site.account_id, site.id).await? {
+    for job in jobs {
         let patch = job.patch().map_err(SyncError::Site)?;
-        let remote = read_remote(connector, &job).await?;
+        let remote = remote_of(&mut found, &job);
         let label = format!("{} {}", job.external_type, job.external_id);
         let mut diff = String::new();
         let current = |field: &str| -> String {

@@ -4,6 +4,8 @@
 mod check;
 mod crash;
 mod pull;
+mod pull_batches;
 mod push;
+mod push_batch;
 mod site;
 mod webhooks;

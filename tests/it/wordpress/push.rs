@@ -18,7 +18,7 @@ use sqlx::PgPool;
 use super::site::WpSite;
 
 /// A site with `count` seeded posts, pulled once, pushing automatically.
-async fn pulled_site(pool: &PgPool, count: u32) -> (Store, WpSite, Site) {
+pub(super) async fn pulled_site(pool: &PgPool, count: u32) -> (Store, WpSite, Site) {
     let store = Store::from_pool(pool.clone());
     let wp = WpSite::create().await;
     wp.seed(count, 1).await;
@@ -40,7 +40,7 @@ async fn pulled_site(pool: &PgPool, count: u32) -> (Store, WpSite, Site) {
 }
 
 /// Changes post `external_id` here the way the pipeline would, and queues the push.
-async fn change_and_queue(
+pub(super) async fn change_and_queue(
     store: &Store,
     pool: &PgPool,
     site: &Site,
@@ -68,7 +68,7 @@ async fn change_and_queue(
     (id, changed)
 }
 
-async fn push_state(pool: &PgPool, content: ContentId) -> (String, Option<String>) {
+pub(super) async fn push_state(pool: &PgPool, content: ContentId) -> (String, Option<String>) {
     sqlx::query_as(
         "SELECT state, last_error FROM push_jobs WHERE content_id = $1 ORDER BY id DESC LIMIT 1",
     )
