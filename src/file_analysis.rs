@@ -1,6 +1,8 @@
 //! `igny8 analyze`: HTML files, and the HTML files under directories, analysed as the pipeline
 //! analyses content, with no database. A readable table by default; with `--json`, one JSON
-//! object per file and line, in path order.
+//! object per file and line, in path order. With `--numbers-only`, the lines hold only the
+//! readability numbers (words, sentences, syllables, reading ease), measured without the
+//! assessments: the same work a readability library does, for comparing with one.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -9,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use crate::pipeline::analyzer::report::{Page, Report, report};
+use crate::pipeline::analyzer::{Readability, analyze};
 use crate::pipeline::language::Language;
 use crate::pipeline::ruleset::{Profile, Ruleset};
 
@@ -22,6 +25,8 @@ pub struct Options {
     pub language: Language,
     pub profile: Profile,
     pub json: bool,
+    /// JSON lines with the readability numbers alone, no assessments.
+    pub numbers_only: bool,
 }
 
 /// A file that could not be analysed, and why.
@@ -70,15 +75,20 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> io::Result<()> {
     Ok(())
 }
 
-/// Analyses one file.
-pub fn analyze_file(path: &Path, options: &Options) -> Result<Report, String> {
+/// The text of one file, which must be UTF-8.
+fn read_html(path: &Path) -> Result<String, String> {
     let bytes = std::fs::read(path).map_err(|err| format!("cannot read the file: {err}"))?;
-    let html = String::from_utf8(bytes).map_err(|err| {
+    String::from_utf8(bytes).map_err(|err| {
         format!(
             "not UTF-8 text (invalid byte at offset {})",
             err.utf8_error().valid_up_to()
         )
-    })?;
+    })
+}
+
+/// Analyses one file.
+pub fn analyze_file(path: &Path, options: &Options) -> Result<Report, String> {
+    let html = read_html(path)?;
     let page = Page {
         html: &html,
         title: options.title.as_deref().unwrap_or(""),
@@ -92,6 +102,26 @@ pub fn analyze_file(path: &Path, options: &Options) -> Result<Report, String> {
     };
     report(&page, Ruleset::for_profile(options.profile))
         .map_err(|err| format!("cannot read the HTML: {err}"))
+}
+
+/// Measures one file's readability numbers, without the assessments.
+pub fn measure_file(path: &Path, language: Language) -> Result<Readability, String> {
+    let html = read_html(path)?;
+    analyze(&html, language)
+        .map(|analysis| analysis.readability)
+        .map_err(|err| format!("cannot read the HTML: {err}"))
+}
+
+/// One file's JSON line of `--numbers-only`.
+pub fn numbers_line(path: &Path, numbers: &Readability) -> Value {
+    json!({
+        "path": path.display().to_string(),
+        "language": numbers.language,
+        "words": numbers.words,
+        "sentences": numbers.sentences,
+        "syllables": numbers.syllables,
+        "flesch_reading_ease": numbers.flesch_reading_ease,
+    })
 }
 
 /// One file's JSON line.
@@ -126,6 +156,13 @@ pub fn run(paths: &[PathBuf], options: &Options, out: &mut impl Write) -> io::Re
     let (files, mut failures) = files(paths);
     let mut rows = Vec::new();
     for path in files {
+        if options.numbers_only {
+            match measure_file(&path, options.language) {
+                Ok(numbers) => writeln!(out, "{}", numbers_line(&path, &numbers))?,
+                Err(reason) => failures.push(Failure { path, reason }),
+            }
+            continue;
+        }
         match analyze_file(&path, options) {
             Ok(report) if options.json => {
                 writeln!(out, "{}", json_line(&path, &report))?;
@@ -134,7 +171,7 @@ pub fn run(paths: &[PathBuf], options: &Options, out: &mut impl Write) -> io::Re
             Err(reason) => failures.push(Failure { path, reason }),
         }
     }
-    if !options.json {
+    if !options.json && !options.numbers_only {
         out.write_all(table(&rows).as_bytes())?;
     }
     Ok(failures)
@@ -189,6 +226,7 @@ mod tests {
             language: Language::English,
             profile: Profile::Default,
             json,
+            numbers_only: false,
         }
     }
 
@@ -234,6 +272,33 @@ mod tests {
             .collect();
         assert!(ids.contains(&"keyphrase_density"), "{ids:?}");
         assert!(ids.contains(&"sentence_length"), "{ids:?}");
+    }
+
+    #[test]
+    fn numbers_only_lines_carry_the_counts_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("page.html");
+        std::fs::write(&path, PAGE).unwrap();
+        let full = analyze_file(&path, &options(true)).unwrap();
+        let mut out = Vec::new();
+        let numbers_only = Options {
+            numbers_only: true,
+            ..options(true)
+        };
+        let failures = run(std::slice::from_ref(&path), &numbers_only, &mut out).unwrap();
+        assert!(failures.is_empty());
+        let line: Value = serde_json::from_str(String::from_utf8(out).unwrap().trim()).unwrap();
+        assert_eq!(
+            line,
+            json!({
+                "path": path.display().to_string(),
+                "language": "english",
+                "words": full.numbers.words,
+                "sentences": full.numbers.sentences,
+                "syllables": full.numbers.syllables,
+                "flesch_reading_ease": full.numbers.flesch_reading_ease,
+            })
+        );
     }
 
     #[test]

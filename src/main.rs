@@ -162,6 +162,10 @@ enum Command {
         /// One JSON object per file and line instead of a table.
         #[arg(long)]
         json: bool,
+        /// With --json: only words, sentences, syllables and reading ease, without the
+        /// assessments.
+        #[arg(long, requires = "json")]
+        numbers_only: bool,
     },
     /// Link a site's content now, in the foreground.
     Link {
@@ -433,6 +437,7 @@ async fn main() -> ExitCode {
             locale,
             profile,
             json,
+            numbers_only,
         } => analyze(
             &paths,
             &file_analysis::Options {
@@ -443,6 +448,7 @@ async fn main() -> ExitCode {
                 language: locale,
                 profile,
                 json,
+                numbers_only,
             },
         ),
         Command::Link {

@@ -7,6 +7,7 @@ pub mod language;
 pub mod linker;
 pub mod optimizer;
 pub mod ruleset;
+mod word_memo;
 
 pub use analyzer::{Page, Report, SeoAssessmentId, report};
 pub use ruleset::{Profile, Ruleset};

@@ -9,9 +9,9 @@ use std::ops::Range;
 use std::rc::Rc;
 
 use lol_html::html_content::{Element, EndTag, TextChunk};
-use lol_html::{HtmlRewriter, Settings, doc_text, element, end_tag};
+use lol_html::{Settings, doc_text, element, end_tag};
 
-use super::text::TextError;
+use super::text::{TextError, parse};
 
 /// An `<img>`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,17 +106,34 @@ struct Collector {
 
 /// Reads the element facts of `html`.
 pub fn elements(html: &str) -> Result<Elements, TextError> {
-    let state = Rc::new(RefCell::new(Collector::default()));
-    {
-        let on_invisible = Rc::clone(&state);
-        let on_image = Rc::clone(&state);
-        let on_link = Rc::clone(&state);
-        let on_button = Rc::clone(&state);
-        let on_input = Rc::clone(&state);
-        let on_format = Rc::clone(&state);
-        let on_text = Rc::clone(&state);
-        let settings = Settings::new()
-            .with_strict(false)
+    let reader = ElementReader::new();
+    parse(html, reader.handlers(Settings::new()))?;
+    Ok(reader.finish())
+}
+
+/// Gathers element facts from the handlers it adds to a pass, which may feed other readers too.
+pub(crate) struct ElementReader {
+    state: Rc<RefCell<Collector>>,
+}
+
+impl ElementReader {
+    pub(crate) fn new() -> Self {
+        ElementReader {
+            state: Rc::new(RefCell::new(Collector::default())),
+        }
+    }
+
+    /// `settings` with this reader's handlers added.
+    pub(crate) fn handlers<'h, 's>(&self, settings: Settings<'h, 's>) -> Settings<'h, 's> {
+        let state = &self.state;
+        let on_invisible = Rc::clone(state);
+        let on_image = Rc::clone(state);
+        let on_link = Rc::clone(state);
+        let on_button = Rc::clone(state);
+        let on_input = Rc::clone(state);
+        let on_format = Rc::clone(state);
+        let on_text = Rc::clone(state);
+        settings
             .append_element_content_handler(element!(INVISIBLE, move |el: &mut Element| {
                 on_invisible.borrow_mut().invisible += 1;
                 if el.can_have_content() {
@@ -245,15 +262,16 @@ pub fn elements(html: &str) -> Result<Elements, TextError> {
                     }
                 }
                 Ok(())
-            }));
-        let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
-        rewriter.write(html.as_bytes())?;
-        rewriter.end()?;
+            }))
     }
-    let collector = Rc::try_unwrap(state)
-        .map(RefCell::into_inner)
-        .unwrap_or_default();
-    Ok(collector.elements)
+
+    /// The facts read, once the pass (and with it every handler) is done.
+    pub(crate) fn finish(self) -> Elements {
+        Rc::try_unwrap(self.state)
+            .map(RefCell::into_inner)
+            .unwrap_or_default()
+            .elements
+    }
 }
 
 fn decode(raw: &str) -> String {

@@ -24,15 +24,17 @@ pub mod words;
 
 use std::ops::Range;
 
+use lol_html::Settings;
 use serde::Serialize;
 
 pub use crate::pipeline::language::{Language, Support};
 pub use assessment::{Rating, Threshold};
+use elements::Elements;
 pub use engagement::{EngagementReport, Signal, SignalId};
 pub use flesch::Counts;
 pub use readability::ReadabilityReport;
-pub(crate) use report::seo_assessment;
 pub use report::{Page, Report, overall, report};
+pub(crate) use report::{report_and_analysis, seo_assessment};
 pub use seo::{Missing, SeoAssessment, SeoAssessmentId, SeoReport, aggregate};
 pub use text::{Block, BlockKind, TextError};
 
@@ -69,7 +71,22 @@ pub struct Analysis {
 
 /// Segments and measures `html` as text in `language`.
 pub fn analyze(html: &str, language: Language) -> Result<Analysis, TextError> {
-    let blocks = text::blocks(html)?;
+    Ok(measure(text::blocks(html)?, language))
+}
+
+/// [`analyze`] and [`elements::elements`] from one pass over `html`.
+pub(crate) fn analyze_with_elements(
+    html: &str,
+    language: Language,
+) -> Result<(Analysis, Elements), TextError> {
+    let blocks = text::BlockReader::new();
+    let elements = elements::ElementReader::new();
+    text::parse(html, elements.handlers(blocks.handlers(Settings::new())))?;
+    Ok((measure(blocks.finish(), language), elements.finish()))
+}
+
+/// The sentences and readability numbers of `blocks`.
+fn measure(blocks: Vec<Block>, language: Language) -> Analysis {
     let mut sentence_list = Vec::new();
     let mut word_count = 0;
     let mut syllable_count = 0;
@@ -99,11 +116,11 @@ pub fn analyze(html: &str, language: Language) -> Result<Analysis, TextError> {
         syllables: syllable_count,
         flesch_reading_ease: flesch::reading_ease(language, counts),
     };
-    Ok(Analysis {
+    Analysis {
         blocks,
         sentences: sentence_list,
         readability,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -1,14 +1,13 @@
-//! One entry point for the whole analysis of a page: the HTML is segmented once (`analyze`), its
-//! element facts read in one more pass (`elements`), and every score computed from those: SEO,
+//! One entry point for the whole analysis of a page: one pass over the HTML yields its text blocks
+//! and its element facts (`analyze_with_elements`), and every score is computed from those: SEO,
 //! readability, engagement, and the overall score the ruleset weighs them into.
 
 use serde::Serialize;
 
-use super::elements::elements;
 use super::engagement::{self, EngagementReport};
 use super::readability::{self, ReadabilityReport};
 use super::seo::{self, SeoAssessment, SeoAssessmentId, SeoReport};
-use super::{Language, Readability, TextError, analyze};
+use super::{Analysis, Language, Readability, TextError, analyze_with_elements};
 use crate::pipeline::ruleset::{OverallWeights, Profile, Ruleset};
 
 /// A page as the analyzer reads it.
@@ -52,8 +51,16 @@ pub struct Report {
 
 /// Analyses `page` under `ruleset`.
 pub fn report(page: &Page<'_>, ruleset: &Ruleset) -> Result<Report, TextError> {
-    let analysis = analyze(page.html, page.language)?;
-    let facts = elements(page.html)?;
+    report_and_analysis(page, ruleset).map(|(report, _)| report)
+}
+
+/// [`report`] with the analysis it was computed from, for a caller that reads the page's text
+/// blocks too.
+pub(crate) fn report_and_analysis(
+    page: &Page<'_>,
+    ruleset: &Ruleset,
+) -> Result<(Report, Analysis), TextError> {
+    let (analysis, facts) = analyze_with_elements(page.html, page.language)?;
     let seo = seo::assess(page, &analysis, &facts, &ruleset.seo);
     let readability = readability::assess_with(&analysis, &ruleset.readability);
     let host = page.host();
@@ -64,15 +71,16 @@ pub fn report(page: &Page<'_>, ruleset: &Ruleset) -> Result<Report, TextError> {
         readability.score,
         engagement.score,
     );
-    Ok(Report {
+    let report = Report {
         profile: ruleset.profile(),
         ruleset_version: ruleset.version().to_owned(),
-        numbers: analysis.readability,
+        numbers: analysis.readability.clone(),
         seo,
         readability,
         engagement,
         overall,
-    })
+    };
+    Ok((report, analysis))
 }
 
 /// Assessment `id` of `page` under `ruleset`, as [`report`] would score it, without the other
@@ -82,8 +90,7 @@ pub(crate) fn seo_assessment(
     ruleset: &Ruleset,
     id: SeoAssessmentId,
 ) -> Result<Option<SeoAssessment>, TextError> {
-    let analysis = analyze(page.html, page.language)?;
-    let facts = elements(page.html)?;
+    let (analysis, facts) = analyze_with_elements(page.html, page.language)?;
     Ok(seo::assess_one(page, &analysis, &facts, &ruleset.seo, id))
 }
 

@@ -184,61 +184,80 @@ const HIDDEN_ELEMENTS: &[&str] = &[
     "textarea",
 ];
 
-#[derive(Debug)]
-enum Event {
-    Start(String),
-    End(String),
-    Text(String, Range<usize>),
-    Comment,
-}
-
 /// Parses `html` and returns its text blocks in document order. Blocks holding only whitespace are
 /// left out.
 pub fn blocks(html: &str) -> Result<Vec<Block>, TextError> {
-    let events = Rc::new(RefCell::new(Vec::new()));
-    {
-        let on_element = Rc::clone(&events);
-        let on_text = Rc::clone(&events);
-        let on_comment = Rc::clone(&events);
-        let settings = Settings::new()
-            .with_strict(false)
+    let reader = BlockReader::new();
+    parse(html, reader.handlers(Settings::new()))?;
+    Ok(reader.finish())
+}
+
+/// Runs one lol_html pass over `html` with `settings`' handlers, in lol_html's non-strict mode.
+pub(crate) fn parse(html: &str, settings: Settings<'_, '_>) -> Result<(), TextError> {
+    let mut rewriter = HtmlRewriter::new(settings.with_strict(false), |_: &[u8]| {});
+    rewriter.write(html.as_bytes())?;
+    rewriter.end()?;
+    Ok(())
+}
+
+/// Gathers text blocks from the handlers it adds to a pass, which may feed other readers too.
+pub(crate) struct BlockReader {
+    builder: Rc<RefCell<Builder>>,
+}
+
+impl BlockReader {
+    pub(crate) fn new() -> Self {
+        BlockReader {
+            builder: Rc::new(RefCell::new(Builder::default())),
+        }
+    }
+
+    /// `settings` with this reader's handlers added.
+    pub(crate) fn handlers<'h, 's>(&self, settings: Settings<'h, 's>) -> Settings<'h, 's> {
+        let on_element = Rc::clone(&self.builder);
+        let on_text = Rc::clone(&self.builder);
+        let on_comment = Rc::clone(&self.builder);
+        settings
             .append_element_content_handler(element!("*", move |el: &mut Element| {
                 let name = el.tag_name();
-                on_element.borrow_mut().push(Event::Start(name.clone()));
+                on_element.borrow_mut().start(&name);
                 if el.can_have_content() {
                     let on_end = Rc::clone(&on_element);
                     el.on_end_tag(end_tag!(move |_end: &mut EndTag| {
-                        on_end.borrow_mut().push(Event::End(name.clone()));
+                        on_end.borrow_mut().end(&name);
                         Ok(())
                     }))?;
                 }
                 Ok(())
             }))
             .append_document_content_handler(doc_text!(move |chunk: &mut TextChunk| {
-                if !chunk.as_str().is_empty() {
-                    let at = chunk.source_location().bytes();
-                    on_text
-                        .borrow_mut()
-                        .push(Event::Text(chunk.as_str().to_owned(), at));
+                let raw = chunk.as_str();
+                let mut builder = on_text.borrow_mut();
+                if !raw.is_empty() && builder.hidden == 0 {
+                    builder.text(raw, chunk.source_location().bytes());
                 }
                 Ok(())
             }))
             .append_document_content_handler(doc_comments!(move |_| {
-                on_comment.borrow_mut().push(Event::Comment);
+                if let Some(block) = on_comment.borrow_mut().current.as_mut() {
+                    block.separate();
+                }
                 Ok(())
-            }));
-        let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
-        rewriter.write(html.as_bytes())?;
-        rewriter.end()?;
+            }))
     }
-    let events = Rc::try_unwrap(events)
-        .map(RefCell::into_inner)
-        .unwrap_or_default();
-    Ok(Builder::default().build(events))
+
+    /// The blocks read, once the pass (and with it every handler) is done.
+    pub(crate) fn finish(self) -> Vec<Block> {
+        Rc::try_unwrap(self.builder)
+            .map(RefCell::into_inner)
+            .unwrap_or_default()
+            .finish()
+    }
 }
 
-/// Turns the event stream into blocks. Depths are counters rather than a tree, so a missing end tag
-/// (`<p>` and `<li>` are often left open) does not derail the rest of the document.
+/// Turns the parser's events, in document order, into blocks. Depths are counters rather than a
+/// tree, so a missing end tag (`<p>` and `<li>` are often left open) does not derail the rest of
+/// the document.
 #[derive(Default)]
 struct Builder {
     blocks: Vec<Block>,
@@ -251,20 +270,7 @@ struct Builder {
 }
 
 impl Builder {
-    fn build(mut self, events: Vec<Event>) -> Vec<Block> {
-        for event in events {
-            match event {
-                Event::Start(name) => self.start(&name),
-                Event::End(name) => self.end(&name),
-                Event::Text(raw, at) if self.hidden == 0 => self.text(&raw, at),
-                Event::Text(..) => {}
-                Event::Comment => {
-                    if let Some(block) = self.current.as_mut() {
-                        block.separate();
-                    }
-                }
-            }
-        }
+    fn finish(mut self) -> Vec<Block> {
         self.finish_block();
         self.blocks
     }

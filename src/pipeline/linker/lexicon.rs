@@ -5,7 +5,7 @@
 //! document looks the word up, and only a word never seen goes through Snowball. The lexicon is
 //! only written while the index changes, so linking shares it across threads without locks.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use super::tokens::Normaliser;
 
@@ -14,9 +14,11 @@ pub(crate) type StemId = u32;
 
 #[derive(Debug, Default)]
 pub(crate) struct Lexicon {
-    /// Words as written (before case folding) to their stems.
-    by_word: HashMap<Box<str>, StemId>,
-    by_stem: HashMap<Box<str>, StemId>,
+    /// Words as written (before case folding) to their stems. Looked up for every word of every
+    /// linked text, so hashed with Fx rather than SipHash: the keys are the site's own words,
+    /// not input an attacker picks to collide, and a collision would cost time, never a result.
+    by_word: FxHashMap<Box<str>, StemId>,
+    by_stem: FxHashMap<Box<str>, StemId>,
     stems: Vec<Box<str>>,
     /// The word id of each stem that is in the index vocabulary.
     word_ids: Vec<Option<u32>>,

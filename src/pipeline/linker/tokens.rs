@@ -11,19 +11,7 @@ use unicode_segmentation::UnicodeSegmentation;
 
 use crate::pipeline::language::Language;
 
-/// One piece of a text: a normalised word with its byte range, or a break between words that
-/// a phrase may not span (punctuation, symbols; anything but white space).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Token {
-    Word {
-        stem: String,
-        start: usize,
-        end: usize,
-    },
-    Break,
-}
-
-/// Turns text into tokens for one language.
+/// Turns words into stems for one language.
 pub(crate) struct Normaliser {
     stemmer: Option<Stemmer>,
 }
@@ -36,28 +24,14 @@ impl Normaliser {
         }
     }
 
-    pub(crate) fn tokens(&self, text: &str) -> Vec<Token> {
-        pieces(text)
-            .into_iter()
-            .map(|piece| match piece {
-                Piece::Word { word, start, end } => Token::Word {
-                    stem: self.normalise(word),
-                    start,
-                    end,
-                },
-                Piece::Break => Token::Break,
-            })
-            .collect()
-    }
-
     /// The stems of the words of `text`, breaks left out: a phrase's key.
     #[cfg(test)]
     pub(crate) fn stems(&self, text: &str) -> Vec<String> {
-        self.tokens(text)
+        pieces(text)
             .into_iter()
-            .filter_map(|t| match t {
-                Token::Word { stem, .. } => Some(stem),
-                Token::Break => None,
+            .filter_map(|piece| match piece {
+                Piece::Word { word, .. } => Some(self.normalise(word)),
+                Piece::Break => None,
             })
             .collect()
     }
@@ -73,8 +47,9 @@ impl Normaliser {
     }
 }
 
-/// A token before normalisation, borrowing its word from the text, so a caller that has seen
-/// the word before can skip stemming it again.
+/// One piece of a text: a word, borrowed from the text so that a caller that has seen it before
+/// can skip stemming it again, with its byte range; or a break between words that a phrase may
+/// not span (punctuation, symbols; anything but white space).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Piece<'a> {
     Word {
@@ -85,7 +60,7 @@ pub(crate) enum Piece<'a> {
     Break,
 }
 
-/// The words and breaks of `text`, as `Normaliser::tokens` has them.
+/// The words and breaks of `text`, in order.
 pub(crate) fn pieces(text: &str) -> Vec<Piece<'_>> {
     let mut pieces = Vec::new();
     for (start, segment) in text.split_word_bound_indices() {
@@ -115,7 +90,7 @@ fn is_spaceless(word: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{Language, Normaliser, Token};
+    use super::{Language, Normaliser, Piece, pieces};
 
     #[test]
     fn stems_fold_case_and_keep_words_whole() {
@@ -130,9 +105,8 @@ mod tests {
 
     #[test]
     fn punctuation_breaks_and_white_space_does_not() {
-        let en = Normaliser::new(Some(Language::English));
-        let tokens = en.tokens("learn rust, async\u{a0}code");
-        let breaks = tokens.iter().filter(|t| **t == Token::Break).count();
+        let tokens = pieces("learn rust, async\u{a0}code");
+        let breaks = tokens.iter().filter(|t| **t == Piece::Break).count();
         assert_eq!(tokens.len(), 5);
         assert_eq!(breaks, 1);
     }

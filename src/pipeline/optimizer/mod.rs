@@ -28,7 +28,9 @@ pub use accept::{Rejection, Score, accept_rewrite};
 pub use patch::{Patch, PatchError};
 pub use rules::{Prediction, RuleId};
 
-use crate::pipeline::analyzer::{Page, Report, TextError, aggregate, overall, report, text};
+use crate::pipeline::analyzer::{
+    Page, Report, TextError, aggregate, overall, report, report_and_analysis,
+};
 use crate::pipeline::ruleset::Ruleset;
 use rules::Context;
 
@@ -117,15 +119,14 @@ pub fn optimize(
     ruleset: &Ruleset,
     options: &Options,
 ) -> Result<Optimization, OptimizeError> {
-    let before = report(page, ruleset)?;
+    let (before, analysis) = report_and_analysis(page, ruleset)?;
     let markup = markup::read(page.html).ok_or(OptimizeError::Unreadable)?;
-    let blocks = text::blocks(page.html)?;
     let context = Context {
         page,
         ruleset,
         before: &before,
         elements: &markup.elements,
-        blocks: &blocks,
+        blocks: &analysis.blocks,
     };
     let proposals: Vec<Proposal> = RuleId::ALL
         .into_iter()

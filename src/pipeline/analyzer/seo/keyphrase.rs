@@ -9,8 +9,11 @@
 //! matches only the forms written in the keyphrase, so it does not find "tomato" in "tomatoes";
 //! with that data (Yoast Premium) it matches word forms as we do.
 
+use std::cell::RefCell;
+
 use crate::pipeline::language::Language;
-use crate::pipeline::linker::tokens::{Normaliser, Token};
+use crate::pipeline::linker::tokens::{Normaliser, Piece, pieces};
+use crate::pipeline::word_memo::WordMemo;
 
 use super::function_words::is_english_function_word;
 
@@ -23,8 +26,15 @@ pub(crate) struct Word {
     pub stem: String,
 }
 
+thread_local! {
+    /// Each word as written, folded and stemmed: every page's sentences go through Snowball,
+    /// and pages share most of their words.
+    static WORDS: RefCell<WordMemo<Word>> = const { RefCell::new(WordMemo::new()) };
+}
+
 /// Turns texts into words for one language.
 pub(crate) struct Matcher {
+    language: Language,
     normaliser: Normaliser,
     function_words: bool,
 }
@@ -32,23 +42,27 @@ pub(crate) struct Matcher {
 impl Matcher {
     pub(crate) fn new(language: Language) -> Matcher {
         Matcher {
+            language,
             normaliser: Normaliser::new(Some(language)),
             function_words: language.support().function_words,
         }
     }
 
     pub(crate) fn words(&self, text: &str) -> Vec<Word> {
-        self.normaliser
-            .tokens(text)
+        pieces(text)
             .into_iter()
-            .filter_map(|token| match token {
-                Token::Word { stem, start, end } => Some(Word {
-                    folded: text[start..end].to_lowercase().replace('\u{2019}', "'"),
-                    stem,
-                }),
-                Token::Break => None,
+            .filter_map(|piece| match piece {
+                Piece::Word { word, .. } => Some(self.word(word)),
+                Piece::Break => None,
             })
             .collect()
+    }
+
+    fn word(&self, word: &str) -> Word {
+        WordMemo::get_or_compute(&WORDS, self.language, word, || Word {
+            folded: word.to_lowercase().replace('\u{2019}', "'"),
+            stem: self.normaliser.normalise(word),
+        })
     }
 
     fn is_function_word(&self, word: &Word) -> bool {

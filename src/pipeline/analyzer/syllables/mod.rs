@@ -6,6 +6,7 @@
 //! Russian and Portuguese, one file each.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -13,6 +14,7 @@ use aho_corasick::AhoCorasick;
 use regex::Regex;
 
 use crate::pipeline::language::Language;
+use crate::pipeline::word_memo::WordMemo;
 
 mod dutch;
 mod english;
@@ -231,9 +233,17 @@ static ITALIAN: LazyLock<Compiled> = LazyLock::new(|| Compiled::new(&italian::RU
 static RUSSIAN: LazyLock<Compiled> = LazyLock::new(|| Compiled::new(&russian::RULES));
 static PORTUGUESE: LazyLock<Compiled> = LazyLock::new(|| Compiled::new(&portuguese::RULES));
 
+thread_local! {
+    static COUNTS: RefCell<WordMemo<usize>> = const { RefCell::new(WordMemo::new()) };
+}
+
 /// The number of syllables in one word (as [`super::words`] yields it) of `language`. Never
 /// negative; 0 for a word without vowels ("%", "hmm").
 pub fn count(language: Language, word: &str) -> usize {
+    WordMemo::get_or_compute(&COUNTS, language, word, || count_by_rule(language, word))
+}
+
+fn count_by_rule(language: Language, word: &str) -> usize {
     let rules = match language {
         Language::English => &ENGLISH,
         Language::German => &GERMAN,
