@@ -11,6 +11,8 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::domain::timezone::Timezone;
+
 /// A parsed, valid cron expression; it keeps the text it was written as.
 #[derive(Clone)]
 pub struct CronSchedule {
@@ -69,6 +71,29 @@ impl CronSchedule {
     ) -> Option<DateTime<Utc>> {
         self.schedule
             .after(&after)
+            .take_while(|fire| *fire <= until)
+            .last()
+    }
+
+    /// Like `next_after`, with the fields read as wall-clock time in `zone` (so `0 9 * * *`
+    /// is nine o'clock there, summer or winter).
+    pub fn next_after_in(&self, zone: Timezone, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.schedule
+            .after(&after.with_timezone(&zone.zone()))
+            .next()
+            .map(|fire| fire.with_timezone(&Utc))
+    }
+
+    /// Like `latest_fire_in`, with the fields read as wall-clock time in `zone`.
+    pub fn latest_fire_in_zone(
+        &self,
+        zone: Timezone,
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        self.schedule
+            .after(&after.with_timezone(&zone.zone()))
+            .map(|fire| fire.with_timezone(&Utc))
             .take_while(|fire| *fire <= until)
             .last()
     }
@@ -226,6 +251,29 @@ mod tests {
         assert_eq!(
             hourly.latest_fire_in(at(2026, 11, 26, 12, 17), at(2026, 11, 26, 13, 0)),
             None
+        );
+    }
+
+    #[test]
+    fn zoned_schedules_fire_at_local_wall_clock_time() {
+        let nine = CronSchedule::parse("0 9 * * *").unwrap();
+        let berlin = Timezone::parse("Europe/Berlin").unwrap();
+        // Winter: UTC+1; summer: UTC+2.
+        assert_eq!(
+            nine.next_after_in(berlin, at(2026, 11, 26, 12, 0)),
+            Some(at(2026, 11, 27, 8, 0))
+        );
+        assert_eq!(
+            nine.next_after_in(berlin, at(2026, 7, 1, 0, 0)),
+            Some(at(2026, 7, 1, 7, 0))
+        );
+        assert_eq!(
+            nine.latest_fire_in_zone(berlin, at(2026, 11, 26, 0, 0), at(2026, 11, 26, 12, 0)),
+            Some(at(2026, 11, 26, 8, 0))
+        );
+        assert_eq!(
+            nine.next_after_in(Timezone::UTC, at(2026, 11, 26, 12, 0)),
+            nine.next_after(at(2026, 11, 26, 12, 0))
         );
     }
 
