@@ -73,6 +73,7 @@ pub struct Settings {
     pub rate_limits: BTreeMap<RateLimitGroup, RateLimit>,
     pub connectors: ConnectorSettings,
     pub linker: LinkerSettings,
+    pub automation: AutomationSettings,
     /// Plans declared here are created or updated by name at start-up.
     pub plans: BTreeMap<String, PlanSettings>,
     /// Sites declared here are created or updated by name at start-up and on reload; those
@@ -202,6 +203,20 @@ impl Default for LinkerSettings {
             words_per_link: 150,
             links_per_paragraph: 1,
         }
+    }
+}
+
+/// Limits of the rule engine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AutomationSettings {
+    /// How many rule executions may lead, one causing the next, to an event that is still
+    /// evaluated; an event with a longer causation chain is skipped with the reason.
+    pub max_depth: usize,
+}
+
+impl Default for AutomationSettings {
+    fn default() -> Self {
+        AutomationSettings { max_depth: 3 }
     }
 }
 
@@ -501,7 +516,22 @@ struct RawSettings {
     rate_limits: BTreeMap<String, RawRateLimit>,
     connectors: RawConnectors,
     linker: RawLinker,
+    automation: RawAutomation,
     plans: BTreeMap<String, RawPlan>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+struct RawAutomation {
+    max_depth: u64,
+}
+
+impl Default for RawAutomation {
+    fn default() -> Self {
+        RawAutomation {
+            max_depth: AutomationSettings::default().max_depth as u64,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -784,6 +814,7 @@ impl Default for RawSettings {
             rate_limits: default_rate_limits(),
             connectors: RawConnectors::default(),
             linker: RawLinker::default(),
+            automation: RawAutomation::default(),
             plans: BTreeMap::new(),
         }
     }
@@ -1225,11 +1256,15 @@ impl Checker<'_> {
         let plans = self.plans(raw.plans);
         let connectors = self.connectors(raw.connectors);
         let linker = self.linker(raw.linker);
+        let max_depth = self.in_range("automation.max_depth", raw.automation.max_depth, 1, 20);
 
         Some(Settings {
             sites: Vec::new(),
             connectors: connectors?,
             linker: linker?,
+            automation: AutomationSettings {
+                max_depth: usize::try_from(max_depth?).ok()?,
+            },
             credits: credits?,
             modules: modules?,
             rate_limits: rate_limits?,

@@ -37,6 +37,7 @@ use utoipa_axum::routes;
 use crate::api::error::ApiError;
 use crate::api::rate_limit::{GroupLimit, RateLimits};
 use crate::api::token_cache::TokenCache;
+use crate::automation::Automation;
 use crate::credits::Credits;
 use crate::modules::Modules;
 use crate::processing::Processing;
@@ -57,6 +58,7 @@ pub struct AppState {
     pub sync: SyncServices,
     pub sites: Sites,
     pub processing: Processing,
+    pub automation: Automation,
 }
 
 /// The whole router. Paths under `/api/v1` need a bearer token; `/healthz`, `/readyz`,

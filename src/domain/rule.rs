@@ -50,7 +50,7 @@ impl RuleError {
 pub enum Trigger {
     /// At each fire of the schedule, read in the zone (the account's when none is given).
     Schedule {
-        schedule: CronSchedule,
+        schedule: Box<CronSchedule>,
         timezone: Option<Timezone>,
     },
     /// For each event of this kind.
@@ -448,7 +448,10 @@ fn trigger(
             }
             Some(_) => return Err(RuleError::new("timezone", "expected an IANA zone name")),
         };
-        return Ok(Trigger::Schedule { schedule, timezone });
+        return Ok(Trigger::Schedule {
+            schedule: Box::new(schedule),
+            timezone,
+        });
     }
     let kind = EventKind::from_str(trigger_type).map_err(|_| {
         RuleError::new(

@@ -84,30 +84,6 @@ pub async fn mark_event_processed(
     Ok(())
 }
 
-/// Records a failed attempt at an event outside the claim's (rolled back) transaction; after
-/// `max_attempts` it is set aside as processed, its last error kept, instead of blocking the
-/// outbox for good.
-pub async fn record_event_failure(
-    conn: &mut PgConnection,
-    account: AccountId,
-    id: EventId,
-    error: &str,
-    max_attempts: i32,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE domain_events SET attempts = attempts + 1, last_error = $3, \
-             processed_at = CASE WHEN attempts + 1 >= $4 THEN now() END \
-         WHERE account_id = $1 AND id = $2 AND processed_at IS NULL",
-    )
-    .bind(account)
-    .bind(id)
-    .bind(error)
-    .bind(max_attempts)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 /// Wake-ups for the event worker: a notification per committed insert into the outbox.
 pub struct EventWakeups {
     listener: PgListener,

@@ -778,6 +778,11 @@ fn igny8_state(app: &TestApp, modules: Modules) -> igny8::api::AppState {
             settings.jobs.max_attempts,
         ),
         processing: igny8::app::processing(&settings, &app.store),
+        automation: igny8::automation::Automation::new(
+            &settings,
+            app.store.clone(),
+            igny8::app::processing(&settings, &app.store),
+        ),
     }
 }
 
