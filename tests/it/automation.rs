@@ -755,3 +755,72 @@ async fn the_rules_api_validates_runs_tests_and_summarizes(pool: PgPool) {
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(body.contains("module_disabled"), "{body}");
 }
+
+#[sqlx::test]
+async fn the_rules_command_lists_shows_and_tests_rules(pool: PgPool) {
+    let f = Fixture::new(pool.clone(), 0, "").await;
+    let id = f
+        .rule(json!({
+            "name": "Optimize long posts",
+            "trigger_type": "content_synced",
+            "conditions": [{"field": "content.word_count", "operator": "gt", "value": 500}],
+            "actions": [{"type": "optimize_content"}, {"type": "generate_ideas",
+                         "params": {"cluster_id": 4}}],
+        }))
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("igny8.toml");
+    std::fs::write(
+        &config,
+        format!("[database]\nurl = \"{}\"\n", database_url(&pool)),
+    )
+    .unwrap();
+    let account = f.account().to_string();
+    let igny8 = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_igny8"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+
+    let listed = igny8(&["rules", "list", "--account", &account]);
+    assert!(listed.contains("Optimize long posts"), "{listed}");
+    assert!(listed.contains("content_synced"), "{listed}");
+    let shown: Value = serde_json::from_str(&igny8(&[
+        "rules",
+        "show",
+        &id.to_string(),
+        "--account",
+        &account,
+    ]))
+    .unwrap();
+    assert_eq!(shown["conditions"][0]["operator"], "gt");
+
+    let tested = igny8(&[
+        "rules",
+        "test",
+        &id.to_string(),
+        "--account",
+        &account,
+        "--context",
+        r#"{"content": {"id": 9, "word_count": "long"}}"#,
+    ]);
+    assert!(
+        tested.contains("conditions (all) against the context: not met"),
+        "{tested}"
+    );
+    assert!(
+        tested.contains("content.word_count gt 500 -> type_mismatch (found \"long\")"),
+        "{tested}"
+    );
+    assert!(
+        tested.contains("action generate_ideas: skip (module not available)"),
+        "{tested}"
+    );
+    // Nothing was written.
+    assert_eq!(f.count("SELECT count(*) FROM scheduled_tasks").await, 0);
+}
