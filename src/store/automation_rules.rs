@@ -208,6 +208,18 @@ impl Store {
         Ok(Paged { items, total })
     }
 
+    /// The account's active rules and all rules.
+    pub async fn rule_counts(&self, account: AccountId) -> Result<(i64, i64), StoreError> {
+        let counts = sqlx::query_as(
+            "SELECT count(*) FILTER (WHERE is_active), count(*) \
+             FROM automation_rules WHERE account_id = $1",
+        )
+        .bind(account)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(counts)
+    }
+
     /// Every active schedule rule of every account, for the scheduler.
     pub async fn scheduled_rules(&self) -> Result<Vec<ScheduledRule>, StoreError> {
         let rows = sqlx::query_as(

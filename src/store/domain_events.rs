@@ -108,6 +108,18 @@ impl Store {
         Ok(EventWakeups { listener })
     }
 
+    /// Deletes events processed before `before`; their executions keep their own copy of the
+    /// context.
+    pub async fn prune_processed_events(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "DELETE FROM domain_events WHERE processed_at IS NOT NULL AND processed_at < $1",
+        )
+        .bind(before)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Records an event in a transaction of its own (a change made outside the store's
     /// transactions, or a test).
     pub async fn record_event(&self, event: &NewEvent) -> Result<EventId, StoreError> {

@@ -292,18 +292,6 @@ impl Store {
         Ok(counts)
     }
 
-    /// The account's active rules and all rules.
-    pub async fn rule_counts(&self, account: AccountId) -> Result<(i64, i64), StoreError> {
-        let counts = sqlx::query_as(
-            "SELECT count(*) FILTER (WHERE is_active), count(*) \
-             FROM automation_rules WHERE account_id = $1",
-        )
-        .bind(account)
-        .fetch_one(self.pool())
-        .await?;
-        Ok(counts)
-    }
-
     /// Credits every execution of the account has used.
     pub async fn automation_credits_used(&self, account: AccountId) -> Result<i64, StoreError> {
         let used = sqlx::query_scalar(

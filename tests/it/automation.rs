@@ -824,3 +824,27 @@ async fn the_rules_command_lists_shows_and_tests_rules(pool: PgPool) {
     // Nothing was written.
     assert_eq!(f.count("SELECT count(*) FROM scheduled_tasks").await, 0);
 }
+
+#[sqlx::test]
+async fn a_running_daemon_turns_a_committed_change_into_a_finished_execution(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone(), "").await;
+    let f = Fixture::new(pool, 0, "").await;
+    f.rule(synced_rule(
+        "Push synced",
+        json!([{"type": "push_content"}]),
+    ))
+    .await;
+    let ids = f.pull(&[FRENCH_PRESS]).await;
+    let task = crate::support::eventually(
+        std::time::Duration::from_secs(20),
+        "the execution of the synced item",
+        || async {
+            let tasks = f.tasks().await;
+            tasks.into_iter().find(|t| t.status == "completed")
+        },
+    )
+    .await;
+    assert_eq!(task.trigger_context["content"]["id"], ids[0].get());
+    assert!(task.event_id.is_some());
+    drop(app);
+}
