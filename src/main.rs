@@ -16,10 +16,11 @@ use igny8::app::{self, App};
 use igny8::automation::Automation;
 use igny8::domain::content::EntryPoint;
 use igny8::domain::credits::IdempotencyKey;
-use igny8::domain::ids::{AccountId, RuleId, TokenId};
+use igny8::domain::ids::{AccountId, GrantId, RuleId, TokenId, UserId};
 use igny8::domain::role::Role;
 use igny8::domain::site::SiteName;
 use igny8::domain::token::TokenSecret;
+use igny8::domain::user::{Email, SiteAccess};
 use igny8::file_analysis;
 use igny8::pipeline::language::Language;
 use igny8::pipeline::ruleset::Profile;
@@ -31,8 +32,10 @@ use igny8::sites::config::ConfigSites;
 use igny8::store::Store;
 use igny8::store::StoreError;
 use igny8::store::credits::AdditionKind;
+use igny8::store::site_grants::{Grantee, TOKEN_UNKNOWN, USER_UNKNOWN};
 use igny8::store::sites::Site;
 use igny8::store::sync_runs::{RunCounts, RunKind, Trigger};
+use igny8::store::users::EMAIL_TAKEN;
 use igny8::sync::import::{self, ImportError, ImportReport};
 use igny8::sync::jobs::SyncServices;
 use igny8::sync::pull::{PullObserver, pull};
@@ -94,6 +97,16 @@ enum Command {
     Rules {
         #[command(subcommand)]
         command: RulesCommand,
+    },
+    /// Manage the people of an account.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Give editors and viewers access to sites.
+    Grant {
+        #[command(subcommand)]
+        command: GrantCommand,
     },
     /// Inspect sites.
     Site {
@@ -263,6 +276,54 @@ enum SiteCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a person to an account; make tokens for them with `token create --user`.
+    Create {
+        #[arg(long)]
+        account: AccountId,
+        #[arg(long)]
+        email: Email,
+        /// owner, admin, editor or viewer.
+        #[arg(long)]
+        role: Role,
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Print the user as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum GrantCommand {
+    /// Let a user (and all their tokens) or one token see a site, and edit it unless
+    /// `--access view`.
+    Create {
+        #[arg(long)]
+        account: AccountId,
+        /// The site's name.
+        #[arg(long)]
+        site: SiteName,
+        #[arg(long, required_unless_present = "token", conflicts_with = "token")]
+        user: Option<UserId>,
+        #[arg(long)]
+        token: Option<TokenId>,
+        /// view or edit.
+        #[arg(long, default_value = "edit")]
+        access: SiteAccess,
+        /// Print the grant as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a grant by id; its grantee stops seeing the site at once.
+    Revoke {
+        #[arg(long)]
+        account: AccountId,
+        id: GrantId,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum TokenCommand {
     /// Create a token for an account and print it (shown once).
     Create {
@@ -273,6 +334,9 @@ enum TokenCommand {
         role: Role,
         #[arg(long)]
         name: String,
+        /// Make the token act for this user (at most the user's role, the user's grants).
+        #[arg(long)]
+        user: Option<UserId>,
         /// Print {"token_id": ..., "token": ...}.
         #[arg(long)]
         json: bool,
@@ -353,9 +417,41 @@ async fn main() -> ExitCode {
                     account,
                     role,
                     name,
+                    user,
                     json,
                 },
-        } => create_token(settings, account, role, &name, json).await,
+        } => create_token(settings, account, role, &name, user, json).await,
+        Command::User {
+            command:
+                UserCommand::Create {
+                    account,
+                    email,
+                    role,
+                    name,
+                    json,
+                },
+        } => create_user(settings, account, &email, role, &name, json).await,
+        Command::Grant {
+            command:
+                GrantCommand::Create {
+                    account,
+                    site,
+                    user,
+                    token,
+                    access,
+                    json,
+                },
+        } => {
+            let grantee = match (user, token) {
+                (Some(user), _) => Grantee::User(user),
+                (None, Some(token)) => Grantee::Token(token),
+                (None, None) => unreachable!("clap requires --user or --token"),
+            };
+            create_grant(settings, account, &site, grantee, access, json).await
+        }
+        Command::Grant {
+            command: GrantCommand::Revoke { account, id },
+        } => revoke_grant(settings, account, id).await,
         Command::Token {
             command: TokenCommand::Revoke { id },
         } => revoke_token(settings, id).await,
@@ -513,6 +609,7 @@ async fn create_token(
     account: AccountId,
     role: Role,
     name: &str,
+    user: Option<UserId>,
     json: bool,
 ) -> anyhow::Result<()> {
     let name = name.trim();
@@ -526,10 +623,22 @@ async fn create_token(
         .await
         .with_context(|| format!("--account: no account {account}"))?;
     let secret = TokenSecret::generate(account);
-    let token = store
-        .create_token(&secret, name, role)
-        .await
-        .context("could not create the token")?;
+    let token = match user {
+        None => store.create_token(&secret, name, role).await,
+        Some(user) => {
+            let person = store
+                .user(account, user)
+                .await
+                .with_context(|| format!("--user: no user {user} in account {account}"))?;
+            anyhow::ensure!(
+                person.role.at_least(role),
+                "--role: expected at most the user's role, {}",
+                person.role
+            );
+            store.create_user_token(&secret, name, role, user).await
+        }
+    }
+    .context("could not create the token")?;
     if json {
         println!(
             "{}",
@@ -542,6 +651,95 @@ async fn create_token(
         );
         println!("token (shown only now): {}", secret.reveal());
     }
+    Ok(())
+}
+
+async fn create_user(
+    settings: Settings,
+    account: AccountId,
+    email: &Email,
+    role: Role,
+    name: &str,
+    json: bool,
+) -> anyhow::Result<()> {
+    let name = name.trim();
+    anyhow::ensure!(
+        name.chars().count() <= 100,
+        "--name: expected at most 100 characters"
+    );
+    let store = admin_store(&settings).await?;
+    store
+        .account(account)
+        .await
+        .with_context(|| format!("--account: no account {account}"))?;
+    let user = match store.create_user(account, email, name, role).await {
+        Err(StoreError::Constraint { constraint }) if constraint == EMAIL_TAKEN => {
+            anyhow::bail!("--email: account {account} already has a user {email}")
+        }
+        other => other.context("could not create the user")?,
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "user_id": user.id, "account_id": account, "email": user.email, "role": user.role,
+            })
+        );
+    } else {
+        println!(
+            "user {} {} ({role}) created in account {account}",
+            user.id, user.email
+        );
+    }
+    Ok(())
+}
+
+async fn create_grant(
+    settings: Settings,
+    account: AccountId,
+    site: &SiteName,
+    grantee: Grantee,
+    access: SiteAccess,
+    json: bool,
+) -> anyhow::Result<()> {
+    let store = admin_store(&settings).await?;
+    let site = import::find_site(&store, site, Some(account))
+        .await
+        .context("--site")?;
+    let grant = match store.grant_site(account, site.id, grantee, access).await {
+        Err(StoreError::Constraint { constraint }) if constraint == USER_UNKNOWN => {
+            anyhow::bail!("--user: account {account} has no such user")
+        }
+        Err(StoreError::Constraint { constraint }) if constraint == TOKEN_UNKNOWN => {
+            anyhow::bail!("--token: account {account} has no such token")
+        }
+        other => other.context("could not grant access")?,
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "grant_id": grant.id, "site_id": grant.site_id, "user_id": grant.user_id,
+                "token_id": grant.api_token_id, "access": grant.access,
+            })
+        );
+    } else {
+        println!(
+            "grant {} on site {}: {access:?} access",
+            grant.id, site.name
+        );
+    }
+    Ok(())
+}
+
+async fn revoke_grant(settings: Settings, account: AccountId, id: GrantId) -> anyhow::Result<()> {
+    let store = admin_store(&settings).await?;
+    let site = store
+        .grant_site_id(account, id)
+        .await
+        .with_context(|| format!("no grant {id} in account {account}"))?;
+    store.revoke_grant(account, site, id).await?;
+    println!("grant {id} of account {account} revoked");
     Ok(())
 }
 

@@ -14,7 +14,7 @@ use crate::api::AppState;
 use crate::api::auth::Principal;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::extract::{Json, OptionalIdempotencyKey, OptionalJson, Path, Query};
-use crate::api::pagination::{PageOf, page};
+use crate::api::pagination::{PageOf, PageQuery, page};
 use crate::api::responses::CommonErrors;
 use crate::automation::{Summary, TestRun};
 use crate::domain::ids::{EventId, RuleId, ScheduledTaskId, SiteId};
@@ -164,18 +164,6 @@ impl From<ScheduledTask> for TaskView {
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// Page number, from 1.
-    #[param(minimum = 1, maximum = 1000000)]
-    page: Option<u32>,
-    /// Items per page, 1 to 100.
-    #[param(minimum = 1, maximum = 100)]
-    page_size: Option<u32>,
-}
-
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
 pub struct TaskQuery {
     #[param(minimum = 1, maximum = 1000000)]
     page: Option<u32>,
@@ -267,14 +255,14 @@ impl From<Summary> for SummaryView {
 }
 
 /// The account's rules, by id.
-#[utoipa::path(get, path = "/automation/rules", tag = "automation", params(ListQuery),
+#[utoipa::path(get, path = "/automation/rules", tag = "automation", params(PageQuery),
     responses((status = 200, body = PageOf<RuleView>), CommonErrors))]
 pub async fn list_rules(
     State(state): State<AppState>,
     principal: Principal,
-    Query(query): Query<ListQuery>,
+    Query(query): Query<PageQuery>,
 ) -> Result<ResponseJson<PageOf<RuleView>>, ApiError> {
-    let page = page(query.page, query.page_size)?;
+    let page = query.page()?;
     let rules = state.store.rules(principal.account_id, page).await?;
     Ok(ResponseJson(PageOf::new(page, rules, RuleView::from)))
 }

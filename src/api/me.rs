@@ -55,8 +55,11 @@ pub async fn me(
         .store
         .token(principal.account_id, principal.token_id)
         .await?;
+    let mut token = TokenView::from(token);
+    // A user's token acts with at most the user's current role; show what it acts with.
+    token.role = principal.role;
     Ok(Json(MeView {
         account: account.into(),
-        token: token.into(),
+        token,
     }))
 }

@@ -17,9 +17,11 @@ pub mod optimizer;
 pub mod pagination;
 pub mod rate_limit;
 pub mod responses;
+pub mod site_grants;
 pub mod sites;
 pub mod token_cache;
 pub mod tokens;
+pub mod users;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -80,11 +82,15 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
         .routes(routes!(modules::get, modules::replace, modules::update))
         .routes(routes!(tokens::list, tokens::create))
         .routes(routes!(tokens::revoke))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::get, users::update))
         .routes(routes!(sites::list, sites::create))
         .routes(routes!(sites::get, sites::update, sites::delete))
         .routes(routes!(sites::sync))
         .routes(routes!(sites::check))
         .routes(routes!(sites::runs))
+        .routes(routes!(site_grants::list, site_grants::create))
+        .routes(routes!(site_grants::revoke))
         .routes(routes!(content::list))
         .routes(routes!(content::get))
         .routes(routes!(optimizer::task))

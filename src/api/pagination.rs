@@ -1,8 +1,8 @@
 //! Lists are paginated with `page` (from 1) and `page_size` (1 to 100, default 20), and
 //! answer with the total.
 
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::api::error::ApiError;
 use crate::store::{Page, Paged};
@@ -29,6 +29,25 @@ pub fn page(page: Option<u32>, page_size: Option<u32>) -> Result<Page, ApiError>
         ));
     }
     Ok(Page { page, page_size })
+}
+
+/// The query of a list that takes nothing but the page parameters.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page number, from 1.
+    #[param(minimum = 1, maximum = 1000000)]
+    page: Option<u32>,
+    /// Items per page, 1 to 100.
+    #[param(minimum = 1, maximum = 100)]
+    page_size: Option<u32>,
+}
+
+impl PageQuery {
+    pub fn page(&self) -> Result<Page, ApiError> {
+        page(self.page, self.page_size)
+    }
 }
 
 /// One page of a list.

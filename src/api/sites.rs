@@ -8,13 +8,13 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use crate::api::AppState;
 use crate::api::auth::Principal;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::extract::{Json, OptionalJson, Path, Query};
-use crate::api::pagination::{PageOf, page};
+use crate::api::pagination::{PageOf, PageQuery};
 use crate::api::responses::CommonErrors;
 use crate::connector::wordpress::api::AppPassword;
 use crate::domain::ids::{JobId, SiteId};
@@ -25,8 +25,9 @@ use crate::domain::site::{
     PostType, PushPolicy, RECONCILE_EVERY_HOURS, SiteDefinition, SiteName, SiteUrl, SiteUsername,
     check_webhook_secret,
 };
+use crate::domain::user::SiteAccess;
 use crate::sites::PasswordChange;
-use crate::store::sites::{Site, SiteAccess, SiteScope};
+use crate::store::sites::{Site, SiteScope};
 use crate::store::sync_runs::SyncRun;
 use crate::sync::site_connector::WordPressSettings;
 
@@ -111,27 +112,15 @@ fn wordpress_settings(site: &Site) -> WordPressSettings {
     })
 }
 
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// Page number, from 1.
-    #[param(minimum = 1, maximum = 1000000)]
-    page: Option<u32>,
-    /// Items per page, 1 to 100.
-    #[param(minimum = 1, maximum = 100)]
-    page_size: Option<u32>,
-}
-
 /// The sites the caller may see, by id.
-#[utoipa::path(get, path = "/sites", tag = "sites", params(ListQuery),
+#[utoipa::path(get, path = "/sites", tag = "sites", params(PageQuery),
     responses((status = 200, body = PageOf<SiteView>), CommonErrors))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
-    Query(query): Query<ListQuery>,
+    Query(query): Query<PageQuery>,
 ) -> Result<ResponseJson<PageOf<SiteView>>, ApiError> {
-    let page = page(query.page, query.page_size)?;
+    let page = query.page()?;
     let sites = state.store.sites_in_scope(scope(&principal), page).await?;
     Ok(ResponseJson(PageOf::new(page, sites, SiteView::from)))
 }
@@ -592,15 +581,15 @@ pub async fn check(
 }
 
 /// The site's sync runs, newest first.
-#[utoipa::path(get, path = "/sites/{id}/runs", tag = "sites", params(("id" = i64, Path, description = "Site id"), ListQuery),
+#[utoipa::path(get, path = "/sites/{id}/runs", tag = "sites", params(("id" = i64, Path, description = "Site id"), PageQuery),
     responses((status = 200, body = PageOf<SyncRun>), CommonErrors))]
 pub async fn runs(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<SiteId>,
-    Query(query): Query<ListQuery>,
+    Query(query): Query<PageQuery>,
 ) -> Result<ResponseJson<PageOf<SyncRun>>, ApiError> {
-    let page = page(query.page, query.page_size)?;
+    let page = query.page()?;
     let (site, _) = state.store.site_in_scope(scope(&principal), id).await?;
     let runs = state
         .store

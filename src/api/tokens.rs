@@ -5,22 +5,25 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use crate::api::AppState;
 use crate::api::auth::Principal;
 use crate::api::error::ApiError;
 use crate::api::extract::{Json, Path, Query};
-use crate::api::pagination::{PageOf, page};
+use crate::api::pagination::{PageOf, PageQuery};
 use crate::api::responses::CommonErrors;
-use crate::domain::ids::TokenId;
+use crate::domain::ids::{TokenId, UserId};
 use crate::domain::role::Role;
 use crate::domain::token::TokenSecret;
+use crate::store::StoreError;
 use crate::store::tokens::Token;
 
 #[derive(Serialize, ToSchema)]
 pub struct TokenView {
     pub id: TokenId,
+    /// The user the token acts for; its role never exceeds the user's.
+    pub user_id: Option<UserId>,
     pub name: String,
     /// The start of the token, to tell tokens apart; the token itself is shown only once.
     pub prefix: String,
@@ -35,6 +38,7 @@ impl From<Token> for TokenView {
     fn from(token: Token) -> Self {
         TokenView {
             id: token.id,
+            user_id: token.user_id,
             name: token.name,
             prefix: token.prefix,
             role: token.role,
@@ -46,28 +50,16 @@ impl From<Token> for TokenView {
     }
 }
 
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// Page number, from 1.
-    #[param(minimum = 1, maximum = 1000000)]
-    page: Option<u32>,
-    /// Items per page, 1 to 100.
-    #[param(minimum = 1, maximum = 100)]
-    page_size: Option<u32>,
-}
-
 /// The account's tokens, revoked ones included.
-#[utoipa::path(get, path = "/tokens", tag = "tokens", params(ListQuery),
+#[utoipa::path(get, path = "/tokens", tag = "tokens", params(PageQuery),
     responses((status = 200, body = PageOf<TokenView>), CommonErrors))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
-    Query(query): Query<ListQuery>,
+    Query(query): Query<PageQuery>,
 ) -> Result<ResponseJson<PageOf<TokenView>>, ApiError> {
     principal.require(Role::Admin)?;
-    let page = page(query.page, query.page_size)?;
+    let page = query.page()?;
     let tokens = state.store.tokens(principal.account_id, page).await?;
     Ok(ResponseJson(PageOf::new(page, tokens, TokenView::from)))
 }
@@ -78,8 +70,11 @@ pub struct CreateToken {
     /// What the token is for, 1 to 100 characters.
     #[schema(min_length = 1, max_length = 100)]
     name: String,
-    /// At most the caller's own role.
+    /// At most the caller's own role, and with `user_id`, at most that user's role.
     role: Role,
+    /// Make the token act for this user: it follows the user's role and stops working while
+    /// the user is inactive, and it sees the sites granted to the user.
+    user_id: Option<UserId>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -108,7 +103,31 @@ pub async fn create(
         });
     }
     let secret = TokenSecret::generate(principal.account_id);
-    let token = state.store.create_token(&secret, name, body.role).await?;
+    let token = match body.user_id {
+        None => state.store.create_token(&secret, name, body.role).await?,
+        Some(user_id) => {
+            let user = state
+                .store
+                .user(principal.account_id, user_id)
+                .await
+                .map_err(|err| match err {
+                    StoreError::NotFound => {
+                        ApiError::invalid("user_id", "no user with this id in the account")
+                    }
+                    other => other.into(),
+                })?;
+            if !user.role.at_least(body.role) {
+                return Err(ApiError::invalid(
+                    "role",
+                    format!("expected at most the user's role, {}", user.role),
+                ));
+            }
+            state
+                .store
+                .create_user_token(&secret, name, body.role, user_id)
+                .await?
+        }
+    };
     Ok((
         StatusCode::CREATED,
         ResponseJson(CreatedToken {

@@ -118,3 +118,11 @@ id_type!(
     /// An image request in `images`.
     ImageId
 );
+id_type!(
+    /// A person of an account in `users`.
+    UserId
+);
+id_type!(
+    /// A site access grant in `site_user_access`.
+    GrantId
+);

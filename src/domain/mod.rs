@@ -12,3 +12,4 @@ pub mod schedule;
 pub mod site;
 pub mod timezone;
 pub mod token;
+pub mod user;

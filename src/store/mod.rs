@@ -14,9 +14,11 @@ pub mod optimization_tasks;
 pub mod pipeline;
 pub mod push_jobs;
 pub mod scheduled_tasks;
+pub mod site_grants;
 pub mod sites;
 pub mod sync_runs;
 pub mod tokens;
+pub mod users;
 pub mod webhooks;
 
 use sqlx::migrate::{MigrateDatabase, Migrator};

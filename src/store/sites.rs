@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::domain::ids::{AccountId, SiteId, TokenId};
 use crate::domain::site::{ConnectorKind, PushPolicy, SiteName};
+use crate::domain::user::SiteAccess;
 use crate::store::{Page, Paged, Store, StoreError, Transaction};
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -73,13 +74,6 @@ impl SiteScope {
             SiteScope::Granted { token, .. } => Some(token),
         }
     }
-}
-
-/// What the caller may do to a site it sees: the grant's level caps its role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SiteAccess {
-    View,
-    Edit,
 }
 
 /// Live sites `$1` (account) and `$2` (grantee token, null for everything) may see, with whether

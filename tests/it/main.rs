@@ -14,4 +14,5 @@ mod queue;
 mod scheduler;
 mod sites;
 mod support;
+mod users;
 mod wordpress;

@@ -16,17 +16,6 @@ use crate::support::TestApp;
 const GENEROUS_LIMITS: &str = "[rate_limits.linker]\nper_minute = 600\nburst = 100\n\
     [rate_limits.optimizer]\nper_minute = 600\nburst = 100\n";
 
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let (status, text) = app.request(method, path, token, body).await;
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
 async fn site(app: &TestApp, account: i64, name: &str) -> Site {
     let spec = SiteSpec {
         name: SiteName::parse(name).unwrap(),
@@ -52,28 +41,28 @@ async fn linking_through_the_api_shows_in_the_content_views(pool: PgPool) {
     let ids = pull_posts(&pool, &app.store, &brew, &[FRENCH_PRESS, POUR_OVER]).await;
     let post = ids[1].get();
 
-    let (status, linked) = call(
-        &app,
-        Method::POST,
-        "/api/v1/linker/process",
-        &owner,
-        Some(json!({ "content_id": post })),
-    )
-    .await;
+    let (status, linked) = app
+        .call(
+            Method::POST,
+            "/api/v1/linker/process",
+            &owner,
+            Some(json!({ "content_id": post })),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{linked}");
     assert_eq!(linked["credits_used"], 8);
     assert_eq!(linked["status"], "linked");
     assert_eq!(linked["added"].as_array().unwrap().len(), 1);
     assert_eq!(linked["added"][0]["anchor"], "french press");
 
-    let (status, detail) = call(
-        &app,
-        Method::GET,
-        &format!("/api/v1/content/{post}"),
-        &owner,
-        None,
-    )
-    .await;
+    let (status, detail) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/content/{post}"),
+            &owner,
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(detail["internal_links"], linked["internal_links"]);
     assert_eq!(detail["linker_version"], 1);
@@ -95,14 +84,14 @@ async fn linking_through_the_api_shows_in_the_content_views(pool: PgPool) {
             vec![ids[0].get()],
         ),
     ] {
-        let (status, list) = call(
-            &app,
-            Method::GET,
-            &format!("/api/v1/content?{query}"),
-            &owner,
-            None,
-        )
-        .await;
+        let (status, list) = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/content?{query}"),
+                &owner,
+                None,
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{query}: {list}");
         let found: Vec<i64> = list["items"]
             .as_array()
@@ -113,18 +102,15 @@ async fn linking_through_the_api_shows_in_the_content_views(pool: PgPool) {
         assert_eq!(found, expected, "{query}");
         assert_eq!(list["total"], expected.len(), "{query}");
     }
-    let (status, error) = call(
-        &app,
-        Method::GET,
-        "/api/v1/content?status=finished",
-        &owner,
-        None,
-    )
-    .await;
+    let (status, error) = app
+        .call(Method::GET, "/api/v1/content?status=finished", &owner, None)
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
     assert_eq!(error["error"]["details"]["field"], "status");
 
-    let balance = call(&app, Method::GET, "/api/v1/credits/balance", &owner, None).await;
+    let balance = app
+        .call(Method::GET, "/api/v1/credits/balance", &owner, None)
+        .await;
     assert_eq!(balance.1["balance"], 92);
 }
 
@@ -141,14 +127,8 @@ async fn the_linker_api_refuses_what_it_must_not_do(pool: PgPool) {
         let token = token.to_owned();
         let app = &app;
         async move {
-            call(
-                app,
-                Method::POST,
-                "/api/v1/linker/process",
-                &token,
-                Some(body),
-            )
-            .await
+            app.call(Method::POST, "/api/v1/linker/process", &token, Some(body))
+                .await
         }
     };
 
@@ -174,36 +154,36 @@ async fn the_linker_api_refuses_what_it_must_not_do(pool: PgPool) {
     assert_eq!(status, StatusCode::CONFLICT, "{error}");
     assert_eq!(error["error"]["code"], "not_processable");
 
-    let (status, error) = call(
-        &app,
-        Method::POST,
-        "/api/v1/linker/batch_process",
-        &owner,
-        Some(json!({ "content_ids": [post, post] })),
-    )
-    .await;
+    let (status, error) = app
+        .call(
+            Method::POST,
+            "/api/v1/linker/batch_process",
+            &owner,
+            Some(json!({ "content_ids": [post, post] })),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error["error"]["details"]["field"], "content_ids[1]");
-    let (status, queued) = call(
-        &app,
-        Method::POST,
-        "/api/v1/linker/batch_process",
-        &owner,
-        Some(json!({ "content_ids": [post] })),
-    )
-    .await;
+    let (status, queued) = app
+        .call(
+            Method::POST,
+            "/api/v1/linker/batch_process",
+            &owner,
+            Some(json!({ "content_ids": [post] })),
+        )
+        .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
     assert_eq!(queued["items"][0]["content_id"], post);
     assert_eq!(queued["items"][0]["queued"], true);
 
-    let (status, _) = call(
-        &app,
-        Method::PATCH,
-        "/api/v1/settings/modules",
-        &owner,
-        Some(json!({ "linker": { "enabled": false } })),
-    )
-    .await;
+    let (status, _) = app
+        .call(
+            Method::PATCH,
+            "/api/v1/settings/modules",
+            &owner,
+            Some(json!({ "linker": { "enabled": false } })),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     let (status, error) = process(&owner, json!({ "content_id": post })).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -231,28 +211,30 @@ async fn content_is_listed_only_within_the_callers_sites(pool: PgPool) {
     .await
     .unwrap();
 
-    let (_, all) = call(&app, Method::GET, "/api/v1/content", &owner, None).await;
+    let (_, all) = app.call(Method::GET, "/api/v1/content", &owner, None).await;
     assert_eq!(all["total"], 2);
-    let (_, granted) = call(&app, Method::GET, "/api/v1/content", &editor, None).await;
+    let (_, granted) = app
+        .call(Method::GET, "/api/v1/content", &editor, None)
+        .await;
     assert_eq!(granted["total"], 1);
     assert_eq!(granted["items"][0]["id"], brewed[0].get());
-    let (status, _) = call(
-        &app,
-        Method::GET,
-        &format!("/api/v1/content/{}", sold[0]),
-        &editor,
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/content/{}", sold[0]),
+            &editor,
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (_, by_site) = call(
-        &app,
-        Method::GET,
-        &format!("/api/v1/content?site={}", shop.id),
-        &owner,
-        None,
-    )
-    .await;
+    let (_, by_site) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/content?site={}", shop.id),
+            &owner,
+            None,
+        )
+        .await;
     assert_eq!(by_site["items"][0]["id"], sold[0].get());
 }
 
@@ -266,8 +248,7 @@ async fn the_analyzer_is_free_and_reads_html_or_an_item(pool: PgPool) {
         let app = &app;
         let owner = owner.clone();
         async move {
-            call(
-                app,
+            app.call(
                 Method::POST,
                 "/api/v1/optimizer/analyze",
                 &owner,
@@ -308,7 +289,9 @@ async fn the_analyzer_is_free_and_reads_html_or_an_item(pool: PgPool) {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert_eq!(error["error"]["details"]["field"], field, "{body}");
     }
-    let balance = call(&app, Method::GET, "/api/v1/credits/balance", &owner, None).await;
+    let balance = app
+        .call(Method::GET, "/api/v1/credits/balance", &owner, None)
+        .await;
     assert_eq!(balance.1["balance"], 0);
 }
 
@@ -319,14 +302,14 @@ async fn the_optimizer_group_has_its_own_rate_limit(pool: PgPool) {
     let body = json!({ "html": "<p>Short.</p>" });
     // The default optimizer quota allows a burst of 3.
     for _ in 0..3 {
-        let (status, _) = call(
-            &app,
-            Method::POST,
-            "/api/v1/optimizer/analyze",
-            &token,
-            Some(body.clone()),
-        )
-        .await;
+        let (status, _) = app
+            .call(
+                Method::POST,
+                "/api/v1/optimizer/analyze",
+                &token,
+                Some(body.clone()),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK);
     }
     let response = app
@@ -340,7 +323,7 @@ async fn the_optimizer_group_has_its_own_rate_limit(pool: PgPool) {
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(response.headers().contains_key("retry-after"));
     // Other groups keep their own quota.
-    let (status, _) = call(&app, Method::GET, "/api/v1/content", &token, None).await;
+    let (status, _) = app.call(Method::GET, "/api/v1/content", &token, None).await;
     assert_eq!(status, StatusCode::OK);
 }
 
@@ -367,14 +350,14 @@ async fn optimizing_through_the_api_leaves_a_run_to_read(pool: PgPool) {
     assert_eq!(optimized["status"], "optimized");
     let task = optimized["task_id"].as_i64().unwrap();
 
-    let (status, run) = call(
-        &app,
-        Method::GET,
-        &format!("/api/v1/optimizer/tasks/{task}"),
-        &owner,
-        None,
-    )
-    .await;
+    let (status, run) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/optimizer/tasks/{task}"),
+            &owner,
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{run}");
     assert_eq!(run["status"], "completed");
     assert_eq!(run["entry_point"], "writer");
@@ -384,45 +367,45 @@ async fn optimizing_through_the_api_leaves_a_run_to_read(pool: PgPool) {
         run["changes"].as_array().unwrap().len(),
         optimized["changes"].as_u64().unwrap() as usize
     );
-    let (status, _) = call(
-        &app,
-        Method::GET,
-        &format!("/api/v1/optimizer/tasks/{task}"),
-        &stranger,
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/optimizer/tasks/{task}"),
+            &stranger,
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    let (_, detail) = call(
-        &app,
-        Method::GET,
-        &format!("/api/v1/content/{post}"),
-        &owner,
-        None,
-    )
-    .await;
+    let (_, detail) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/content/{post}"),
+            &owner,
+            None,
+        )
+        .await;
     assert_eq!(detail["tasks"][0]["id"], task);
     assert_eq!(detail["scores"]["overall"], optimized["overall_after"]);
 
-    let (status, queued) = call(
-        &app,
-        Method::POST,
-        "/api/v1/optimizer/batch_optimize",
-        &owner,
-        Some(json!({ "content_ids": [post] })),
-    )
-    .await;
+    let (status, queued) = app
+        .call(
+            Method::POST,
+            "/api/v1/optimizer/batch_optimize",
+            &owner,
+            Some(json!({ "content_ids": [post] })),
+        )
+        .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
     assert_eq!(queued["items"][0]["queued"], true);
-    let (status, error) = call(
-        &app,
-        Method::POST,
-        "/api/v1/optimizer/batch_optimize",
-        &owner,
-        Some(json!({ "content_ids": [] })),
-    )
-    .await;
+    let (status, error) = app
+        .call(
+            Method::POST,
+            "/api/v1/optimizer/batch_optimize",
+            &owner,
+            Some(json!({ "content_ids": [] })),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error["error"]["details"]["field"], "content_ids");
 }

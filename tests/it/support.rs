@@ -121,6 +121,21 @@ impl TestApp {
         (status, response.text().await.unwrap())
     }
 
+    /// [`TestApp::request`] with the response parsed as JSON (`Null` when it is not JSON).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        let (status, text) = self.request(method, path, token, body).await;
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
     /// A new account with `credits` and a token of `role` for it.
     pub async fn account(&self, credits: i64, role: igny8::domain::role::Role) -> (i64, String) {
         let account = self.store.create_account("test", None).await.unwrap();
