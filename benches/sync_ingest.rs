@@ -4,7 +4,8 @@
 //! local PostgreSQL (database `igny8_bench_ingest`, created afresh each run).
 //!
 //! Run: `cargo bench --bench sync_ingest`. Prints rows per second for each of three runs and
-//! checks that every item arrived exactly once. Target: at least 20,000 rows/s.
+//! checks that every item arrived exactly once. Target: at least 20,000 rows/s. A last run has
+//! an active `content_synced` rule, so every created body also writes its domain event.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -143,7 +144,8 @@ async fn main() {
     let corpus = Arc::new(corpus());
     let base = serve(corpus).await;
     let http = support::http();
-    for run in 1..=RUNS {
+    for run in 1..=RUNS + 1 {
+        let with_rule = run > RUNS;
         let store = support::fresh_store("igny8_bench_ingest").await;
         let site = support::wordpress_site(
             &store,
@@ -154,6 +156,15 @@ async fn main() {
             PushPolicy::Off,
         )
         .await;
+        if with_rule {
+            let rule = json!({
+                "name": "Optimize synced posts",
+                "trigger_type": "content_synced",
+                "actions": [{"type": "optimize_content"}],
+            });
+            let rule = igny8::domain::rule::RuleDefinition::parse(&rule).unwrap();
+            store.create_rule(site.account_id, &rule).await.unwrap();
+        }
         let (connector, site_settings) =
             wordpress(&site, http.clone(), &Secrets::new(std::env::temp_dir())).unwrap();
         // The same windows read and parsed without the database, for comparison.
@@ -184,7 +195,12 @@ async fn main() {
         assert_eq!(report.error, None);
         assert_eq!(report.counts.created, ITEMS as u64);
         println!(
-            "run {run}: {ITEMS} items in {:.2} s = {:.0} rows/s",
+            "run {run}{}: {ITEMS} items in {:.2} s = {:.0} rows/s",
+            if with_rule {
+                " (content_synced rule, one event per item)"
+            } else {
+                ""
+            },
             elapsed.as_secs_f64(),
             ITEMS as f64 / elapsed.as_secs_f64()
         );

@@ -18,6 +18,9 @@ use tower_http::normalize_path::NormalizePathLayer;
 use crate::api::rate_limit::{self, RateLimits};
 use crate::api::token_cache::TokenCache;
 use crate::api::{self, AppState};
+use crate::automation::Automation;
+use crate::automation::jobs as automation_jobs;
+use crate::automation::schedules::RuleSchedules;
 use crate::credits::{Credits, replenishment, sweeper};
 use crate::jobs::handler::{Registry, error_chain};
 use crate::jobs::scheduler::{RecurringJob, Scheduler};
@@ -46,6 +49,7 @@ pub struct App {
     recurring: Vec<RecurringJob>,
     sync_services: SyncServices,
     processing: Processing,
+    automation: Automation,
     config_sites: ConfigSites,
 }
 
@@ -125,6 +129,8 @@ impl App {
         let sync_services = sync_services(&settings, config_sites.secrets())?;
         let processing = processing(&settings, &store);
         processing_jobs::install(&mut registry, processing.clone());
+        let automation = Automation::new(&settings, store.clone(), processing.clone());
+        automation_jobs::install(&mut registry, automation.clone());
         let recurring = vec![
             housekeeping::install(&mut registry, &settings),
             replenishment::install(&mut registry, &settings),
@@ -139,6 +145,7 @@ impl App {
             recurring,
             sync_services,
             processing,
+            automation,
             config_sites,
         })
     }
@@ -164,6 +171,7 @@ impl App {
             credits: Credits::new(self.store.clone(), &self.settings.credits),
             modules: Modules::new(self.store.clone(), self.settings.modules.defaults.clone()),
             processing: self.processing.clone(),
+            automation: self.automation.clone(),
             rate_limits: rate_limits.clone(),
             token_cache: Arc::new(TokenCache::new(self.settings.http.token_cache())),
             sync: self.sync_services.clone(),
@@ -198,7 +206,9 @@ impl App {
             self.recurring,
             self.settings.jobs.max_attempts,
             Utc::now(),
-        );
+        )
+        .with_source(Arc::new(RuleSchedules::new(self.store.clone())));
+        let events = tokio::spawn(self.automation.clone().run_event_worker(shutdown.clone()));
         let scheduler = tokio::spawn(scheduler.run(shutdown.clone()));
         if let Some(interval) = systemd::watchdog_interval() {
             tokio::spawn(watchdog(self.store.clone(), interval, shutdown.clone()));
@@ -206,8 +216,9 @@ impl App {
         tracing::info!(listen = %self.settings.http.listen, "Serving.");
         systemd::notify_ready();
 
-        let (http, workers, scheduler) = tokio::join!(http, workers, scheduler);
+        let (http, workers, scheduler, events) = tokio::join!(http, workers, scheduler, events);
         workers.context("the worker pool panicked")?;
+        events.context("the event worker panicked")?;
         scheduler.context("the scheduler panicked")?;
         http.context("the HTTP server panicked")?
             .context("the HTTP server failed")?;

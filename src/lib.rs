@@ -5,6 +5,8 @@
 pub mod api;
 /// The daemon assembled from the parts above.
 pub mod app;
+/// Automation rules: domain events and schedules turned into executions of actions.
+pub mod automation;
 /// Connectors: how content is read from and written to each kind of CMS.
 pub mod connector;
 /// Credits: costs, holds, captures, releases, grants.

@@ -13,9 +13,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::mpsc;
 
 use igny8::app::{self, App};
+use igny8::automation::Automation;
 use igny8::domain::content::EntryPoint;
 use igny8::domain::credits::IdempotencyKey;
-use igny8::domain::ids::{AccountId, GrantId, TokenId, UserId};
+use igny8::domain::ids::{AccountId, GrantId, RuleId, TokenId, UserId};
 use igny8::domain::role::Role;
 use igny8::domain::site::SiteName;
 use igny8::domain::token::TokenSecret;
@@ -91,6 +92,11 @@ enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Inspect automation rules and try their conditions.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
     },
     /// Manage the people of an account.
     User {
@@ -223,6 +229,40 @@ enum AccountCommand {
         #[arg(long, default_value_t = 0)]
         credits: i64,
         /// Print {"account_id": ..., "token": ...}.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RulesCommand {
+    /// List an account's rules.
+    List {
+        #[arg(long)]
+        account: AccountId,
+        /// Print one JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a rule with its counters, as JSON.
+    Show {
+        id: RuleId,
+        #[arg(long)]
+        account: AccountId,
+    },
+    /// Evaluate a rule's conditions against a context (or a sample for its trigger) and say
+    /// what each action would do; nothing is written.
+    Test {
+        id: RuleId,
+        #[arg(long)]
+        account: AccountId,
+        /// The context as JSON, e.g. '{"content": {"word_count": 900}}'.
+        #[arg(long, conflicts_with = "context_file")]
+        context: Option<String>,
+        /// A file holding the context as JSON.
+        #[arg(long, value_name = "FILE")]
+        context_file: Option<PathBuf>,
+        /// Print the whole outcome as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -466,6 +506,7 @@ async fn main() -> ExitCode {
             account,
             full,
         } => sync(settings, site, account, full).await,
+        Command::Rules { command } => rules(settings, command).await,
         Command::Push {
             site,
             account,
@@ -706,6 +747,142 @@ async fn revoke_grant(settings: Settings, account: AccountId, id: GrantId) -> an
     store.revoke_grant(account, site, id).await?;
     println!("grant {id} of account {account} revoked");
     Ok(())
+}
+
+async fn rules(settings: Settings, command: RulesCommand) -> anyhow::Result<()> {
+    let store = admin_store(&settings).await?;
+    let automation = Automation::new(&settings, store.clone(), app::processing(&settings, &store));
+    match command {
+        RulesCommand::List { account, json } => {
+            let mut page = 1;
+            loop {
+                let rules = store
+                    .rules(
+                        account,
+                        igny8::store::Page {
+                            page,
+                            page_size: 100,
+                        },
+                    )
+                    .await?;
+                for rule in &rules.items {
+                    if json {
+                        println!("{}", rule_json(rule));
+                    } else {
+                        println!(
+                            "{:>6}  {:<8}  {:<18}  {:>5} today  {}",
+                            rule.id,
+                            if rule.is_active { "active" } else { "inactive" },
+                            rule.schedule.as_deref().map_or_else(
+                                || rule.trigger_type.clone(),
+                                |cron| format!("cron {cron}")
+                            ),
+                            rule.execution_count_today,
+                            rule.name
+                        );
+                    }
+                }
+                if i64::from(page) * 100 >= rules.total {
+                    break;
+                }
+                page += 1;
+            }
+        }
+        RulesCommand::Show { id, account } => {
+            let rule = store
+                .rule(account, id)
+                .await
+                .with_context(|| format!("no rule {id} in account {account}"))?;
+            println!("{}", serde_json::to_string_pretty(&rule_json(&rule))?);
+        }
+        RulesCommand::Test {
+            id,
+            account,
+            context,
+            context_file,
+            json,
+        } => {
+            let text = match (context, context_file) {
+                (Some(text), _) => Some(text),
+                (None, Some(file)) => {
+                    Some(std::fs::read_to_string(&file).with_context(|| {
+                        format!("--context-file: cannot read {}", file.display())
+                    })?)
+                }
+                (None, None) => None,
+            };
+            let context = text
+                .map(|text| serde_json::from_str::<serde_json::Value>(&text))
+                .transpose()
+                .context("--context: not JSON")?;
+            let run = automation
+                .test(account, id, context)
+                .await
+                .map_err(|err| anyhow::anyhow!("{err}"))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&run)?);
+                return Ok(());
+            }
+            let source = if run.sample {
+                "a sample context"
+            } else {
+                "the context"
+            };
+            println!(
+                "conditions ({}) against {source}: {}",
+                run.evaluation.mode.as_str(),
+                if run.evaluation.met { "met" } else { "not met" }
+            );
+            for condition in &run.evaluation.conditions {
+                let outcome = serde_json::to_value(&condition.outcome)?;
+                println!(
+                    "  {} {} {} -> {} (found {})",
+                    condition.field.as_str(),
+                    condition.operator,
+                    condition.value,
+                    outcome["outcome"].as_str().unwrap_or_default(),
+                    condition
+                        .actual
+                        .as_ref()
+                        .map_or_else(|| "nothing".to_owned(), |v| v.to_string())
+                );
+            }
+            for action in &run.actions {
+                println!(
+                    "  action {}: {}{}",
+                    action.kind.as_str(),
+                    action.would,
+                    action
+                        .reason
+                        .as_deref()
+                        .map_or_else(String::new, |reason| format!(" ({reason})"))
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A rule as the CLI prints it: its definition's fields and its counters.
+fn rule_json(rule: &igny8::store::automation_rules::StoredRule) -> serde_json::Value {
+    serde_json::json!({
+        "id": rule.id,
+        "name": rule.name,
+        "description": rule.description,
+        "site_id": rule.site_id,
+        "trigger_type": rule.trigger_type,
+        "schedule": rule.schedule,
+        "timezone": rule.timezone,
+        "conditions": rule.conditions,
+        "condition_mode": rule.condition_mode,
+        "actions": rule.actions,
+        "is_active": rule.is_active,
+        "max_executions_per_day": rule.max_executions_per_day,
+        "credit_limit_per_execution": rule.credit_limit_per_execution,
+        "last_executed_at": rule.last_executed_at,
+        "execution_count_today": rule.execution_count_today,
+        "execution_count_date": rule.execution_count_date,
+    })
 }
 
 async fn revoke_token(settings: Settings, id: TokenId) -> anyhow::Result<()> {

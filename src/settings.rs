@@ -74,6 +74,7 @@ pub struct Settings {
     pub connectors: ConnectorSettings,
     pub linker: LinkerSettings,
     pub site_builder: SiteBuilderSettings,
+    pub automation: AutomationSettings,
     /// Plans declared here are created or updated by name at start-up.
     pub plans: BTreeMap<String, PlanSettings>,
     /// Sites declared here are created or updated by name at start-up and on reload; those
@@ -221,6 +222,20 @@ impl Default for SiteBuilderSettings {
             max_upload_bytes: 10 * 1024 * 1024,
             quota_bytes_per_site: 500 * 1024 * 1024,
         }
+    }
+}
+
+/// Limits of the rule engine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AutomationSettings {
+    /// How many rule executions may lead, one causing the next, to an event that is still
+    /// evaluated; an event with a longer causation chain is skipped with the reason.
+    pub max_depth: usize,
+}
+
+impl Default for AutomationSettings {
+    fn default() -> Self {
+        AutomationSettings { max_depth: 3 }
     }
 }
 
@@ -521,6 +536,7 @@ struct RawSettings {
     connectors: RawConnectors,
     linker: RawLinker,
     site_builder: RawSiteBuilder,
+    automation: RawAutomation,
     plans: BTreeMap<String, RawPlan>,
 }
 
@@ -537,6 +553,20 @@ impl Default for RawSiteBuilder {
         RawSiteBuilder {
             max_upload_bytes: defaults.max_upload_bytes,
             quota_bytes_per_site: defaults.quota_bytes_per_site,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+struct RawAutomation {
+    max_depth: u64,
+}
+
+impl Default for RawAutomation {
+    fn default() -> Self {
+        RawAutomation {
+            max_depth: AutomationSettings::default().max_depth as u64,
         }
     }
 }
@@ -822,6 +852,7 @@ impl Default for RawSettings {
             connectors: RawConnectors::default(),
             linker: RawLinker::default(),
             site_builder: RawSiteBuilder::default(),
+            automation: RawAutomation::default(),
             plans: BTreeMap::new(),
         }
     }
@@ -1264,12 +1295,16 @@ impl Checker<'_> {
         let connectors = self.connectors(raw.connectors);
         let linker = self.linker(raw.linker);
         let site_builder = self.site_builder(raw.site_builder);
+        let max_depth = self.in_range("automation.max_depth", raw.automation.max_depth, 1, 20);
 
         Some(Settings {
             sites: Vec::new(),
             connectors: connectors?,
             linker: linker?,
             site_builder: site_builder?,
+            automation: AutomationSettings {
+                max_depth: usize::try_from(max_depth?).ok()?,
+            },
             credits: credits?,
             modules: modules?,
             rate_limits: rate_limits?,

@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
+use crate::automation::AutomationError;
 use crate::credits::CreditError;
 use crate::domain::module::Module;
 use crate::jobs::handler::error_chain;
@@ -244,6 +245,31 @@ impl From<ProcessingError> for ApiError {
             },
             ProcessingError::Credits(err) => err.into(),
             ProcessingError::Store(err) => err.into(),
+        }
+    }
+}
+
+impl From<AutomationError> for ApiError {
+    fn from(err: AutomationError) -> Self {
+        match err {
+            AutomationError::Invalid(err) if err.field.is_empty() => {
+                ApiError::invalid("body", err.message)
+            }
+            AutomationError::Invalid(err) => ApiError::invalid(err.field, err.message),
+            AutomationError::NotFound => ApiError::NotFound,
+            err @ AutomationError::NameTaken(_) => ApiError::Conflict {
+                code: "rule_name_taken",
+                message: err.to_string(),
+            },
+            AutomationError::SiteNotFound => {
+                ApiError::invalid("site_id", "no such site in this account")
+            }
+            err @ AutomationError::NotRetryable(_) => ApiError::Conflict {
+                code: "not_retryable",
+                message: err.to_string(),
+            },
+            err @ AutomationError::Unreadable(_) => ApiError::Internal(Box::new(err)),
+            AutomationError::Store(err) => err.into(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! serialize. The API never talks to a CMS; it writes rows and enqueues jobs.
 
 pub mod auth;
+pub mod automation;
 pub mod content;
 pub mod credits;
 pub mod error;
@@ -44,6 +45,7 @@ use crate::api::error::ApiError;
 use crate::api::modules::ModuleGuard;
 use crate::api::rate_limit::{GroupLimit, RateLimits};
 use crate::api::token_cache::TokenCache;
+use crate::automation::Automation;
 use crate::credits::Credits;
 use crate::domain::module::Module;
 use crate::modules::Modules;
@@ -67,6 +69,7 @@ pub struct AppState {
     pub sites: Sites,
     pub processing: Processing,
     pub site_builder: SiteBuilder,
+    pub automation: Automation,
 }
 
 /// The whole router. Paths under `/api/v1` need a bearer token; `/healthz`, `/readyz`,
@@ -159,7 +162,34 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
             group(&state, RateLimitGroup::Default),
             rate_limit::limit,
         ));
+    let automation = OpenApiRouter::new()
+        .routes(routes!(automation::list_rules, automation::create_rule))
+        .routes(routes!(
+            automation::get_rule,
+            automation::replace_rule,
+            automation::update_rule,
+            automation::delete_rule
+        ))
+        .routes(routes!(automation::execute_rule))
+        .routes(routes!(automation::test_rule))
+        .routes(routes!(automation::list_tasks))
+        .routes(routes!(automation::get_task))
+        .routes(routes!(automation::retry_task))
+        .routes(routes!(automation::summary))
+        // Inside authentication (added below), so the guard knows the account.
+        .route_layer(from_fn_with_state(
+            ModuleGuard {
+                state: state.clone(),
+                module: Module::Automation,
+            },
+            modules::require_module,
+        ))
+        .route_layer(from_fn_with_state(
+            group(&state, RateLimitGroup::Default),
+            rate_limit::limit,
+        ));
     let v1 = v1
+        .merge(automation)
         .merge(linker)
         .merge(optimizer)
         .merge(site_builder)

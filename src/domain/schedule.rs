@@ -11,11 +11,15 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-/// A parsed, valid cron expression; it keeps the text it was written as.
+use crate::domain::timezone::Timezone;
+
+/// A parsed, valid cron expression; it keeps the text it was written as. Its fields are read
+/// as wall-clock time in its zone, UTC unless `in_zone` says otherwise.
 #[derive(Clone)]
 pub struct CronSchedule {
     source: String,
     schedule: cron::Schedule,
+    zone: Timezone,
 }
 
 impl CronSchedule {
@@ -47,7 +51,18 @@ impl CronSchedule {
         Ok(CronSchedule {
             source: expression.to_owned(),
             schedule,
+            zone: Timezone::UTC,
         })
+    }
+
+    /// The same schedule read in `zone` (so `0 9 * * *` is nine o'clock there, summer or
+    /// winter).
+    pub fn in_zone(self, zone: Timezone) -> CronSchedule {
+        CronSchedule { zone, ..self }
+    }
+
+    pub fn zone(&self) -> Timezone {
+        self.zone
     }
 
     /// The expression as it was written.
@@ -57,7 +72,7 @@ impl CronSchedule {
 
     /// The first fire strictly after `after`.
     pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.schedule.after(&after).next()
+        self.fires_after(after).next()
     }
 
     /// The latest fire in `(after, until]`, if any: after downtime only the most recent missed
@@ -67,10 +82,15 @@ impl CronSchedule {
         after: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Option<DateTime<Utc>> {
-        self.schedule
-            .after(&after)
+        self.fires_after(after)
             .take_while(|fire| *fire <= until)
             .last()
+    }
+
+    fn fires_after(&self, after: DateTime<Utc>) -> impl Iterator<Item = DateTime<Utc>> + '_ {
+        self.schedule
+            .after(&after.with_timezone(&self.zone.zone()))
+            .map(|fire| fire.with_timezone(&Utc))
     }
 }
 
@@ -226,6 +246,30 @@ mod tests {
         assert_eq!(
             hourly.latest_fire_in(at(2026, 11, 26, 12, 17), at(2026, 11, 26, 13, 0)),
             None
+        );
+    }
+
+    #[test]
+    fn zoned_schedules_fire_at_local_wall_clock_time() {
+        let utc = CronSchedule::parse("0 9 * * *").unwrap();
+        let berlin = Timezone::parse("Europe/Berlin").unwrap();
+        let nine = utc.clone().in_zone(berlin);
+        // Winter: UTC+1; summer: UTC+2.
+        assert_eq!(
+            nine.next_after(at(2026, 11, 26, 12, 0)),
+            Some(at(2026, 11, 27, 8, 0))
+        );
+        assert_eq!(
+            nine.next_after(at(2026, 7, 1, 0, 0)),
+            Some(at(2026, 7, 1, 7, 0))
+        );
+        assert_eq!(
+            nine.latest_fire_in(at(2026, 11, 26, 0, 0), at(2026, 11, 26, 12, 0)),
+            Some(at(2026, 11, 26, 8, 0))
+        );
+        assert_eq!(
+            utc.next_after(at(2026, 11, 26, 12, 0)),
+            Some(at(2026, 11, 27, 9, 0))
         );
     }
 

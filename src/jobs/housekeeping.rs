@@ -1,4 +1,4 @@
-//! The recurring job that keeps the queue tables small.
+//! The recurring job that keeps the queue tables (and the processed domain events) small.
 
 use chrono::Utc;
 use serde_json::json;
@@ -17,10 +17,12 @@ pub fn install(registry: &mut Registry, settings: &Settings) -> RecurringJob {
         let before = Utc::now() - retain;
         let jobs = context.store.prune_finished_jobs(before).await?;
         let fires = context.store.prune_cron_fires(before).await?;
+        let events = context.store.prune_processed_events(before).await?;
         tracing::info!(
             jobs,
             cron_fires = fires,
-            "Pruned finished jobs and old cron fires."
+            domain_events = events,
+            "Pruned finished jobs, old cron fires and processed domain events."
         );
         Ok::<(), JobError>(())
     });

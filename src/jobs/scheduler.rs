@@ -2,7 +2,13 @@
 //!
 //! Each daemon evaluates every schedule and tries to claim each fire through `cron_fires`; the
 //! one whose insert lands enqueues the job in the same transaction. After downtime only the
-//! latest missed fire within the look-back runs, not every one of them.
+//! latest missed fire within the look-back runs, not every one of them. Besides the daemon's
+//! own schedules, a `ScheduleSource` supplies schedules kept in the database (automation
+//! rules), read again at every tick.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -29,9 +35,19 @@ pub struct RecurringJob {
     pub payload: Value,
 }
 
+/// Schedules that change while the daemon runs; the scheduler asks for them at every tick.
+pub trait ScheduleSource: Send + Sync + 'static {
+    fn schedules(
+        &self,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<RecurringJob>, StoreError>> + Send + '_>>;
+}
+
 pub struct Scheduler {
     store: Store,
     recurring: Vec<RecurringJob>,
+    sources: Vec<Arc<dyn ScheduleSource>>,
+    /// What the sources answered at the last tick, for `next_fire`.
+    sourced: Vec<RecurringJob>,
     max_attempts: u32,
     checked_until: DateTime<Utc>,
 }
@@ -46,16 +62,29 @@ impl Scheduler {
         Scheduler {
             store,
             recurring,
+            sources: Vec::new(),
+            sourced: Vec::new(),
             max_attempts,
             checked_until: started_at - LOOKBACK,
         }
     }
 
+    /// Adds schedules read from `source` at every tick.
+    pub fn with_source(mut self, source: Arc<dyn ScheduleSource>) -> Scheduler {
+        self.sources.push(source);
+        self
+    }
+
     /// Claims the fires due since the last tick. Returns the jobs this scheduler enqueued;
     /// fires another daemon claimed are skipped.
     pub async fn tick(&mut self, now: DateTime<Utc>) -> Result<Vec<JobId>, StoreError> {
+        let mut sourced = Vec::new();
+        for source in &self.sources {
+            sourced.extend(source.schedules().await?);
+        }
+        self.sourced = sourced;
         let mut enqueued = Vec::new();
-        for recurring in &self.recurring {
+        for recurring in self.recurring.iter().chain(&self.sourced) {
             let Some(fire_at) = recurring.schedule.latest_fire_in(self.checked_until, now) else {
                 continue;
             };
@@ -83,6 +112,7 @@ impl Scheduler {
     pub fn next_fire(&self) -> Option<DateTime<Utc>> {
         self.recurring
             .iter()
+            .chain(&self.sourced)
             .filter_map(|r| r.schedule.next_after(self.checked_until))
             .min()
     }

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use crate::credits::{CreditError, Credits};
 use crate::domain::content::{ContentHash, ContentStatus, EntryPoint, SyncStatus};
 use crate::domain::credits::{IdempotencyKey, Operation};
+use crate::domain::event::Causation;
 use crate::domain::ids::{AccountId, ContentId, OptimizationTaskId, PushJobId};
 use crate::domain::module::Module;
 use crate::domain::site::PushPolicy;
@@ -80,6 +81,11 @@ impl RunKey {
     /// A run inside a job: retries of the job share it.
     pub fn job(job: crate::domain::ids::JobId) -> RunKey {
         RunKey(format!("job:{job}"))
+    }
+
+    /// A rule execution's run: a retried execution reuses its holds.
+    pub fn automation(task: crate::domain::ids::ScheduledTaskId) -> RunKey {
+        RunKey(format!("automation:{task}"))
     }
 
     /// A run for a request, named by its `Idempotency-Key` when it has one.
@@ -306,7 +312,10 @@ impl Processing {
         }
         let mut optimizing = None;
         if self.modules.is_enabled(account, Module::Optimizer).await? {
-            optimizing = Some(self.optimize_item(&site, &item, entry_point, run).await?);
+            optimizing = Some(
+                self.optimize_item(&site, &item, entry_point, run, &Causation::root())
+                    .await?,
+            );
             item = self.store.pipeline_item(account, content).await?;
         } else {
             skipped.push(Skipped {
@@ -440,10 +449,25 @@ impl Processing {
         entry_point: EntryPoint,
         run: &RunKey,
     ) -> Result<Optimizing, ProcessingError> {
+        self.optimize_caused(account, content, entry_point, run, &Causation::root())
+            .await
+    }
+
+    /// `optimize` for a rule execution: the run's `content_optimized` event carries `causation`,
+    /// so a rule that keeps triggering itself is stopped at the depth limit.
+    pub async fn optimize_caused(
+        &self,
+        account: AccountId,
+        content: ContentId,
+        entry_point: EntryPoint,
+        run: &RunKey,
+        causation: &Causation,
+    ) -> Result<Optimizing, ProcessingError> {
         self.require(account, Module::Optimizer).await?;
         let item = self.processable(account, content).await?;
         let site = self.store.site(account, item.site_id).await?;
-        self.optimize_item(&site, &item, entry_point, run).await
+        self.optimize_item(&site, &item, entry_point, run, causation)
+            .await
     }
 
     /// The optimizer run itself is pure and free; credits (per started block of words of the
@@ -455,6 +479,7 @@ impl Processing {
         item: &PipelineItem,
         entry_point: EntryPoint,
         run: &RunKey,
+        causation: &Causation,
     ) -> Result<Optimizing, ProcessingError> {
         let account = site.account_id;
         let previously_used = match item.focus_keyphrase.as_deref() {
@@ -539,6 +564,7 @@ impl Processing {
             changes: &changes,
             credits_used,
             status,
+            causation,
         };
         let finished = self
             .store
@@ -608,6 +634,43 @@ impl Processing {
         }
     }
 
+    /// What the optimizer stage would charge at most for the item as it is now (its cost is
+    /// per started block of the text's words), so a caller with a budget can tell beforehand.
+    pub async fn optimize_estimate(
+        &self,
+        account: AccountId,
+        content: ContentId,
+    ) -> Result<i64, ProcessingError> {
+        let item = self.store.pipeline_item(account, content).await?;
+        let language = documents::language_of(item.language.as_deref());
+        let analysis =
+            crate::pipeline::analyzer::analyze(&item.content_raw, language).map_err(|err| {
+                ProcessingError::Unreadable {
+                    content,
+                    reason: err.to_string(),
+                }
+            })?;
+        let words = u64::try_from(analysis.readability.words).unwrap_or(u64::MAX);
+        Ok(self.credits.estimate(Operation::Optimization, words))
+    }
+
+    /// Queues a push of the item's body when it holds a change the CMS does not have; `None`
+    /// when there is nothing to push. This is an explicit request (a rule's `push_content`
+    /// action), so the site's push policy is not consulted.
+    pub async fn queue_push(
+        &self,
+        account: AccountId,
+        content: ContentId,
+    ) -> Result<Option<PushJobId>, ProcessingError> {
+        let item = self.processable(account, content).await?;
+        let site = self.store.site(account, item.site_id).await?;
+        if item.external_type.is_none() || !self.store.holds_local_changes(account, item.id).await?
+        {
+            return Ok(None);
+        }
+        Ok(Some(self.push_item(&site, &item).await?))
+    }
+
     /// Gives a changed body to the site's push policy: `auto` queues the push, `review` marks
     /// the item for a person's approval, `off` keeps it here.
     async fn hand_over(
@@ -631,27 +694,28 @@ impl Processing {
                     .await?;
                 Ok(None)
             }
-            PushPolicy::Auto => {
-                let patch = crate::connector::remote::Patch {
-                    content: Some(item.content_raw.clone()),
-                    ..Default::default()
-                };
-                let job = crate::sync::jobs::push_job(
-                    &crate::sync::jobs::SitePayload {
-                        account_id: site.account_id,
-                        site_id: site.id,
-                        // Started by the pipeline, not by a person.
-                        trigger: crate::store::sync_runs::Trigger::Automation,
-                    },
-                    self.max_attempts,
-                );
-                let id = self
-                    .store
-                    .queue_push(site.account_id, item.id, &patch, &job)
-                    .await?;
-                Ok(Some(id))
-            }
+            PushPolicy::Auto => Ok(Some(self.push_item(site, item).await?)),
         }
+    }
+
+    /// Queues the push of the item's body through the outbox.
+    async fn push_item(&self, site: &Site, item: &PipelineItem) -> Result<PushJobId, StoreError> {
+        let patch = crate::connector::remote::Patch {
+            content: Some(item.content_raw.clone()),
+            ..Default::default()
+        };
+        let job = crate::sync::jobs::push_job(
+            &crate::sync::jobs::SitePayload {
+                account_id: site.account_id,
+                site_id: site.id,
+                // Started by the pipeline or a rule, not by a person.
+                trigger: crate::store::sync_runs::Trigger::Automation,
+            },
+            self.max_attempts,
+        );
+        self.store
+            .queue_push(site.account_id, item.id, &patch, &job)
+            .await
     }
 }
 

@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::connector::remote::RemoteItem;
 use crate::domain::content::{ContentHash, ContentSource, SyncStatus};
 use crate::domain::ids::{AccountId, ContentId, SiteId};
-use crate::store::{Store, StoreError, Transaction};
+use crate::store::{Store, StoreError, Transaction, content_events};
 
 /// What one upsert did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -174,7 +174,8 @@ enum Arrival {
 
 impl Store {
     /// Upserts pulled items inside the caller's transaction (the window's, which also moves the
-    /// cursor).
+    /// cursor), with a `content_synced` event for each body it created or changed when a rule
+    /// listens for them.
     pub async fn upsert_pulled(
         tx: &mut Transaction,
         account: AccountId,
@@ -182,7 +183,12 @@ impl Store {
         source: ContentSource,
         items: &[RemoteItem],
     ) -> Result<UpsertCounts, StoreError> {
-        upsert(tx, account, site, source, items, Arrival::Pull).await
+        let prior = content_events::prior_bodies(tx, account, site, items).await?;
+        let counts = upsert(tx, account, site, source, items, Arrival::Pull).await?;
+        if let Some(prior) = prior {
+            content_events::record_synced_events(tx, account, site, &prior).await?;
+        }
+        Ok(counts)
     }
 
     /// Upserts items read from an export file inside the caller's transaction. New items are

@@ -1,7 +1,9 @@
 //! The only module that speaks SQL. One file per aggregate; callers get typed functions.
 
 pub mod accounts;
+pub mod automation_rules;
 pub mod content;
+pub mod content_events;
 pub mod content_views;
 pub mod credits;
 pub mod cron_fires;
@@ -13,6 +15,7 @@ pub mod page_blueprints;
 pub mod pipeline;
 pub mod push_jobs;
 pub mod site_blueprints;
+pub mod scheduled_tasks;
 pub mod site_grants;
 pub mod sites;
 pub mod sync_runs;

@@ -1,12 +1,15 @@
 //! Optimizer runs: one row per run over one item, with the scores and HTML before and after,
 //! each applied change, and what it cost. A run's result and the item's new body are written in
-//! one transaction, so a task marked completed always describes what the item holds.
+//! one transaction, so a task marked completed always describes what the item holds, and its
+//! `content_optimized` event exists exactly when the result was saved.
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::domain::content::{ContentStatus, EntryPoint};
+use crate::domain::event::Causation;
 use crate::domain::ids::{AccountId, ContentId, HoldId, OptimizationTaskId};
+use crate::store::content_events::record_optimized_event;
 use crate::store::pipeline::{Stage, StageWrite, save_stage};
 use crate::store::{Store, StoreError};
 
@@ -62,6 +65,8 @@ pub struct OptimizationResult<'a> {
     pub credits_used: i64,
     /// The item's stage after the run (`optimized`, or `review` when a person approves pushes).
     pub status: ContentStatus,
+    /// What led to the run: its `content_optimized` event carries this chain.
+    pub causation: &'a Causation,
 }
 
 /// How writing a run's result ended.
@@ -137,6 +142,12 @@ impl Store {
                 .bind(result.credits_used)
                 .execute(&mut *tx)
                 .await?;
+                let details = json!({ "optimization": {
+                    "task_id": task,
+                    "changed": changed || result.meta_description.is_some(),
+                }});
+                record_optimized_event(&mut tx, account, content, &details, result.causation)
+                    .await?;
                 Finished::Applied { version }
             }
             None => {

@@ -779,6 +779,11 @@ fn igny8_state(app: &TestApp, modules: Modules) -> igny8::api::AppState {
         ),
         processing: igny8::app::processing(&settings, &app.store),
         site_builder: igny8::app::site_builder(&settings, &app.store),
+        automation: igny8::automation::Automation::new(
+            &settings,
+            app.store.clone(),
+            igny8::app::processing(&settings, &app.store),
+        ),
     }
 }
 

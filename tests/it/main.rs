@@ -3,6 +3,7 @@
 
 mod analyzer;
 mod api;
+mod automation;
 mod credits;
 mod daemon;
 mod import;

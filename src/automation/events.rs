@@ -1,0 +1,113 @@
+//! The event worker: turns committed domain events into rule executions.
+//!
+//! A batch of unprocessed events is claimed with `FOR UPDATE SKIP LOCKED`; for each, one
+//! execution per matching active rule is created (keyed `rule:{rule}:event:{event}`) with the
+//! job that runs it, and the event is marked processed, all in one transaction. A worker that
+//! dies before the commit leaves the events unprocessed for the next claim; one that commits
+//! has created the executions exactly once. Idle workers wait on `LISTEN igny8_events` and
+//! poll as a fallback.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::automation::{Automation, jobs};
+use crate::domain::event::{Causation, EventKind};
+use crate::domain::ids::SiteId;
+use crate::jobs::handler::error_chain;
+use crate::shutdown::Shutdown;
+use crate::store::StoreError;
+use crate::store::automation_rules::active_event_rules;
+use crate::store::domain_events::{ClaimedEvent, claim_events, mark_event_processed};
+use crate::store::scheduled_tasks::{NewTask, create_task};
+
+/// Events claimed per transaction.
+const BATCH: i64 = 100;
+/// Polled this often when no notification arrives.
+const POLL: Duration = Duration::from_secs(5);
+
+impl Automation {
+    /// Processes one batch of events; returns how many were claimed.
+    pub async fn process_events(&self) -> Result<usize, StoreError> {
+        let mut tx = self.store.begin().await?;
+        let events = claim_events(&mut tx, BATCH).await?;
+        for event in &events {
+            self.evaluate_event(&mut tx, event).await?;
+            mark_event_processed(&mut tx, event.account_id, event.id).await?;
+        }
+        tx.commit().await?;
+        Ok(events.len())
+    }
+
+    async fn evaluate_event(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        event: &ClaimedEvent,
+    ) -> Result<(), StoreError> {
+        let Ok(kind) = EventKind::from_str(&event.kind) else {
+            tracing::warn!(account = %event.account_id, event = %event.id, kind = %event.kind, "An event of a kind this version does not know is passed over.");
+            return Ok(());
+        };
+        let site = event.payload[kind.subject_type()]["site_id"]
+            .as_i64()
+            .map(SiteId::new);
+        let rules = active_event_rules(tx, event.account_id, kind, site).await?;
+        let causation: Causation =
+            serde_json::from_value(event.causation.clone()).unwrap_or_default();
+        for rule in rules {
+            let key = format!("rule:{rule}:event:{}", event.id);
+            create_task(
+                tx,
+                &NewTask {
+                    account: event.account_id,
+                    rule,
+                    event: Some(event.id),
+                    trigger_type: kind.as_str(),
+                    context: &event.payload,
+                    causation: &causation,
+                    idempotency_key: &key,
+                    scheduled_for: event.created_at,
+                },
+                |task| jobs::execute_job(event.account_id, task, self.max_attempts),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Processes events until shutdown begins.
+    pub async fn run_event_worker(self, shutdown: Shutdown) {
+        let stopping = shutdown.stopping();
+        let mut wakeups = None;
+        loop {
+            let drained = match self.process_events().await {
+                Ok(claimed) => claimed < BATCH as usize,
+                Err(err) => {
+                    // The batch rolled back: its events are still unprocessed.
+                    tracing::warn!(error = %error_chain(&err), "Processing domain events failed; will retry.");
+                    true
+                }
+            };
+            if !drained {
+                continue;
+            }
+            if wakeups.is_none() {
+                wakeups = self.store.event_wakeups().await.ok();
+            }
+            let wait = async {
+                match wakeups.as_mut() {
+                    Some(listener) => {
+                        if listener.next().await.is_err() {
+                            wakeups = None;
+                        }
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = wait => {}
+                _ = tokio::time::sleep(POLL) => {}
+                _ = stopping.cancelled() => return,
+            }
+        }
+    }
+}
