@@ -94,6 +94,12 @@ impl RunKey {
         }
     }
 
+    /// The ledger key of one operation of this run, `what` naming the operation and its subject.
+    pub fn operation_key(&self, what: &str) -> IdempotencyKey {
+        IdempotencyKey::parse(&format!("{}:{what}", self.0))
+            .expect("a run key and an operation name make a valid idempotency key")
+    }
+
     fn credit_key(&self, stage: Stage, content: ContentId, version: i64) -> IdempotencyKey {
         IdempotencyKey::parse(&format!(
             "{}:{}:{content}:{version}",
