@@ -14,12 +14,14 @@ pub mod modules;
 pub mod openapi;
 pub mod optimizer;
 pub mod pagination;
+pub mod planner;
 pub mod rate_limit;
 pub mod responses;
 pub mod sites;
 pub mod token_cache;
 pub mod tokens;
 pub mod webhooks;
+pub mod writer;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,15 +37,19 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::error::ApiError;
+use crate::api::modules::{ModuleGuard, require_module};
 use crate::api::rate_limit::{GroupLimit, RateLimits};
 use crate::api::token_cache::TokenCache;
 use crate::credits::Credits;
+use crate::domain::module::Module;
 use crate::modules::Modules;
+use crate::planner::Planner;
 use crate::processing::Processing;
 use crate::settings::{HttpSettings, RateLimitGroup};
 use crate::sites::Sites;
 use crate::store::Store;
 use crate::sync::jobs::SyncServices;
+use crate::writer::Writer;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -57,6 +63,8 @@ pub struct AppState {
     pub sync: SyncServices,
     pub sites: Sites,
     pub processing: Processing,
+    pub planner: Planner,
+    pub writer: Writer,
 }
 
 /// The whole router. Paths under `/api/v1` need a bearer token; `/healthz`, `/readyz`,
@@ -103,9 +111,60 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
             group(&state, RateLimitGroup::Optimizer),
             rate_limit::limit,
         ));
+    let planner = OpenApiRouter::new()
+        .routes(routes!(planner::list_keywords, planner::create_keyword))
+        .routes(routes!(planner::bulk_import))
+        .routes(routes!(
+            planner::get_keyword,
+            planner::update_keyword,
+            planner::delete_keyword
+        ))
+        .routes(routes!(planner::list_clusters, planner::create_cluster))
+        .routes(routes!(planner::auto_cluster))
+        .routes(routes!(planner::auto_generate_ideas))
+        .routes(routes!(
+            planner::get_cluster,
+            planner::update_cluster,
+            planner::delete_cluster
+        ))
+        .routes(routes!(planner::list_ideas, planner::create_idea))
+        .routes(routes!(
+            planner::get_idea,
+            planner::update_idea,
+            planner::delete_idea
+        ))
+        .route_layer(from_fn_with_state(
+            guard(&state, Module::Planner),
+            require_module,
+        ))
+        .route_layer(from_fn_with_state(
+            group(&state, RateLimitGroup::Default),
+            rate_limit::limit,
+        ));
+    let writer = OpenApiRouter::new()
+        .routes(routes!(writer::list_tasks, writer::create_task))
+        .routes(routes!(
+            writer::get_task,
+            writer::update_task,
+            writer::delete_task
+        ))
+        .routes(routes!(writer::generate_content))
+        .routes(routes!(writer::generate_images))
+        .routes(routes!(writer::regenerate))
+        .routes(routes!(writer::batch_generate))
+        .route_layer(from_fn_with_state(
+            guard(&state, Module::Writer),
+            require_module,
+        ))
+        .route_layer(from_fn_with_state(
+            group(&state, RateLimitGroup::Default),
+            rate_limit::limit,
+        ));
     let v1 = v1
         .merge(linker)
         .merge(optimizer)
+        .merge(planner)
+        .merge(writer)
         .route_layer(from_fn_with_state(state.clone(), auth::authenticate));
     let (api, description) = OpenApiRouter::with_openapi(openapi::base())
         .nest("/api/v1", v1)
@@ -131,6 +190,14 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// The guard of a module's routes.
+fn guard(state: &AppState, module: Module) -> ModuleGuard {
+    ModuleGuard {
+        state: state.clone(),
+        module,
+    }
 }
 
 /// The per-account quota of a group of routes.

@@ -1,18 +1,23 @@
 //! The only module that speaks SQL. One file per aggregate; callers get typed functions.
 
 pub mod accounts;
+pub mod clusters;
 pub mod content;
+pub mod content_ideas;
 pub mod content_views;
 pub mod credits;
 pub mod cron_fires;
 pub mod domain_events;
+pub mod images;
 pub mod jobs;
+pub mod keywords;
 pub mod modules;
 pub mod optimization_tasks;
 pub mod pipeline;
 pub mod push_jobs;
 pub mod sites;
 pub mod sync_runs;
+pub mod tasks;
 pub mod tokens;
 pub mod webhooks;
 

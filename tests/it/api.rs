@@ -778,6 +778,16 @@ fn igny8_state(app: &TestApp, modules: Modules) -> igny8::api::AppState {
             settings.jobs.max_attempts,
         ),
         processing: igny8::app::processing(&settings, &app.store),
+        planner: igny8::app::planner(
+            &settings,
+            &app.store,
+            igny8::app::ai_provider(&settings).unwrap(),
+        ),
+        writer: igny8::app::writer(
+            &settings,
+            &app.store,
+            igny8::app::ai_provider(&settings).unwrap(),
+        ),
     }
 }
 
