@@ -50,6 +50,7 @@ pub struct App {
     processing: Processing,
     planner: Planner,
     writer: Writer,
+    ai: Arc<dyn AiProvider>,
     config_sites: ConfigSites,
 }
 
@@ -147,7 +148,7 @@ impl App {
         processing_jobs::install(&mut registry, processing.clone());
         let ai = ai_provider(&settings)?;
         let planner = planner(&settings, &store, ai.clone());
-        let writer = writer(&settings, &store, ai);
+        let writer = writer(&settings, &store, ai.clone());
         writer_jobs::install(
             &mut registry,
             writer.clone(),
@@ -169,6 +170,7 @@ impl App {
             processing,
             planner,
             writer,
+            ai,
             config_sites,
         })
     }
@@ -196,6 +198,7 @@ impl App {
             processing: self.processing.clone(),
             planner: self.planner.clone(),
             writer: self.writer.clone(),
+            ai: self.ai.clone(),
             rate_limits: rate_limits.clone(),
             token_cache: Arc::new(TokenCache::new(self.settings.http.token_cache())),
             sync: self.sync_services.clone(),

@@ -244,6 +244,7 @@ impl From<ProcessingError> for ApiError {
                 code: "content_changed",
                 message: err.to_string(),
             },
+            ProcessingError::Ai(err) => err.into(),
             ProcessingError::Credits(err) => err.into(),
             ProcessingError::Store(err) => err.into(),
         }

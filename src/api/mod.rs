@@ -36,6 +36,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::ai::AiProvider;
 use crate::api::error::ApiError;
 use crate::api::modules::{ModuleGuard, require_module};
 use crate::api::rate_limit::{GroupLimit, RateLimits};
@@ -65,6 +66,8 @@ pub struct AppState {
     pub processing: Processing,
     pub planner: Planner,
     pub writer: Writer,
+    /// The language model the optimizer's AI mode asks.
+    pub ai: Arc<dyn AiProvider>,
 }
 
 /// The whole router. Paths under `/api/v1` need a bearer token; `/healthz`, `/readyz`,
@@ -106,6 +109,7 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
     let optimizer = OpenApiRouter::new()
         .routes(routes!(optimizer::analyze))
         .routes(routes!(optimizer::optimize))
+        .routes(routes!(optimizer::rewrite))
         .routes(routes!(optimizer::batch_optimize))
         .route_layer(from_fn_with_state(
             group(&state, RateLimitGroup::Optimizer),

@@ -2,9 +2,10 @@
 //!
 //! Each keyword becomes a set of Snowball stems of its content words: function words and search
 //! modifiers ("best", "cheap", "near me", "how") are dropped, since they say how people search,
-//! not what about. Two keywords are as similar as the weighted Jaccard overlap of their stem
-//! sets (rarer stems weigh more), raised when they share their head term (the last content
-//! word, which names the thing in an English noun phrase). Clusters are grown by average-linkage
+//! not what about. Two keywords are as similar as the weighted overlap of their stem sets (the
+//! shared weight over the smaller set's, rarer stems weighing more, so "coffee grinder" is close
+//! to "french press coffee ratio" though the longer one says more), raised when they share their
+//! head term (the last content word, which names the thing in an English noun phrase). Clusters are grown by average-linkage
 //! agglomeration over the sparse similarity graph, merging while the best link is at least the
 //! threshold; each is named after the member closest to its centroid.
 
@@ -17,7 +18,7 @@ use unicode_segmentation::UnicodeSegmentation;
 use crate::pipeline::analyzer::seo::function_words::is_english_function_word;
 
 /// Average similarity two groups need to be merged.
-pub const DEFAULT_THRESHOLD: f64 = 0.25;
+pub const DEFAULT_THRESHOLD: f64 = 0.2;
 
 /// How much of the remaining distance a shared head term closes.
 const HEAD_BONUS: f64 = 0.2;
@@ -157,11 +158,11 @@ impl Profiles {
     }
 
     fn similarity(&self, a: usize, b: usize, shared: f64) -> f64 {
-        let union = self.mass[a] + self.mass[b] - shared;
-        if union <= 0.0 {
+        let smaller = self.mass[a].min(self.mass[b]);
+        if smaller <= 0.0 {
             return 0.0;
         }
-        let overlap = shared / union;
+        let overlap = (shared / smaller).min(1.0);
         if self.heads[a].is_some() && self.heads[a] == self.heads[b] {
             overlap + (1.0 - overlap) * HEAD_BONUS
         } else {

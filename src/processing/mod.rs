@@ -6,6 +6,7 @@
 
 pub mod documents;
 pub mod jobs;
+pub mod rewrite;
 pub mod site_index;
 
 use std::sync::Arc;
@@ -47,6 +48,9 @@ pub enum ProcessingError {
     /// The item's HTML cannot be read by the analyzer.
     #[error("content {content} cannot be analysed: {reason}")]
     Unreadable { content: ContentId, reason: String },
+    /// The language model needed for an AI rewrite did not help.
+    #[error(transparent)]
+    Ai(crate::ai::AiError),
     #[error(transparent)]
     Credits(CreditError),
     #[error(transparent)]
@@ -100,7 +104,12 @@ impl RunKey {
             .expect("a run key and an operation name make a valid idempotency key")
     }
 
-    fn credit_key(&self, stage: Stage, content: ContentId, version: i64) -> IdempotencyKey {
+    pub(crate) fn credit_key(
+        &self,
+        stage: Stage,
+        content: ContentId,
+        version: i64,
+    ) -> IdempotencyKey {
         IdempotencyKey::parse(&format!(
             "{}:{}:{content}:{version}",
             self.0,
@@ -333,7 +342,11 @@ impl Processing {
         })
     }
 
-    async fn require(&self, account: AccountId, module: Module) -> Result<(), ProcessingError> {
+    pub(crate) async fn require(
+        &self,
+        account: AccountId,
+        module: Module,
+    ) -> Result<(), ProcessingError> {
         if self.modules.is_enabled(account, module).await? {
             Ok(())
         } else {
@@ -341,7 +354,7 @@ impl Processing {
         }
     }
 
-    async fn processable(
+    pub(crate) async fn processable(
         &self,
         account: AccountId,
         content: ContentId,
@@ -523,6 +536,7 @@ impl Processing {
                     entry_point,
                     ruleset_profile: profile.as_str(),
                     ruleset_version: ruleset.version(),
+                    mode: "rules",
                     content_version: item.version,
                     hold: hold.as_ref().map(|placed| placed.hold.id),
                 },
@@ -590,7 +604,7 @@ impl Processing {
 
     /// Captures `used` credits of a hold, or releases it when nothing is owed. A hold settled by
     /// an earlier attempt of the same run is left as it is.
-    async fn settle(
+    pub(crate) async fn settle(
         &self,
         account: AccountId,
         placed: &crate::credits::Placed,

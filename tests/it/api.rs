@@ -788,6 +788,7 @@ fn igny8_state(app: &TestApp, modules: Modules) -> igny8::api::AppState {
             &app.store,
             igny8::app::ai_provider(&settings).unwrap(),
         ),
+        ai: igny8::app::ai_provider(&settings).unwrap(),
     }
 }
 

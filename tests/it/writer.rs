@@ -317,3 +317,128 @@ async fn a_generated_article_is_charged_per_word_and_flows_through_the_pipeline(
         vec![("captured".to_owned(), 5, Some(5))]
     );
 }
+
+const LINKED: &str = "<p>Brew with <a href=\"https://grind.example/guide\">the right grind</a> every time.</p>\
+<pre>ratio = 1:16</pre><p>Teh water should be hot but not boiling.</p>";
+
+#[sqlx::test]
+async fn an_ai_rewrite_is_kept_only_with_links_and_code_intact_and_no_score_lower(pool: PgPool) {
+    let server = MockServer::start().await;
+    let rewrites = [
+        // The link's target changed: refused.
+        LINKED.replace("grind.example/guide", "grind.example/shop"),
+        // The code changed: refused.
+        LINKED.replace("1:16", "1:15"),
+        // Only the prose changed: kept.
+        LINKED.replace("Teh water", "The water"),
+    ];
+    for html in &rewrites {
+        Mock::given(method("POST"))
+            .and(path("/v1/chat/completions"))
+            .and(body_partial_json(json!({
+                "response_format": {"type": "json_schema", "json_schema": {"name": "rewrite_content"}},
+            })))
+            .respond_with(completion(&json!({ "html": html }).to_string()))
+            .up_to_n_times(1)
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let app = TestApp::spawn(pool.clone(), &openai_settings(&server, 0)).await;
+    let (account, owner) = app.account(50, Role::Owner).await;
+    let blog = site(&app, account, "blog").await;
+    let content: i64 = sqlx::query_scalar(
+        "INSERT INTO content (account_id, site_id, source, sync_status, title, content_raw) \
+         VALUES ($1, $2, 'igny8', 'native', 'Brewing', $3) RETURNING id",
+    )
+    .bind(account)
+    .bind(blog.id)
+    .bind(LINKED)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+
+    let rewrite = || {
+        call(
+            &app,
+            Method::POST,
+            "/api/v1/optimizer/rewrite",
+            &owner,
+            Some(json!({ "content_id": content, "goals": ["fix typos"] })),
+        )
+    };
+    let (status, first) = rewrite().await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["kept"], false);
+    assert_eq!(first["rejection"], "link 0 was changed or removed");
+    let (_, second) = rewrite().await;
+    assert_eq!(second["kept"], false);
+    assert_eq!(second["rejection"], "protected region 0 was changed");
+    let body: String = sqlx::query_scalar("SELECT content_raw FROM content WHERE id = $1")
+        .bind(content)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(body, LINKED, "a refused rewrite leaves the item alone");
+    let (_, task) = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/optimizer/tasks/{}", second["task_id"]),
+        &owner,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (task["status"].as_str(), task["mode"].as_str()),
+        (Some("rejected"), Some("ai"))
+    );
+    assert_eq!(task["html_after"], rewrites[1]);
+
+    let (_, third) = rewrite().await;
+    assert_eq!(third["kept"], true, "{third}");
+    assert!(third["overall_after"].as_u64() >= third["overall_before"].as_u64());
+    assert_eq!(third["credits_used"], 1);
+    let body: String = sqlx::query_scalar("SELECT content_raw FROM content WHERE id = $1")
+        .bind(content)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(body, rewrites[2]);
+    // Two refusals released their holds; the kept rewrite was charged once.
+    assert_eq!(
+        holds(&pool, "optimization").await,
+        vec![
+            ("released".to_owned(), 1, None),
+            ("released".to_owned(), 1, None),
+            ("captured".to_owned(), 1, Some(1)),
+        ]
+    );
+}
+
+#[sqlx::test]
+async fn an_ai_rewrite_needs_a_language_model(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone(), "").await;
+    let (account, owner) = app.account(50, Role::Owner).await;
+    let blog = site(&app, account, "blog").await;
+    let content: i64 = sqlx::query_scalar(
+        "INSERT INTO content (account_id, site_id, source, sync_status, title, content_raw) \
+         VALUES ($1, $2, 'igny8', 'native', 'Brewing', $3) RETURNING id",
+    )
+    .bind(account)
+    .bind(blog.id)
+    .bind(LINKED)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let (status, refused) = call(
+        &app,
+        Method::POST,
+        "/api/v1/optimizer/rewrite",
+        &owner,
+        Some(json!({ "content_id": content, "goals": ["shorter sentences"] })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{refused}");
+    assert_eq!(refused["error"]["code"], "ai_provider_not_configured");
+    assert_eq!(refused["error"]["details"]["config_key"], "ai.provider");
+}
