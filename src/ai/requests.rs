@@ -139,13 +139,13 @@ pub fn check_idea(idea: &IdeaDraft) -> Result<(), String> {
     if idea.title.trim().is_empty() {
         return Err("an idea has no title".to_owned());
     }
-    if let Some(intent) = &idea.intent {
-        if !INTENTS.contains(&intent.as_str()) {
-            return Err(format!(
-                "intent {intent:?} is not one of {}",
-                INTENTS.join(", ")
-            ));
-        }
+    if let Some(intent) = &idea.intent
+        && !INTENTS.contains(&intent.as_str())
+    {
+        return Err(format!(
+            "intent {intent:?} is not one of {}",
+            INTENTS.join(", ")
+        ));
     }
     if idea.estimated_word_count == 0 {
         return Err(format!("idea {:?} estimates 0 words", idea.title));

@@ -299,27 +299,27 @@ impl Planner {
         cluster: &Cluster,
         change: &ClusterChange,
     ) -> Result<Cluster, PlannerError> {
-        if let Some(ids) = &change.keywords {
-            if !ids.is_empty() {
-                let (site, _) = self.keywords_of_one_site(account, ids).await?;
-                if site != cluster.site_id {
-                    return Err(PlannerError::invalid(
-                        "keyword_ids",
-                        format!(
-                            "expected keywords of site {}, found site {site}",
-                            cluster.site_id
-                        ),
-                    ));
-                }
-            }
-        }
-        if let Some(status) = &change.status {
-            if !["active", "archived"].contains(&status.as_str()) {
+        if let Some(ids) = &change.keywords
+            && !ids.is_empty()
+        {
+            let (site, _) = self.keywords_of_one_site(account, ids).await?;
+            if site != cluster.site_id {
                 return Err(PlannerError::invalid(
-                    "status",
-                    "expected active or archived",
+                    "keyword_ids",
+                    format!(
+                        "expected keywords of site {}, found site {site}",
+                        cluster.site_id
+                    ),
                 ));
             }
+        }
+        if let Some(status) = &change.status
+            && !["active", "archived"].contains(&status.as_str())
+        {
+            return Err(PlannerError::invalid(
+                "status",
+                "expected active or archived",
+            ));
         }
         Ok(self
             .store
