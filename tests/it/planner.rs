@@ -355,6 +355,32 @@ async fn keywords_are_deduplicated_and_bad_rows_named(pool: PgPool) {
     assert!(message.contains("row 3, column intent"), "{message}");
     assert_eq!(error["error"]["details"]["field"], "csv");
 
+    // The routes are described.
+    let description: Value = app
+        .http
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for (path, verb) in [
+        ("/api/v1/planner/keywords/bulk_import", "post"),
+        ("/api/v1/planner/clusters/auto_cluster", "post"),
+        ("/api/v1/planner/clusters/auto_generate_ideas", "post"),
+        ("/api/v1/planner/ideas/{id}", "patch"),
+        ("/api/v1/writer/tasks/{id}/generate_content", "post"),
+        ("/api/v1/writer/content/{id}/regenerate", "post"),
+        ("/api/v1/writer/batch_generate", "post"),
+        ("/api/v1/optimizer/rewrite", "post"),
+    ] {
+        assert!(
+            description["paths"][path][verb].is_object(),
+            "{path} {verb}"
+        );
+    }
+
     // A module switched off closes the planner.
     let (status, _) = call(
         &app,
