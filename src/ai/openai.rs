@@ -81,7 +81,6 @@ struct ImagesResponse {
 #[derive(Deserialize)]
 struct ImageData {
     url: Option<String>,
-    revised_prompt: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -573,11 +572,7 @@ impl AiProvider for OpenAi {
                 ))
             })?;
             let image = response.data.into_iter().next();
-            let Some(ImageData {
-                url: Some(url),
-                revised_prompt,
-            }) = image
-            else {
+            let Some(ImageData { url: Some(url) }) = image else {
                 return Err(AiError::InvalidAnswer {
                     attempts: 1,
                     reason: "the images endpoint answered without an image URL".to_owned(),
@@ -587,7 +582,6 @@ impl AiProvider for OpenAi {
                 value: GeneratedImage {
                     url,
                     model: model.clone(),
-                    revised_prompt,
                 },
                 usage: Usage {
                     provider: NAME,

@@ -88,8 +88,6 @@ pub struct RewriteRequest {
 pub struct GeneratedImage {
     pub url: String,
     pub model: String,
-    /// The prompt as the provider revised it, when it says.
-    pub revised_prompt: Option<String>,
 }
 
 /// The intents a keyword or idea may have.

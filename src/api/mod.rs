@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod content;
 pub mod credits;
+pub mod detach;
 pub mod error;
 pub mod extract;
 pub mod health;

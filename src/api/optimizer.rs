@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 
 use crate::api::AppState;
 use crate::api::auth::Principal;
+use crate::api::detach::run_detached;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::extract::{Json, OptionalIdempotencyKey, Path};
 use crate::api::linker::{BatchQueued, checked_batch, operable_content, queue_batch};
@@ -219,17 +220,22 @@ pub async fn rewrite(
         ));
     }
     operable_content(&state, &principal, body.content_id).await?;
-    let rewriting = state
-        .processing
-        .rewrite(
-            state.ai.as_ref(),
-            principal.account_id,
-            body.content_id,
-            &body.goals,
-            body.entry_point.unwrap_or(EntryPoint::Manual),
-            &RunKey::request(key.as_ref()),
-        )
-        .await?;
+    let (processing, ai) = (state.processing.clone(), state.ai.clone());
+    let (account, run) = (principal.account_id, RunKey::request(key.as_ref()));
+    let entry_point = body.entry_point.unwrap_or(EntryPoint::Manual);
+    let rewriting = run_detached(async move {
+        processing
+            .rewrite(
+                ai.as_ref(),
+                account,
+                body.content_id,
+                &body.goals,
+                entry_point,
+                &run,
+            )
+            .await
+    })
+    .await?;
     Ok(ResponseJson(RewriteView {
         content_id: rewriting.content,
         task_id: rewriting.task,

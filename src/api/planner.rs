@@ -14,6 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::ai::{OutlineSection, Usage};
 use crate::api::AppState;
 use crate::api::auth::Principal;
+use crate::api::detach::run_detached;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::extract::{Json, OptionalIdempotencyKey, Path, Query};
 use crate::api::pagination::{PageOf, page};
@@ -538,15 +539,14 @@ pub async fn auto_cluster(
         .keywords_of_one_site(principal.account_id, &body.keyword_ids)
         .await?;
     operable_site(&state, &principal, site).await?;
-    let clustered = state
-        .planner
-        .cluster_keywords(
-            principal.account_id,
-            site,
-            &keywords,
-            &RunKey::request(key.as_ref()),
-        )
-        .await?;
+    let (planner, account) = (state.planner.clone(), principal.account_id);
+    let run = RunKey::request(key.as_ref());
+    let clustered = run_detached(async move {
+        planner
+            .cluster_keywords(account, site, &keywords, &run)
+            .await
+    })
+    .await?;
     Ok(ResponseJson(ClusteredView {
         clusters: clustered
             .clusters
@@ -605,14 +605,10 @@ pub async fn auto_generate_ideas(
         };
         operable_site(&state, &principal, cluster.site_id).await?;
     }
-    let ideas = state
-        .planner
-        .generate_ideas(
-            principal.account_id,
-            &clusters,
-            &RunKey::request(key.as_ref()),
-        )
-        .await?;
+    let (planner, account) = (state.planner.clone(), principal.account_id);
+    let run = RunKey::request(key.as_ref());
+    let ideas =
+        run_detached(async move { planner.generate_ideas(account, &clusters, &run).await }).await?;
     Ok(ResponseJson(IdeasView {
         ideas: ideas.ideas.into_iter().map(IdeaView::from).collect(),
         credits_used: ideas.credits_used,

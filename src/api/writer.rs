@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::ai::OutlineSection;
 use crate::api::AppState;
 use crate::api::auth::Principal;
+use crate::api::detach::run_detached;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::extract::{Json, OptionalIdempotencyKey, Path, Query};
 use crate::api::pagination::{PageOf, page};
@@ -263,10 +264,12 @@ pub async fn generate_content(
 ) -> Result<ResponseJson<GenerationView>, ApiError> {
     let task = state.store.task(principal.account_id, id).await?;
     operable_site(&state, &principal, task.site_id).await?;
-    let generation = state
-        .writer
-        .generate(principal.account_id, id, &RunKey::request(key.as_ref()))
-        .await?;
+    let (writer, account, run) = (
+        state.writer.clone(),
+        principal.account_id,
+        RunKey::request(key.as_ref()),
+    );
+    let generation = run_detached(async move { writer.generate(account, id, &run).await }).await?;
     Ok(ResponseJson(generation.into()))
 }
 
@@ -291,10 +294,13 @@ pub async fn regenerate(
         .content_detail_in_scope(crate::api::sites::scope(&principal), id)
         .await?;
     operable_site(&state, &principal, item.summary.site_id).await?;
-    let generation = state
-        .writer
-        .regenerate(principal.account_id, id, &RunKey::request(key.as_ref()))
-        .await?;
+    let (writer, account, run) = (
+        state.writer.clone(),
+        principal.account_id,
+        RunKey::request(key.as_ref()),
+    );
+    let generation =
+        run_detached(async move { writer.regenerate(account, id, &run).await }).await?;
     Ok(ResponseJson(generation.into()))
 }
 
@@ -473,10 +479,9 @@ pub async fn generate_images(
             alt_text: image.alt_text,
         });
     }
-    let images = state
-        .writer
-        .generate_images(&task, &orders, &RunKey::request(key.as_ref()))
-        .await?;
+    let (writer, run) = (state.writer.clone(), RunKey::request(key.as_ref()));
+    let images =
+        run_detached(async move { writer.generate_images(&task, &orders, &run).await }).await?;
     Ok(ResponseJson(
         images.into_iter().map(ImageView::from).collect(),
     ))

@@ -129,10 +129,6 @@ impl Writer {
         }
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
     /// A task's values from `input` over `current` (when changing one) and the idea it names,
     /// checked; and the site it is for.
     pub async fn task_fields(
