@@ -6,8 +6,9 @@
 //! shared weight over the smaller set's, rarer stems weighing more, so "coffee grinder" is close
 //! to "french press coffee ratio" though the longer one says more), raised when they share their
 //! head term (the last content word, which names the thing in an English noun phrase). Clusters are grown by average-linkage
-//! agglomeration over the sparse similarity graph, merging while the best link is at least the
-//! threshold; each is named after the member closest to its centroid.
+//! agglomeration over the sparse similarity graph (each keyword's strongest links), merging
+//! while the best average link is at least the threshold; each is named after the member
+//! closest to its centroid.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
@@ -171,12 +172,19 @@ impl Profiles {
     }
 }
 
-/// Every pair of keywords that shares a stem, with its similarity, as `(a, b, s)` with `a < b`.
+/// Links kept per keyword: its most similar neighbours. Average linkage over a sparse graph
+/// needs only the strong links, and without a bound a list full of shared words makes every
+/// merge walk thousands of neighbours.
+const NEIGHBOURS: usize = 24;
+
+/// Each keyword's strongest links to keywords sharing a stem with it, as `(a, b, s)` with
+/// `a < b`, each pair once (kept when either end chose it).
 fn similarities(profiles: &Profiles) -> Vec<(u32, u32, f64)> {
     let n = profiles.stems.len();
     let general = GENERAL_STEM_MIN.max(n / GENERAL_STEM_SHARE);
     let mut shared = vec![0.0_f64; n];
     let mut touched: Vec<u32> = Vec::new();
+    let mut scored: Vec<(f64, u32)> = Vec::new();
     let mut links = Vec::new();
     for a in 0..n {
         for &stem in &profiles.stems[a] {
@@ -185,23 +193,33 @@ fn similarities(profiles: &Profiles) -> Vec<(u32, u32, f64)> {
                 continue;
             }
             let w = profiles.weight[stem as usize];
-            // Postings are ascending: only partners after `a`, each pair once.
-            let start = posting.partition_point(|&b| b as usize <= a);
-            for &b in &posting[start..] {
+            for &b in posting {
+                if b as usize == a {
+                    continue;
+                }
                 if shared[b as usize] == 0.0 {
                     touched.push(b);
                 }
                 shared[b as usize] += w;
             }
         }
-        touched.sort_unstable();
+        scored.clear();
         for &b in &touched {
-            let s = profiles.similarity(a, b as usize, shared[b as usize]);
-            links.push((a as u32, b, s));
+            scored.push((profiles.similarity(a, b as usize, shared[b as usize]), b));
             shared[b as usize] = 0.0;
         }
         touched.clear();
+        if scored.len() > NEIGHBOURS {
+            scored.select_nth_unstable_by(NEIGHBOURS - 1, |x, y| {
+                y.0.total_cmp(&x.0).then(x.1.cmp(&y.1))
+            });
+            scored.truncate(NEIGHBOURS);
+        }
+        let a = a as u32;
+        links.extend(scored.iter().map(|&(s, b)| (a.min(b), a.max(b), s)));
     }
+    links.sort_unstable_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+    links.dedup_by(|x, y| (x.0, x.1) == (y.0, y.1));
     links
 }
 
