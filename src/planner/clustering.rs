@@ -218,7 +218,7 @@ fn similarities(profiles: &Profiles) -> Vec<(u32, u32, f64)> {
         let a = a as u32;
         links.extend(scored.iter().map(|&(s, b)| (a.min(b), a.max(b), s)));
     }
-    links.sort_unstable_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+    links.sort_unstable_by_key(|&(a, b, _)| (a, b));
     links.dedup_by(|x, y| (x.0, x.1) == (y.0, y.1));
     links
 }
