@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
+use crate::ai::AiProvider;
 use crate::api::rate_limit::{self, RateLimits};
 use crate::api::token_cache::TokenCache;
 use crate::api::{self, AppState};
@@ -26,6 +27,7 @@ use crate::jobs::handler::{Registry, error_chain};
 use crate::jobs::scheduler::{RecurringJob, Scheduler};
 use crate::jobs::{housekeeping, worker};
 use crate::modules::Modules;
+use crate::planner::Planner;
 use crate::processing::Processing;
 use crate::processing::jobs as processing_jobs;
 use crate::settings::Settings;
@@ -40,6 +42,8 @@ use crate::sync::jobs::{self as sync_jobs, SyncServices};
 use crate::sync::site_connector::Secrets;
 use crate::systemd;
 use crate::telemetry;
+use crate::writer::Writer;
+use crate::writer::jobs as writer_jobs;
 
 pub struct App {
     settings: Settings,
@@ -50,6 +54,9 @@ pub struct App {
     sync_services: SyncServices,
     processing: Processing,
     automation: Automation,
+    planner: Planner,
+    writer: Writer,
+    ai: Arc<dyn AiProvider>,
     config_sites: ConfigSites,
 }
 
@@ -108,6 +115,31 @@ pub fn site_builder(settings: &Settings, store: &Store) -> SiteBuilder {
     )
 }
 
+/// The configured language-model provider.
+pub fn ai_provider(settings: &Settings) -> anyhow::Result<Arc<dyn AiProvider>> {
+    crate::ai::provider(&settings.ai)
+        .map_err(|err| anyhow::anyhow!("could not set up the AI provider: {err}"))
+}
+
+/// The planner service the API uses.
+pub fn planner(settings: &Settings, store: &Store, ai: Arc<dyn AiProvider>) -> Planner {
+    Planner::new(
+        store.clone(),
+        Credits::new(store.clone(), &settings.credits),
+        ai,
+    )
+}
+
+/// The writer service the API and the writer jobs share.
+pub fn writer(settings: &Settings, store: &Store, ai: Arc<dyn AiProvider>) -> Writer {
+    Writer::new(
+        store.clone(),
+        Credits::new(store.clone(), &settings.credits),
+        ai,
+        settings.jobs.max_attempts,
+    )
+}
+
 impl App {
     pub async fn build(settings: Settings) -> anyhow::Result<App> {
         let store = connect(&settings).await?;
@@ -131,6 +163,14 @@ impl App {
         processing_jobs::install(&mut registry, processing.clone());
         let automation = Automation::new(&settings, store.clone(), processing.clone());
         automation_jobs::install(&mut registry, automation.clone());
+        let ai = ai_provider(&settings)?;
+        let planner = planner(&settings, &store, ai.clone());
+        let writer = writer(&settings, &store, ai.clone());
+        writer_jobs::install(
+            &mut registry,
+            writer.clone(),
+            &Modules::new(store.clone(), settings.modules.defaults.clone()),
+        );
         let recurring = vec![
             housekeeping::install(&mut registry, &settings),
             replenishment::install(&mut registry, &settings),
@@ -146,6 +186,9 @@ impl App {
             sync_services,
             processing,
             automation,
+            planner,
+            writer,
+            ai,
             config_sites,
         })
     }
@@ -172,6 +215,9 @@ impl App {
             modules: Modules::new(self.store.clone(), self.settings.modules.defaults.clone()),
             processing: self.processing.clone(),
             automation: self.automation.clone(),
+            planner: self.planner.clone(),
+            writer: self.writer.clone(),
+            ai: self.ai.clone(),
             rate_limits: rate_limits.clone(),
             token_cache: Arc::new(TokenCache::new(self.settings.http.token_cache())),
             sync: self.sync_services.clone(),

@@ -1,6 +1,8 @@
 //! igny8: pulls content from CMSs into PostgreSQL, improves it, and pushes it back without
 //! clobbering edits made in the CMS. Modules in reading order:
 
+/// The language-model seam: the offline and OpenAI-compatible providers.
+pub mod ai;
 /// The HTTP surface: health, readiness, metrics and the admin API.
 pub mod api;
 /// The daemon assembled from the parts above.
@@ -23,6 +25,8 @@ pub mod jobs;
 pub mod modules;
 /// The pure content pipeline: analysis and linking of a document's HTML.
 pub mod pipeline;
+/// The planner: keywords (CSV import), offline and model clustering, article ideas.
+pub mod planner;
 /// The pipeline run over stored content: stages, credits, modules, push hand-over, jobs.
 pub mod processing;
 /// Configuration reload on SIGHUP and file changes.
@@ -43,3 +47,5 @@ pub mod sync;
 pub mod systemd;
 /// Logging and metrics set-up.
 pub mod telemetry;
+/// The writer: tasks, generated articles (into the pipeline) and images.
+pub mod writer;

@@ -75,6 +75,7 @@ pub struct Settings {
     pub linker: LinkerSettings,
     pub site_builder: SiteBuilderSettings,
     pub automation: AutomationSettings,
+    pub ai: AiSettings,
     /// Plans declared here are created or updated by name at start-up.
     pub plans: BTreeMap<String, PlanSettings>,
     /// Sites declared here are created or updated by name at start-up and on reload; those
@@ -221,6 +222,77 @@ impl Default for SiteBuilderSettings {
         SiteBuilderSettings {
             max_upload_bytes: 10 * 1024 * 1024,
             quota_bytes_per_site: 500 * 1024 * 1024,
+        }
+    }
+}
+
+/// Which language-model provider the planner, writer and optimizer use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AiProviderKind {
+    /// Deterministic local algorithms; operations that need a model are refused.
+    Offline,
+    /// An OpenAI-compatible chat-completions server.
+    Openai,
+}
+
+/// An API key read from `ai.api_key_file`; never shown.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    pub fn new(key: impl Into<String>) -> ApiKey {
+        ApiKey(key.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(REDACTED)")
+    }
+}
+
+/// The language-model provider and how to reach it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AiSettings {
+    pub provider: AiProviderKind,
+    /// The API root, ending before `/chat/completions`, without a trailing slash.
+    pub base_url: String,
+    pub model: String,
+    /// The model of the images endpoint; without it images are not generated.
+    pub image_model: Option<String>,
+    pub api_key_file: Option<PathBuf>,
+    #[serde(skip)]
+    pub api_key: Option<ApiKey>,
+    pub timeout_seconds: u64,
+    /// Retries of a request answered 429 or 5xx, and of an answer that fails validation.
+    pub max_retries: u32,
+    /// Where prompt templates that replace the compiled-in ones live (`NAME.txt`).
+    pub prompts_dir: Option<PathBuf>,
+}
+
+impl AiSettings {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_seconds)
+    }
+}
+
+impl Default for AiSettings {
+    fn default() -> Self {
+        AiSettings {
+            provider: AiProviderKind::Offline,
+            base_url: "https://api.openai.com/v1".to_owned(),
+            model: "gpt-4o-mini".to_owned(),
+            image_model: None,
+            api_key_file: None,
+            api_key: None,
+            timeout_seconds: 120,
+            max_retries: 3,
+            prompts_dir: None,
         }
     }
 }
@@ -537,6 +609,7 @@ struct RawSettings {
     linker: RawLinker,
     site_builder: RawSiteBuilder,
     automation: RawAutomation,
+    ai: RawAi,
     plans: BTreeMap<String, RawPlan>,
 }
 
@@ -567,6 +640,35 @@ impl Default for RawAutomation {
     fn default() -> Self {
         RawAutomation {
             max_depth: AutomationSettings::default().max_depth as u64,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+struct RawAi {
+    provider: String,
+    base_url: String,
+    model: String,
+    image_model: Option<String>,
+    api_key_file: Option<PathBuf>,
+    timeout_seconds: u64,
+    max_retries: u32,
+    prompts_dir: Option<PathBuf>,
+}
+
+impl Default for RawAi {
+    fn default() -> Self {
+        let defaults = AiSettings::default();
+        RawAi {
+            provider: "offline".to_owned(),
+            base_url: defaults.base_url,
+            model: defaults.model,
+            image_model: None,
+            api_key_file: None,
+            timeout_seconds: defaults.timeout_seconds,
+            max_retries: defaults.max_retries,
+            prompts_dir: None,
         }
     }
 }
@@ -853,6 +955,7 @@ impl Default for RawSettings {
             linker: RawLinker::default(),
             site_builder: RawSiteBuilder::default(),
             automation: RawAutomation::default(),
+            ai: RawAi::default(),
             plans: BTreeMap::new(),
         }
     }
@@ -1296,9 +1399,11 @@ impl Checker<'_> {
         let linker = self.linker(raw.linker);
         let site_builder = self.site_builder(raw.site_builder);
         let max_depth = self.in_range("automation.max_depth", raw.automation.max_depth, 1, 20);
+        let ai = self.ai(raw.ai);
 
         Some(Settings {
             sites: Vec::new(),
+            ai: ai?,
             connectors: connectors?,
             linker: linker?,
             site_builder: site_builder?,
@@ -1397,6 +1502,69 @@ impl Checker<'_> {
         Some(SiteBuilderSettings {
             max_upload_bytes: max_upload_bytes?,
             quota_bytes_per_site: quota_bytes_per_site?,
+        })
+    }
+
+    fn ai(&mut self, raw: RawAi) -> Option<AiSettings> {
+        let provider = self.check("ai.provider", raw.provider, |p| match p.as_str() {
+            "offline" => Ok(AiProviderKind::Offline),
+            "openai" => Ok(AiProviderKind::Openai),
+            _ => Err(format!("expected one of offline, openai, found {p:?}")),
+        });
+        let base_url = self.check("ai.base_url", raw.base_url, |raw| {
+            let url = url::Url::parse(&raw)
+                .map_err(|err| format!("expected an http or https URL, found {raw:?}: {err}"))?;
+            if matches!(url.scheme(), "http" | "https") {
+                Ok(raw.trim_end_matches('/').to_owned())
+            } else {
+                Err(format!("expected an http or https URL, found {raw:?}"))
+            }
+        });
+        let model = self.check("ai.model", raw.model, |model| {
+            if model.trim().is_empty() {
+                Err("expected a model name, found an empty string".to_owned())
+            } else {
+                Ok(model)
+            }
+        });
+        let image_model = self.check("ai.image_model", raw.image_model, |model| match model {
+            Some(model) if model.trim().is_empty() => {
+                Err("expected a model name, found an empty string".to_owned())
+            }
+            other => Ok(other),
+        });
+        let api_key = match &raw.api_key_file {
+            None => Some(None),
+            Some(file) => {
+                let path = credential_path(file);
+                self.check("ai.api_key_file", &path, |path| {
+                    let text = std::fs::read_to_string(path)
+                        .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+                    let key = text.trim();
+                    if key.is_empty() {
+                        Err(format!("{} is empty", path.display()))
+                    } else {
+                        Ok(Some(ApiKey::new(key)))
+                    }
+                })
+            }
+        };
+        let timeout_seconds = self.in_range("ai.timeout_seconds", raw.timeout_seconds, 1, 3600);
+        let max_retries = self.in_range("ai.max_retries", raw.max_retries, 0, 10);
+        let prompts_dir = self.check("ai.prompts_dir", raw.prompts_dir, |dir| match dir {
+            Some(dir) if !dir.is_dir() => Err(format!("{} is not a directory", dir.display())),
+            other => Ok(other),
+        });
+        Some(AiSettings {
+            provider: provider?,
+            base_url: base_url?,
+            model: model?,
+            image_model: image_model?,
+            api_key_file: raw.api_key_file,
+            api_key: api_key?,
+            timeout_seconds: timeout_seconds?,
+            max_retries: max_retries?,
+            prompts_dir: prompts_dir?,
         })
     }
 
@@ -2295,6 +2463,8 @@ mod tests {
                 !line.starts_with("url_file = ")
                     && !line.starts_with("app_password_file = ")
                     && !line.starts_with("webhook_secret_file = ")
+                    && !line.starts_with("api_key_file = ")
+                    && !line.starts_with("prompts_dir = ")
             })
             .collect::<Vec<_>>()
             .join("\n")

@@ -13,15 +13,18 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
+use crate::ai::AiError;
 use crate::automation::AutomationError;
 use crate::credits::CreditError;
 use crate::domain::module::Module;
 use crate::jobs::handler::error_chain;
+use crate::planner::PlannerError;
 use crate::processing::ProcessingError;
 use crate::site_builder::SiteBuilderError;
 use crate::site_builder::files::FileError;
 use crate::sites::SiteError;
 use crate::store::StoreError;
+use crate::writer::WriterError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -70,6 +73,13 @@ pub enum ApiError {
     RateLimited { retry_after: Duration },
     #[error("the request took too long")]
     Timeout,
+    /// The operation needs a language model and the configuration has none; `key` says what
+    /// to set.
+    #[error("{message}")]
+    AiNotConfigured { key: &'static str, message: String },
+    /// The language model did not give a usable answer.
+    #[error("{message}")]
+    AiFailed { code: &'static str, message: String },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -111,7 +121,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::InsufficientCredits { .. } => StatusCode::PAYMENT_REQUIRED,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Timeout | ApiError::AiNotConfigured { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::AiFailed { .. } => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -121,6 +132,8 @@ impl ApiError {
             ApiError::BadRequest { code, .. }
             | ApiError::Conflict { code, .. }
             | ApiError::TooLarge { code, .. } => code,
+            ApiError::AiFailed { code, .. } => code,
+            ApiError::AiNotConfigured { .. } => "ai_provider_not_configured",
             ApiError::Invalid { .. } => "validation_failed",
             ApiError::Unauthorized => "unauthorized",
             ApiError::WebhookRefused(_) => "invalid_signature",
@@ -146,6 +159,7 @@ impl ApiError {
             ApiError::Forbidden { required } => json!({ "required_role": required }),
             ApiError::SiteViewOnly => json!({ "site_access": "view" }),
             ApiError::ModuleDisabled(module) => json!({ "module": module }),
+            ApiError::AiNotConfigured { key, .. } => json!({ "config_key": key }),
             ApiError::InsufficientCredits {
                 available,
                 required,
@@ -243,6 +257,7 @@ impl From<ProcessingError> for ApiError {
                 code: "content_changed",
                 message: err.to_string(),
             },
+            ProcessingError::Ai(err) => err.into(),
             ProcessingError::Credits(err) => err.into(),
             ProcessingError::Store(err) => err.into(),
         }
@@ -317,6 +332,27 @@ impl From<SiteBuilderError> for ApiError {
     }
 }
 
+impl From<AiError> for ApiError {
+    fn from(err: AiError) -> Self {
+        let message = err.to_string();
+        match err {
+            AiError::NotConfigured { key, .. } => ApiError::AiNotConfigured { key, message },
+            AiError::InvalidAnswer { .. } => ApiError::AiFailed {
+                code: "ai_invalid_answer",
+                message,
+            },
+            AiError::Refused { .. } => ApiError::AiFailed {
+                code: "ai_refused",
+                message,
+            },
+            AiError::Unavailable(_) => ApiError::AiFailed {
+                code: "ai_unavailable",
+                message,
+            },
+        }
+    }
+}
+
 /// `parent.path`, or `parent` for the value as a whole.
 fn within(parent: &str, path: &str) -> String {
     if path.is_empty() {
@@ -352,6 +388,32 @@ impl From<FileError> for ApiError {
                 details: json!({ "field": "file" }),
             },
             io @ FileError::Io(_) => ApiError::Internal(Box::new(io)),
+        }
+    }
+}
+
+impl From<PlannerError> for ApiError {
+    fn from(err: PlannerError) -> Self {
+        match err {
+            PlannerError::NotFound => ApiError::NotFound,
+            PlannerError::Invalid { field, message } => ApiError::Invalid { field, message },
+            PlannerError::Conflict { code, message } => ApiError::Conflict { code, message },
+            PlannerError::Ai(err) => err.into(),
+            PlannerError::Credits(err) => err.into(),
+            PlannerError::Store(err) => err.into(),
+        }
+    }
+}
+
+impl From<WriterError> for ApiError {
+    fn from(err: WriterError) -> Self {
+        match err {
+            WriterError::NotFound => ApiError::NotFound,
+            WriterError::Invalid { field, message } => ApiError::Invalid { field, message },
+            WriterError::Conflict { code, message } => ApiError::Conflict { code, message },
+            WriterError::Ai(err) => err.into(),
+            WriterError::Credits(err) => err.into(),
+            WriterError::Store(err) => err.into(),
         }
     }
 }

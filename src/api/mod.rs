@@ -5,6 +5,7 @@ pub mod auth;
 pub mod automation;
 pub mod content;
 pub mod credits;
+pub mod detach;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -15,6 +16,7 @@ pub mod modules;
 pub mod openapi;
 pub mod optimizer;
 pub mod pagination;
+pub mod planner;
 pub mod rate_limit;
 pub mod responses;
 pub mod site_assets;
@@ -27,6 +29,7 @@ pub mod token_cache;
 pub mod tokens;
 pub mod users;
 pub mod webhooks;
+pub mod writer;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,20 +44,23 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::ai::AiProvider;
 use crate::api::error::ApiError;
-use crate::api::modules::ModuleGuard;
+use crate::api::modules::{ModuleGuard, require_module};
 use crate::api::rate_limit::{GroupLimit, RateLimits};
 use crate::api::token_cache::TokenCache;
 use crate::automation::Automation;
 use crate::credits::Credits;
 use crate::domain::module::Module;
 use crate::modules::Modules;
+use crate::planner::Planner;
 use crate::processing::Processing;
 use crate::settings::{HttpSettings, RateLimitGroup};
 use crate::site_builder::SiteBuilder;
 use crate::sites::Sites;
 use crate::store::Store;
 use crate::sync::jobs::SyncServices;
+use crate::writer::Writer;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -70,6 +76,10 @@ pub struct AppState {
     pub processing: Processing,
     pub site_builder: SiteBuilder,
     pub automation: Automation,
+    pub planner: Planner,
+    pub writer: Writer,
+    /// The language model the optimizer's AI mode asks.
+    pub ai: Arc<dyn AiProvider>,
 }
 
 /// The whole router. Paths under `/api/v1` need a bearer token; `/healthz`, `/readyz`,
@@ -115,6 +125,7 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
     let optimizer = OpenApiRouter::new()
         .routes(routes!(optimizer::analyze))
         .routes(routes!(optimizer::optimize))
+        .routes(routes!(optimizer::rewrite))
         .routes(routes!(optimizer::batch_optimize))
         .route_layer(from_fn_with_state(
             group(&state, RateLimitGroup::Optimizer),
@@ -162,6 +173,36 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
             group(&state, RateLimitGroup::Default),
             rate_limit::limit,
         ));
+    let planner = OpenApiRouter::new()
+        .routes(routes!(planner::list_keywords, planner::create_keyword))
+        .routes(routes!(planner::bulk_import))
+        .routes(routes!(
+            planner::get_keyword,
+            planner::update_keyword,
+            planner::delete_keyword
+        ))
+        .routes(routes!(planner::list_clusters, planner::create_cluster))
+        .routes(routes!(planner::auto_cluster))
+        .routes(routes!(planner::auto_generate_ideas))
+        .routes(routes!(
+            planner::get_cluster,
+            planner::update_cluster,
+            planner::delete_cluster
+        ))
+        .routes(routes!(planner::list_ideas, planner::create_idea))
+        .routes(routes!(
+            planner::get_idea,
+            planner::update_idea,
+            planner::delete_idea
+        ))
+        .route_layer(from_fn_with_state(
+            guard(&state, Module::Planner),
+            require_module,
+        ))
+        .route_layer(from_fn_with_state(
+            group(&state, RateLimitGroup::Default),
+            rate_limit::limit,
+        ));
     let automation = OpenApiRouter::new()
         .routes(routes!(automation::list_rules, automation::create_rule))
         .routes(routes!(
@@ -188,11 +229,32 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
             group(&state, RateLimitGroup::Default),
             rate_limit::limit,
         ));
+    let writer = OpenApiRouter::new()
+        .routes(routes!(writer::list_tasks, writer::create_task))
+        .routes(routes!(
+            writer::get_task,
+            writer::update_task,
+            writer::delete_task
+        ))
+        .routes(routes!(writer::generate_content))
+        .routes(routes!(writer::generate_images))
+        .routes(routes!(writer::regenerate))
+        .routes(routes!(writer::batch_generate))
+        .route_layer(from_fn_with_state(
+            guard(&state, Module::Writer),
+            require_module,
+        ))
+        .route_layer(from_fn_with_state(
+            group(&state, RateLimitGroup::Default),
+            rate_limit::limit,
+        ));
     let v1 = v1
         .merge(automation)
         .merge(linker)
         .merge(optimizer)
         .merge(site_builder)
+        .merge(planner)
+        .merge(writer)
         .route_layer(from_fn_with_state(state.clone(), auth::authenticate));
     let (api, description) = OpenApiRouter::with_openapi(openapi::base())
         .nest("/api/v1", v1)
@@ -218,6 +280,14 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// The guard of a module's routes.
+fn guard(state: &AppState, module: Module) -> ModuleGuard {
+    ModuleGuard {
+        state: state.clone(),
+        module,
+    }
 }
 
 /// The per-account quota of a group of routes.

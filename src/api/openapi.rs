@@ -11,7 +11,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 #[openapi(
     info(
         title = "igny8 admin API",
-        description = "Credits, modules, tokens, sites and the content pipeline of an igny8 daemon. \
+        description = "Credits, modules, tokens, sites, the content pipeline, the planner and the \
+                       writer of an igny8 daemon. \
                        Every error answers {\"error\": {\"code\", \"message\", \"details\"}}.",
     ),
     modifiers(&Finish),

@@ -1,5 +1,6 @@
-//! `/api/v1/optimizer`: analyse HTML or an item (free, inline), optimize one item now, queue the
-//! optimizer for many, and read an optimizer run. Rate-limited per account in the `optimizer`
+//! `/api/v1/optimizer`: analyse HTML or an item (free, inline), optimize one item now (by the
+//! rules, or rewritten by the language model), queue the optimizer for many, and read an
+//! optimizer run. Rate-limited per account in the `optimizer`
 //! group.
 
 use axum::Json as ResponseJson;
@@ -12,6 +13,7 @@ use utoipa::ToSchema;
 
 use crate::api::AppState;
 use crate::api::auth::Principal;
+use crate::api::detach::run_detached;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::extract::{Json, OptionalIdempotencyKey, Path};
 use crate::api::linker::{BatchQueued, checked_batch, operable_content, queue_batch};
@@ -155,6 +157,95 @@ pub async fn optimize(
         )
         .await?;
     Ok(ResponseJson(optimizing.into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RewriteRequest {
+    pub content_id: ContentId,
+    /// What the rewrite should achieve, e.g. "shorter sentences", "use the keyphrase in the
+    /// introduction"; 1 to 10.
+    #[schema(min_items = 1, max_items = 10)]
+    pub goals: Vec<String>,
+    pub entry_point: Option<EntryPoint>,
+}
+
+/// What an AI rewrite did.
+#[derive(Serialize, ToSchema)]
+pub struct RewriteView {
+    pub content_id: ContentId,
+    /// The run (mode ai); `GET /optimizer/tasks/{id}` shows both versions.
+    pub task_id: OptimizationTaskId,
+    /// Whether the rewrite replaced the item's body.
+    pub kept: bool,
+    /// Why it was refused: a link or protected region changed, or a score dropped.
+    pub rejection: Option<String>,
+    pub overall_before: u8,
+    pub overall_after: Option<u8>,
+    /// 1 credit per started 200 words when kept and changed; 0 otherwise.
+    pub credits_used: i64,
+    pub version: i64,
+}
+
+/// Has the language model rewrite an item for the goals given (editor or higher). The rewrite
+/// is kept only if every link and protected region is unchanged and no score drops; otherwise
+/// the run is recorded as rejected and nothing is charged. Under the offline provider: 503
+/// `ai_provider_not_configured`.
+#[utoipa::path(post, path = "/optimizer/rewrite", tag = "optimizer", request_body = RewriteRequest,
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200,
+        pattern = "^[!-~]+$", description = "Names the run for the credit ledger")),
+    responses((status = 200, body = RewriteView),
+              (status = 402, body = ErrorBody, description = "Not enough credits"),
+              (status = 502, body = ErrorBody, description = "The model gave no usable answer"),
+              (status = 503, body = ErrorBody, description = "No language model is configured"),
+              CommonErrors))]
+pub async fn rewrite(
+    State(state): State<AppState>,
+    principal: Principal,
+    OptionalIdempotencyKey(key): OptionalIdempotencyKey,
+    Json(body): Json<RewriteRequest>,
+) -> Result<ResponseJson<RewriteView>, ApiError> {
+    principal.require(Role::Editor)?;
+    if body.goals.is_empty() || body.goals.len() > 10 {
+        return Err(ApiError::invalid("goals", "expected 1 to 10 goals"));
+    }
+    if let Some(i) = body
+        .goals
+        .iter()
+        .position(|g| g.trim().is_empty() || g.len() > 500)
+    {
+        return Err(ApiError::invalid(
+            format!("goals[{i}]"),
+            "expected 1 to 500 characters",
+        ));
+    }
+    operable_content(&state, &principal, body.content_id).await?;
+    let (processing, ai) = (state.processing.clone(), state.ai.clone());
+    let (account, run) = (principal.account_id, RunKey::request(key.as_ref()));
+    let entry_point = body.entry_point.unwrap_or(EntryPoint::Manual);
+    let rewriting = run_detached(async move {
+        processing
+            .rewrite(
+                ai.as_ref(),
+                account,
+                body.content_id,
+                &body.goals,
+                entry_point,
+                &run,
+            )
+            .await
+    })
+    .await?;
+    Ok(ResponseJson(RewriteView {
+        content_id: rewriting.content,
+        task_id: rewriting.task,
+        kept: rewriting.kept,
+        rejection: rewriting.rejection,
+        overall_before: rewriting.before,
+        overall_after: rewriting.after,
+        credits_used: rewriting.credits_used,
+        version: rewriting.version,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]

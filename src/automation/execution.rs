@@ -350,6 +350,7 @@ fn failed(err: ProcessingError) -> Result<ActionOutcome, StoreError> {
         ProcessingError::Unreadable { .. } => "unreadable_html",
         ProcessingError::Credits(CreditError::Insufficient { .. }) => "insufficient_credits",
         ProcessingError::Credits(_) => "credits",
+        ProcessingError::Ai(_) => "ai_failed",
     };
     Ok(ActionOutcome::Failed { code, error })
 }

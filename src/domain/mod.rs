@@ -5,6 +5,7 @@ pub mod content;
 pub mod credits;
 pub mod event;
 pub mod ids;
+pub mod intent;
 pub mod module;
 pub mod role;
 pub mod rule;

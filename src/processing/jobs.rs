@@ -160,6 +160,7 @@ fn settle(result: Result<(), ProcessingError>) -> Result<(), JobError> {
         ) => Err(JobError::Skipped(err.to_string())),
         Err(err @ ProcessingError::Unreadable { .. }) => Err(JobError::Permanent(err.to_string())),
         Err(ProcessingError::Credits(err)) => Err(JobError::Permanent(error_chain(&err))),
+        Err(ProcessingError::Ai(err)) => Err(JobError::Permanent(error_chain(&err))),
         Err(ProcessingError::Store(err)) => Err(err.into()),
     }
 }

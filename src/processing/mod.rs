@@ -6,6 +6,7 @@
 
 pub mod documents;
 pub mod jobs;
+pub mod rewrite;
 pub mod site_index;
 
 use std::sync::Arc;
@@ -48,6 +49,9 @@ pub enum ProcessingError {
     /// The item's HTML cannot be read by the analyzer.
     #[error("content {content} cannot be analysed: {reason}")]
     Unreadable { content: ContentId, reason: String },
+    /// The language model needed for an AI rewrite did not help.
+    #[error(transparent)]
+    Ai(crate::ai::AiError),
     #[error(transparent)]
     Credits(CreditError),
     #[error(transparent)]
@@ -100,7 +104,18 @@ impl RunKey {
         }
     }
 
-    fn credit_key(&self, stage: Stage, content: ContentId, version: i64) -> IdempotencyKey {
+    /// The ledger key of one operation of this run, `what` naming the operation and its subject.
+    pub fn operation_key(&self, what: &str) -> IdempotencyKey {
+        IdempotencyKey::parse(&format!("{}:{what}", self.0))
+            .expect("a run key and an operation name make a valid idempotency key")
+    }
+
+    pub(crate) fn credit_key(
+        &self,
+        stage: Stage,
+        content: ContentId,
+        version: i64,
+    ) -> IdempotencyKey {
         IdempotencyKey::parse(&format!(
             "{}:{}:{content}:{version}",
             self.0,
@@ -336,7 +351,11 @@ impl Processing {
         })
     }
 
-    async fn require(&self, account: AccountId, module: Module) -> Result<(), ProcessingError> {
+    pub(crate) async fn require(
+        &self,
+        account: AccountId,
+        module: Module,
+    ) -> Result<(), ProcessingError> {
         if self.modules.is_enabled(account, module).await? {
             Ok(())
         } else {
@@ -344,7 +363,7 @@ impl Processing {
         }
     }
 
-    async fn processable(
+    pub(crate) async fn processable(
         &self,
         account: AccountId,
         content: ContentId,
@@ -542,6 +561,7 @@ impl Processing {
                     entry_point,
                     ruleset_profile: profile.as_str(),
                     ruleset_version: ruleset.version(),
+                    mode: "rules",
                     content_version: item.version,
                     hold: hold.as_ref().map(|placed| placed.hold.id),
                 },
@@ -610,7 +630,7 @@ impl Processing {
 
     /// Captures `used` credits of a hold, or releases it when nothing is owed. A hold settled by
     /// an earlier attempt of the same run is left as it is.
-    async fn settle(
+    pub(crate) async fn settle(
         &self,
         account: AccountId,
         placed: &crate::credits::Placed,

@@ -159,7 +159,7 @@ impl SiteBuilder {
             }
             Err(err) => {
                 self.store
-                    .fail_generation(account, blueprint.id, &err.to_string())
+                    .fail_blueprint_generation(account, blueprint.id, &err.to_string())
                     .await?;
                 self.credits.release(account, hold).await?;
                 Err(err)

@@ -2,13 +2,17 @@
 
 pub mod accounts;
 pub mod automation_rules;
+pub mod clusters;
 pub mod content;
 pub mod content_events;
+pub mod content_ideas;
 pub mod content_views;
 pub mod credits;
 pub mod cron_fires;
 pub mod domain_events;
+pub mod images;
 pub mod jobs;
+pub mod keywords;
 pub mod modules;
 pub mod optimization_tasks;
 pub mod page_blueprints;
@@ -19,6 +23,7 @@ pub mod site_blueprints;
 pub mod site_grants;
 pub mod sites;
 pub mod sync_runs;
+pub mod tasks;
 pub mod tokens;
 pub mod users;
 pub mod webhooks;

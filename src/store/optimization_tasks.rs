@@ -48,6 +48,8 @@ pub struct NewOptimization<'a> {
     pub entry_point: EntryPoint,
     pub ruleset_profile: &'a str,
     pub ruleset_version: &'a str,
+    /// `rules` (the deterministic optimizer) or `ai` (a model's rewrite).
+    pub mode: &'a str,
     pub content_version: i64,
     pub hold: Option<HoldId>,
 }
@@ -88,8 +90,8 @@ impl Store {
     ) -> Result<OptimizationTaskId, StoreError> {
         let id = sqlx::query_scalar(
             "INSERT INTO optimization_tasks (account_id, content_id, status, entry_point, \
-                 ruleset_profile, ruleset_version, content_version, credit_hold_id, started_at) \
-             VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, now()) RETURNING id",
+                 ruleset_profile, ruleset_version, content_version, credit_hold_id, started_at, mode) \
+             VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, now(), $8) RETURNING id",
         )
         .bind(account)
         .bind(new.content)
@@ -98,6 +100,7 @@ impl Store {
         .bind(new.ruleset_version)
         .bind(new.content_version)
         .bind(new.hold)
+        .bind(new.mode)
         .fetch_one(self.pool())
         .await?;
         Ok(id)
@@ -165,6 +168,33 @@ impl Store {
         };
         tx.commit().await?;
         Ok(finished)
+    }
+
+    /// Ends a run whose result was refused (an AI rewrite that changed a protected region or
+    /// lowered a score), keeping what it proposed for review; the item is left as it was.
+    pub async fn reject_optimization(
+        &self,
+        account: AccountId,
+        task: OptimizationTaskId,
+        scores_before: &Value,
+        html_before: &str,
+        html_after: &str,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE optimization_tasks SET status = 'rejected', scores_before = $3, \
+                 html_before = $4, html_after = $5, error = $6, finished_at = now() \
+             WHERE account_id = $1 AND id = $2",
+        )
+        .bind(account)
+        .bind(task)
+        .bind(scores_before)
+        .bind(html_before)
+        .bind(html_after)
+        .bind(reason)
+        .execute(self.pool())
+        .await?;
+        Ok(())
     }
 
     /// Ends a run that could not produce a result.

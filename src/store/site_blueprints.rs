@@ -198,7 +198,7 @@ impl Store {
     }
 
     /// A generation failed: the blueprint goes back to draft and keeps why.
-    pub async fn fail_generation(
+    pub async fn fail_blueprint_generation(
         &self,
         account: AccountId,
         id: BlueprintId,

@@ -784,6 +784,17 @@ fn igny8_state(app: &TestApp, modules: Modules) -> igny8::api::AppState {
             app.store.clone(),
             igny8::app::processing(&settings, &app.store),
         ),
+        planner: igny8::app::planner(
+            &settings,
+            &app.store,
+            igny8::app::ai_provider(&settings).unwrap(),
+        ),
+        writer: igny8::app::writer(
+            &settings,
+            &app.store,
+            igny8::app::ai_provider(&settings).unwrap(),
+        ),
+        ai: igny8::app::ai_provider(&settings).unwrap(),
     }
 }
 

@@ -8,7 +8,7 @@
 
 mod body;
 mod choice;
-mod function_words;
+pub(crate) mod function_words;
 mod keyphrase;
 mod snippet;
 mod structure;
