@@ -115,26 +115,8 @@ impl Store {
         cluster: Option<ClusterId>,
         page: Page,
     ) -> Result<Paged<Idea>, StoreError> {
-        let filter = "account_id = $1 AND site_id = $2 AND ($3::bigint IS NULL OR cluster_id = $3)";
-        let items = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM content_ideas WHERE {filter} ORDER BY id LIMIT $4 OFFSET $5"
-        )))
-        .bind(account)
-        .bind(site)
-        .bind(cluster)
-        .bind(page.limit())
-        .bind(page.offset())
-        .fetch_all(self.pool())
-        .await?;
-        let total = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT count(*) FROM content_ideas WHERE {filter}"
-        )))
-        .bind(account)
-        .bind(site)
-        .bind(cluster)
-        .fetch_one(self.pool())
-        .await?;
-        Ok(Paged { items, total })
+        self.site_rows_page("content_ideas", COLUMNS, (account, site, cluster), page)
+            .await
     }
 
     /// Replaces an idea's values.

@@ -32,6 +32,7 @@ use sqlx::migrate::{MigrateDatabase, Migrator};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgPool, Postgres};
 
+use crate::domain::ids::{AccountId, ClusterId, SiteId};
 use crate::settings::DatabaseSettings;
 
 /// The schema, embedded at build time.
@@ -178,6 +179,40 @@ impl Store {
             embedded,
             applied: applied.unwrap_or(0),
         })
+    }
+
+    /// One page, by id, of a planner table's rows (`columns` of `table`) on one site, optionally
+    /// of one cluster, with the total.
+    pub(crate) async fn site_rows_page<T>(
+        &self,
+        table: &str,
+        columns: &str,
+        (account, site, cluster): (AccountId, SiteId, Option<ClusterId>),
+        page: Page,
+    ) -> Result<Paged<T>, StoreError>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+    {
+        let filter = "account_id = $1 AND site_id = $2 AND ($3::bigint IS NULL OR cluster_id = $3)";
+        let items = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {columns} FROM {table} WHERE {filter} ORDER BY id LIMIT $4 OFFSET $5"
+        )))
+        .bind(account)
+        .bind(site)
+        .bind(cluster)
+        .bind(page.limit())
+        .bind(page.offset())
+        .fetch_all(self.pool())
+        .await?;
+        let total = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM {table} WHERE {filter}"
+        )))
+        .bind(account)
+        .bind(site)
+        .bind(cluster)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(Paged { items, total })
     }
 
     pub(crate) fn pool(&self) -> &PgPool {
