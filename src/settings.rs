@@ -22,9 +22,9 @@ use crate::domain::ids::AccountId;
 use crate::domain::module::Module;
 use crate::domain::schedule::CronSchedule;
 use crate::domain::site::{
-    ConnectorKind, DEFAULT_LOOKBACK_SECONDS, DEFAULT_RECONCILE_EVERY_HOURS, LOOKBACK_SECONDS,
-    PostType, PushPolicy, RECONCILE_EVERY_HOURS, SiteDefinition, SiteName, SiteUrl, SiteUsername,
-    check_webhook_secret,
+    ConnectorKind, ConnectorOptions, DEFAULT_LOOKBACK_SECONDS, DEFAULT_RECONCILE_EVERY_HOURS,
+    DefinitionName, LOOKBACK_SECONDS, PostType, PushPolicy, RECONCILE_EVERY_HOURS, ShopDomain,
+    ShopifyApiVersion, SiteDefinition, SiteName, SiteUrl, SiteUsername, check_webhook_secret,
 };
 
 /// Where the configuration is read from: everything except the compiled defaults.
@@ -88,7 +88,8 @@ pub struct Settings {
 pub struct SiteSettings {
     pub account: AccountId,
     pub site: SiteDefinition,
-    /// Present exactly when `site.username` is.
+    /// What the connector signs in with: a WordPress application password (present exactly
+    /// when the username is), a Shopify access token, or a REST definition's API key.
     pub password: Option<SitePassword>,
     /// `webhook_secret` or `webhook_secret_file`: what signs the site's webhooks, if any.
     pub webhook_secret: Option<SitePassword>,
@@ -105,7 +106,7 @@ pub enum SitePassword {
     File(PathBuf),
 }
 
-/// A site as `print-config` shows it: the keys of the file, the password redacted.
+/// A site as `print-config` shows it: the keys of the file, secrets redacted.
 impl Serialize for SiteSettings {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
@@ -113,18 +114,28 @@ impl Serialize for SiteSettings {
             name: &'a SiteName,
             account: AccountId,
             connector: ConnectorKind,
-            base_url: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            base_url: Option<&'a str>,
             #[serde(skip_serializing_if = "Option::is_none")]
             username: Option<&'a SiteUsername>,
             #[serde(skip_serializing_if = "Option::is_none")]
-            app_password: Option<&'static str>,
+            post_types: Option<&'a [PostType]>,
             #[serde(skip_serializing_if = "Option::is_none")]
-            app_password_file: Option<&'a Path>,
+            shop: Option<&'a ShopDomain>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            api_version: Option<ShopifyApiVersion>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            definition: Option<&'a DefinitionName>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            path: Option<&'a Path>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            output_path: Option<&'a Path>,
+            #[serde(flatten)]
+            credential: BTreeMap<String, String>,
             #[serde(skip_serializing_if = "Option::is_none")]
             webhook_secret: Option<&'static str>,
             #[serde(skip_serializing_if = "Option::is_none")]
             webhook_secret_file: Option<&'a Path>,
-            post_types: &'a [PostType],
             #[serde(skip_serializing_if = "Option::is_none")]
             schedule: Option<&'a CronSchedule>,
             push: PushPolicy,
@@ -133,32 +144,64 @@ impl Serialize for SiteSettings {
             link: bool,
         }
         let site = &self.site;
-        Shown {
+        let credential_key = match site.connector() {
+            ConnectorKind::Wordpress => "app_password",
+            ConnectorKind::Shopify => "access_token",
+            ConnectorKind::Rest | ConnectorKind::Files => "api_key",
+        };
+        let credential = match &self.password {
+            Some(SitePassword::Inline(_)) => {
+                BTreeMap::from([(credential_key.to_owned(), REDACTED.to_owned())])
+            }
+            Some(SitePassword::File(path)) => {
+                BTreeMap::from([(format!("{credential_key}_file"), path.display().to_string())])
+            }
+            None => BTreeMap::new(),
+        };
+        let mut shown = Shown {
             name: &site.name,
             account: self.account,
-            connector: site.connector,
-            base_url: site.base_url.as_str(),
-            username: site.username.as_ref(),
-            app_password: matches!(self.password, Some(SitePassword::Inline(_)))
-                .then_some(REDACTED),
-            app_password_file: match &self.password {
-                Some(SitePassword::File(path)) => Some(path),
-                _ => None,
-            },
+            connector: site.connector(),
+            base_url: site.base_url.as_ref().map(SiteUrl::as_str),
+            username: None,
+            post_types: None,
+            shop: None,
+            api_version: None,
+            definition: None,
+            path: None,
+            output_path: None,
+            credential,
             webhook_secret: matches!(self.webhook_secret, Some(SitePassword::Inline(_)))
                 .then_some(REDACTED),
             webhook_secret_file: match &self.webhook_secret {
                 Some(SitePassword::File(path)) => Some(path),
                 _ => None,
             },
-            post_types: &site.post_types,
             schedule: site.schedule.as_ref(),
             push: site.push_policy,
             lookback_seconds: site.lookback_seconds,
             reconcile_every_hours: site.reconcile_every_hours,
             link: site.link_enabled,
+        };
+        match &site.options {
+            ConnectorOptions::Wordpress {
+                username,
+                post_types,
+            } => {
+                shown.username = username.as_ref();
+                shown.post_types = Some(post_types);
+            }
+            ConnectorOptions::Shopify { shop, api_version } => {
+                shown.shop = Some(shop);
+                shown.api_version = Some(*api_version);
+            }
+            ConnectorOptions::Rest { definition } => shown.definition = Some(definition),
+            ConnectorOptions::Files { path, output_path } => {
+                shown.path = Some(path);
+                shown.output_path = output_path.as_deref();
+            }
         }
-        .serialize(serializer)
+        shown.serialize(serializer)
     }
 }
 
@@ -783,7 +826,26 @@ struct RawSite {
     webhook_secret: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     webhook_secret_file: Option<PathBuf>,
-    post_types: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    post_types: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shop: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    access_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    access_token_file: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    definition: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api_key_file: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output_path: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     schedule: Option<String>,
     push: String,
@@ -804,10 +866,16 @@ impl Default for RawSite {
             app_password_file: None,
             webhook_secret: None,
             webhook_secret_file: None,
-            post_types: PostType::defaults()
-                .iter()
-                .map(|t| t.as_str().to_owned())
-                .collect(),
+            post_types: None,
+            shop: None,
+            api_version: None,
+            access_token: None,
+            access_token_file: None,
+            definition: None,
+            api_key: None,
+            api_key_file: None,
+            path: None,
+            output_path: None,
             schedule: None,
             push: PushPolicy::default().as_str().to_owned(),
             lookback_seconds: DEFAULT_LOOKBACK_SECONDS,
@@ -1901,37 +1969,222 @@ impl Checker<'_> {
                 raw.connector,
                 |kind| match required(kind)?.as_str() {
                     "wordpress" => Ok(ConnectorKind::Wordpress),
+                    "shopify" => Ok(ConnectorKind::Shopify),
+                    "rest" => Ok(ConnectorKind::Rest),
+                    "files" => Ok(ConnectorKind::Files),
                     other => Err(format!(
-                        "only the wordpress connector is supported for now, found {other:?}"
+                        "expected one of \"wordpress\", \"shopify\", \"rest\", \"files\", found \
+                     {other:?}"
                     )),
                 },
             );
-        let base_url = self.check_at(&source, &key("base_url"), raw.base_url, |url| {
-            SiteUrl::parse(&required(url)?)
-        });
-        let has_username = raw.username.is_some();
-        let username = match raw.username {
-            Some(name) => self
-                .check_at(&source, &key("username"), name, |name| {
-                    SiteUsername::parse(&name)
-                })
-                .map(Some),
-            None => Some(None),
-        };
-        let password = self.site_password(
-            &source,
-            &at,
-            has_username,
-            raw.app_password,
-            raw.app_password_file,
+        // A key of another connector is a mistake worth naming, not something to ignore.
+        if let Some(connector) = connector {
+            let present = [
+                ("username", raw.username.is_some(), ConnectorKind::Wordpress),
+                (
+                    "app_password",
+                    raw.app_password.is_some(),
+                    ConnectorKind::Wordpress,
+                ),
+                (
+                    "app_password_file",
+                    raw.app_password_file.is_some(),
+                    ConnectorKind::Wordpress,
+                ),
+                (
+                    "post_types",
+                    raw.post_types.is_some(),
+                    ConnectorKind::Wordpress,
+                ),
+                ("shop", raw.shop.is_some(), ConnectorKind::Shopify),
+                (
+                    "api_version",
+                    raw.api_version.is_some(),
+                    ConnectorKind::Shopify,
+                ),
+                (
+                    "access_token",
+                    raw.access_token.is_some(),
+                    ConnectorKind::Shopify,
+                ),
+                (
+                    "access_token_file",
+                    raw.access_token_file.is_some(),
+                    ConnectorKind::Shopify,
+                ),
+                ("definition", raw.definition.is_some(), ConnectorKind::Rest),
+                ("api_key", raw.api_key.is_some(), ConnectorKind::Rest),
+                (
+                    "api_key_file",
+                    raw.api_key_file.is_some(),
+                    ConnectorKind::Rest,
+                ),
+                ("path", raw.path.is_some(), ConnectorKind::Files),
+                (
+                    "output_path",
+                    raw.output_path.is_some(),
+                    ConnectorKind::Files,
+                ),
+            ];
+            for (name, set, owner) in present {
+                if set && owner != connector {
+                    self.check_at(&source, &key(name), (), |()| -> Result<(), String> {
+                        Err(format!(
+                            "a key of the {owner} connector; this site uses the {connector} \
+                             connector"
+                        ))
+                    });
+                }
+            }
+            let misplaced = |name: &str, set: bool| set.then(|| name.to_owned());
+            let foreign = match connector {
+                ConnectorKind::Shopify => misplaced("base_url", raw.base_url.is_some()),
+                ConnectorKind::Files => {
+                    misplaced("base_url", raw.base_url.is_some()).or_else(|| {
+                        misplaced(
+                            "webhook_secret",
+                            raw.webhook_secret.is_some() || raw.webhook_secret_file.is_some(),
+                        )
+                    })
+                }
+                ConnectorKind::Wordpress | ConnectorKind::Rest => None,
+            };
+            if let Some(name) = foreign {
+                self.check_at(&source, &key(&name), (), |()| -> Result<(), String> {
+                    Err(format!("the {connector} connector does not take {name}"))
+                });
+            }
+        }
+        let needs_base_url = matches!(
+            connector,
+            Some(ConnectorKind::Wordpress | ConnectorKind::Rest)
         );
+        let base_url = match raw.base_url {
+            Some(url) if needs_base_url => self
+                .check_at(&source, &key("base_url"), url, |url| SiteUrl::parse(&url))
+                .map(Some),
+            None if needs_base_url => self.check_at(&source, &key("base_url"), (), |()| {
+                Err("required".to_owned())
+            }),
+            _ => Some(None),
+        };
         let webhook_secret =
             self.site_webhook_secret(&source, &at, raw.webhook_secret, raw.webhook_secret_file);
-        if let (Some(url), Some(Some(_))) = (&base_url, &password) {
+        let (options, password) = match connector {
+            Some(ConnectorKind::Wordpress) => {
+                let has_username = raw.username.is_some();
+                let username = match raw.username {
+                    Some(name) => self
+                        .check_at(&source, &key("username"), name, |name| {
+                            SiteUsername::parse(&name)
+                        })
+                        .map(Some),
+                    None => Some(None),
+                };
+                let password = self.site_password(
+                    &source,
+                    &at,
+                    has_username,
+                    raw.app_password,
+                    raw.app_password_file,
+                );
+                let post_types = self.post_types(
+                    &source,
+                    &key("post_types"),
+                    raw.post_types.unwrap_or_else(|| {
+                        PostType::defaults()
+                            .iter()
+                            .map(|t| t.as_str().to_owned())
+                            .collect()
+                    }),
+                );
+                let options = match (username, post_types) {
+                    (Some(username), Some(post_types)) => Some(ConnectorOptions::Wordpress {
+                        username,
+                        post_types,
+                    }),
+                    _ => None,
+                };
+                (options, password)
+            }
+            Some(ConnectorKind::Shopify) => {
+                let shop = self.check_at(&source, &key("shop"), raw.shop, |shop| {
+                    ShopDomain::parse(&required(shop)?)
+                });
+                let api_version = match raw.api_version {
+                    Some(version) => self.check_at(&source, &key("api_version"), version, |v| {
+                        ShopifyApiVersion::parse(&v)
+                    }),
+                    None => Some(ShopifyApiVersion::DEFAULT),
+                };
+                let token = self.site_token(
+                    &source,
+                    &at,
+                    ("access_token", raw.access_token),
+                    ("access_token_file", raw.access_token_file),
+                    true,
+                );
+                let options = match (shop, api_version) {
+                    (Some(shop), Some(api_version)) => {
+                        Some(ConnectorOptions::Shopify { shop, api_version })
+                    }
+                    _ => None,
+                };
+                (options, token)
+            }
+            Some(ConnectorKind::Rest) => {
+                let definition =
+                    self.check_at(&source, &key("definition"), raw.definition, |name| {
+                        DefinitionName::parse(&required(name)?)
+                    });
+                let key_given = raw.api_key.is_some() || raw.api_key_file.is_some();
+                let token = self.site_token(
+                    &source,
+                    &at,
+                    ("api_key", raw.api_key),
+                    ("api_key_file", raw.api_key_file),
+                    false,
+                );
+                if let (Some(Some(url)), true) = (&base_url, key_given) {
+                    let allowed = url.allows_password().map_err(str::to_owned);
+                    self.check_at(&source, &key("base_url"), allowed, |allowed| allowed);
+                }
+                (
+                    definition.map(|definition| ConnectorOptions::Rest { definition }),
+                    token,
+                )
+            }
+            Some(ConnectorKind::Files) => {
+                let path = self.check_at(&source, &key("path"), raw.path, |path| {
+                    folder(&required(path)?)
+                });
+                let output_path = match raw.output_path {
+                    Some(path) => self
+                        .check_at(&source, &key("output_path"), path, |path| folder(&path))
+                        .map(Some),
+                    None => Some(None),
+                };
+                let options = match (path, output_path) {
+                    (Some(path), Some(output_path)) => {
+                        Some(ConnectorOptions::Files { path, output_path })
+                    }
+                    _ => None,
+                };
+                (options, Some(None))
+            }
+            None => (None, None),
+        };
+        if let (Some(ConnectorKind::Wordpress), Some(Some(url)), Some(Some(_))) =
+            (connector, &base_url, &password)
+        {
             let allowed = url.allows_password().map_err(str::to_owned);
             self.check_at(&source, &key("base_url"), allowed, |allowed| allowed);
         }
-        let post_types = self.post_types(&source, &key("post_types"), raw.post_types);
+        let base_url = match (&options, base_url) {
+            (Some(ConnectorOptions::Shopify { shop, .. }), _) => Some(Some(shop.base_url())),
+            (_, base_url) => base_url,
+        };
         let schedule = match raw.schedule {
             Some(schedule) => self
                 .check_at(&source, &key("schedule"), schedule, |s| {
@@ -1959,10 +2212,8 @@ impl Checker<'_> {
             account: account?,
             site: SiteDefinition {
                 name: name?,
-                connector: connector?,
+                options: options?,
                 base_url: base_url?,
-                username: username?,
-                post_types: post_types?,
                 schedule: schedule?,
                 push_policy: push_policy?,
                 lookback_seconds: lookback_seconds?,
@@ -2066,6 +2317,46 @@ impl Checker<'_> {
         }
     }
 
+    /// The token or key a connector signs in with: at most one of the inline key and the file
+    /// key (exactly one where `required`).
+    fn site_token(
+        &mut self,
+        source: &str,
+        at: &str,
+        (inline_key, inline): (&str, Option<String>),
+        (file_key, file): (&str, Option<PathBuf>),
+        required: bool,
+    ) -> Option<Option<SitePassword>> {
+        let key = |name: &str| format!("{at}.{name}");
+        match (inline, file) {
+            (Some(_), Some(_)) => self.check_at(source, &key(file_key), (), |()| {
+                Err(format!("set {inline_key} or {file_key}, not both"))
+            }),
+            (None, None) if required => self.check_at(source, &key(inline_key), (), |()| {
+                Err(format!("the connector needs {inline_key} or {file_key}"))
+            }),
+            (None, None) => Some(None),
+            (Some(secret), None) => self.check_at(source, &key(inline_key), secret, |secret| {
+                if secret.trim().is_empty() || secret.chars().any(char::is_control) {
+                    Err("expected a secret without control characters".to_owned())
+                } else {
+                    Ok(Some(SitePassword::Inline(AppPassword::new(&secret))))
+                }
+            }),
+            (None, Some(file)) => self.check_at(source, &key(file_key), file, |file| {
+                let path = std::path::absolute(credential_path(&file))
+                    .map_err(|err| format!("cannot resolve {}: {err}", file.display()))?;
+                match std::fs::read_to_string(&path) {
+                    Ok(text) if text.trim().is_empty() => {
+                        Err(format!("{} is empty", path.display()))
+                    }
+                    Ok(_) => Ok(Some(SitePassword::File(path))),
+                    Err(err) => Err(format!("cannot read {}: {err}", path.display())),
+                }
+            }),
+        }
+    }
+
     fn post_types(&mut self, source: &str, key: &str, raw: Vec<String>) -> Option<Vec<PostType>> {
         if raw.is_empty() {
             return self.check_at(source, key, (), |()| {
@@ -2109,6 +2400,20 @@ impl Checker<'_> {
 
 fn required<T>(value: Option<T>) -> Result<T, String> {
     value.ok_or_else(|| "required".to_owned())
+}
+
+/// A folder a site reads or writes: stored in the site's row, so it must be absolute.
+fn folder(path: &Path) -> Result<PathBuf, String> {
+    if !path.is_absolute() {
+        return Err(format!(
+            "expected an absolute path to a folder, found {}",
+            path.display()
+        ));
+    }
+    if path.to_str().is_none() {
+        return Err(format!("{} is not valid UTF-8", path.display()));
+    }
+    Ok(path.to_path_buf())
 }
 
 /// Relative secret paths are resolved against systemd's credentials directory when the unit
@@ -2396,7 +2701,7 @@ mod tests {
         // Sites are read apart from the other keys; their example must name every key.
         effective.insert(
             "sites".to_owned(),
-            toml::Value::try_from(vec![site_with_every_key()]).unwrap(),
+            toml::Value::try_from(sites_with_every_key()).unwrap(),
         );
         let mut missing = Vec::new();
         missing_keys("", &effective, &documented, &mut missing);
@@ -2405,12 +2710,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let sources = sources_with(dir.path(), &uncomment_loadable(example), &[]);
         let settings = Settings::load(&sources).unwrap();
-        assert_eq!(settings.sites.len(), 1, "the example declares a site");
+        let connectors: Vec<ConnectorKind> =
+            settings.sites.iter().map(|s| s.site.connector()).collect();
+        assert_eq!(
+            connectors,
+            [
+                ConnectorKind::Wordpress,
+                ConnectorKind::Shopify,
+                ConnectorKind::Rest,
+                ConnectorKind::Files
+            ],
+            "the example declares a site of each connector"
+        );
     }
 
-    /// A site table with every key set, so each must be documented.
-    fn site_with_every_key() -> RawSite {
-        RawSite {
+    /// Site tables with every key of every connector set, so each must be documented.
+    fn sites_with_every_key() -> Vec<RawSite> {
+        let wordpress = RawSite {
             name: Some("blog".to_owned()),
             account: Some(1),
             connector: Some("wordpress".to_owned()),
@@ -2420,13 +2736,43 @@ mod tests {
             app_password_file: Some(PathBuf::from("blog-app-password")),
             webhook_secret: Some("0123456789abcdef".to_owned()),
             webhook_secret_file: Some(PathBuf::from("blog-webhook-secret")),
-            post_types: vec!["post".to_owned()],
+            post_types: Some(vec!["post".to_owned()]),
             schedule: Some("*/15 * * * *".to_owned()),
             push: "off".to_owned(),
             lookback_seconds: 120,
             reconcile_every_hours: 24,
             link: false,
-        }
+            ..RawSite::default()
+        };
+        let shopify = RawSite {
+            name: Some("store".to_owned()),
+            account: Some(1),
+            connector: Some("shopify".to_owned()),
+            shop: Some("my-store.myshopify.com".to_owned()),
+            api_version: Some("2025-10".to_owned()),
+            access_token: Some("token".to_owned()),
+            access_token_file: Some(PathBuf::from("store-access-token")),
+            ..RawSite::default()
+        };
+        let rest = RawSite {
+            name: Some("journal".to_owned()),
+            account: Some(1),
+            connector: Some("rest".to_owned()),
+            definition: Some("ghost".to_owned()),
+            base_url: Some("https://journal.example.com".to_owned()),
+            api_key: Some("key".to_owned()),
+            api_key_file: Some(PathBuf::from("journal-api-key")),
+            ..RawSite::default()
+        };
+        let files = RawSite {
+            name: Some("notes".to_owned()),
+            account: Some(1),
+            connector: Some("files".to_owned()),
+            path: Some(PathBuf::from("/srv/content/notes")),
+            output_path: Some(PathBuf::from("/srv/content/notes-processed")),
+            ..RawSite::default()
+        };
+        vec![wordpress, shopify, rest, files]
     }
 
     fn missing_keys(prefix: &str, want: &toml::Table, have: &toml::Table, out: &mut Vec<String>) {
@@ -2464,6 +2810,7 @@ mod tests {
                     && !line.starts_with("app_password_file = ")
                     && !line.starts_with("webhook_secret_file = ")
                     && !line.starts_with("api_key_file = ")
+                    && !line.starts_with("access_token_file = ")
                     && !line.starts_with("prompts_dir = ")
             })
             .collect::<Vec<_>>()
@@ -2539,8 +2886,11 @@ mod tests {
         assert_eq!(blog.account, AccountId::new(1));
         assert_eq!(blog.site.push_policy, PushPolicy::Review);
         assert_eq!(
-            blog.site.post_types,
-            PostType::defaults(),
+            blog.site.options,
+            ConnectorOptions::Wordpress {
+                username: Some(SiteUsername::parse("igny8").unwrap()),
+                post_types: PostType::defaults(),
+            },
             "post and page by default"
         );
         assert_eq!(blog.site.lookback_seconds, 120);
@@ -2559,7 +2909,11 @@ mod tests {
         );
         assert_eq!(shop.webhook_secret, None);
         assert_eq!(blog.site.webhook_secret_ref, None, "set when reconciled");
-        assert_eq!(shop.site.post_types, [PostType::parse("product").unwrap()]);
+        assert!(matches!(
+            &shop.site.options,
+            ConnectorOptions::Wordpress { post_types, .. }
+                if post_types == &[PostType::parse("product").unwrap()]
+        ));
         assert!(shop.site.link_enabled);
         assert!(
             shop.declared_at.ends_with("shop.toml: sites[0]"),
@@ -2582,11 +2936,75 @@ mod tests {
     }
 
     #[test]
+    fn sites_of_every_connector_load_with_their_options() {
+        let dir = tempfile::tempdir().unwrap();
+        let token_file = dir.path().join("journal-key");
+        std::fs::write(&token_file, "id:secret\n").unwrap();
+        let sources = sources_with(
+            dir.path(),
+            &format!(
+                "[[sites]]\nname = \"store\"\naccount = 1\nconnector = \"shopify\"\n\
+                 shop = \"Store.myshopify.com\"\naccess_token = \"shpat_topsecret\"\n\
+                 [[sites]]\nname = \"journal\"\naccount = 1\nconnector = \"rest\"\n\
+                 definition = \"ghost\"\nbase_url = \"https://journal.example\"\n\
+                 api_key_file = {:?}\n\
+                 [[sites]]\nname = \"notes\"\naccount = 1\nconnector = \"files\"\n\
+                 path = \"/srv/notes\"\n",
+                token_file.display().to_string()
+            ),
+            &[],
+        );
+        let settings = Settings::load(&sources).unwrap();
+        let [store, journal, notes] = settings.sites.as_slice() else {
+            panic!("expected three sites, got {:?}", settings.sites);
+        };
+        assert_eq!(
+            store.site.options,
+            ConnectorOptions::Shopify {
+                shop: ShopDomain::parse("store.myshopify.com").unwrap(),
+                api_version: ShopifyApiVersion::DEFAULT,
+            }
+        );
+        assert_eq!(
+            store.site.base_url.as_ref().map(SiteUrl::as_str),
+            Some("https://store.myshopify.com/"),
+            "the Admin API lives on the permanent domain"
+        );
+        assert_eq!(
+            store.password,
+            Some(SitePassword::Inline(AppPassword::new("shpat_topsecret")))
+        );
+        assert_eq!(
+            journal.site.options,
+            ConnectorOptions::Rest {
+                definition: DefinitionName::parse("ghost").unwrap()
+            }
+        );
+        assert_eq!(journal.password, Some(SitePassword::File(token_file)));
+        assert_eq!(
+            notes.site.options,
+            ConnectorOptions::Files {
+                path: PathBuf::from("/srv/notes"),
+                output_path: None,
+            }
+        );
+        assert_eq!(notes.site.base_url, None);
+        let printed = settings.to_redacted_toml();
+        assert!(!printed.contains("topsecret"), "{printed}");
+        assert!(printed.contains("access_token = "), "{printed}");
+        assert!(printed.contains("api_key_file = "), "{printed}");
+        assert!(
+            printed.contains("shop = \"store.myshopify.com\""),
+            "{printed}"
+        );
+    }
+
+    #[test]
     fn every_site_problem_names_its_key() {
         let found = site_problems(
             concat!(
                 // 0: a value wrong in every checked key, and an unknown key.
-                "[[sites]]\nname = \"Blog\"\naccount = 0\nconnector = \"shopify\"\n",
+                "[[sites]]\nname = \"Blog\"\naccount = 0\nconnector = \"wordpress\"\n",
                 "base_url = \"ftp://blog.example.com\"\npost_types = []\n",
                 "schedule = \"every day\"\npush = \"always\"\nlookback_seconds = 90000\n",
                 "reconcile_every_hours = 0\ncolour = \"red\"\n",
@@ -2626,16 +3044,26 @@ mod tests {
                 "[[sites]]\nname = \"twelve\"\naccount = 1\nconnector = \"wordpress\"\n",
                 "base_url = \"https://twelve.example\"\n",
                 "webhook_secret_file = \"/nonexistent/secret\"\n",
+                // 13: an unknown connector.
+                "[[sites]]\nname = \"thirteen\"\naccount = 1\nconnector = \"gopher\"\n",
+                // 14: a Shopify site with WordPress keys, a base_url, no token, a bad shop
+                // and a version that is not a release.
+                "[[sites]]\nname = \"fourteen\"\naccount = 1\nconnector = \"shopify\"\n",
+                "shop = \"fourteen.example.com\"\napi_version = \"2025-02\"\n",
+                "base_url = \"https://fourteen.example\"\nusername = \"igny8\"\n",
+                // 15: a REST site without a definition or base_url, with a folder key.
+                "[[sites]]\nname = \"fifteen\"\naccount = 1\nconnector = \"rest\"\n",
+                "path = \"/srv/fifteen\"\n",
+                // 16: a folder site with a relative path, a webhook secret, both tokens of
+                // another connector.
+                "[[sites]]\nname = \"sixteen\"\naccount = 1\nconnector = \"files\"\n",
+                "path = \"content\"\nwebhook_secret = \"0123456789abcdef\"\n",
+                "access_token = \"x\"\n",
             ),
             &[],
         );
         has_problem(&found, "sites[0].name", "expected a site name");
         has_problem(&found, "sites[0].account", "1 or more");
-        has_problem(
-            &found,
-            "sites[0].connector",
-            "only the wordpress connector is supported for now",
-        );
         has_problem(&found, "sites[0].base_url", "http or https");
         has_problem(&found, "sites[0].post_types", "at least one post type");
         has_problem(&found, "sites[0].schedule", "cron expression");
@@ -2651,7 +3079,7 @@ mod tests {
             "application passwords are sent in the clear over http; use https or a local address",
         );
         has_problem(&found, "sites[5].name", "already declared");
-        for key in ["name", "account", "connector", "base_url"] {
+        for key in ["name", "account", "connector"] {
             has_problem(&found, &format!("sites[6].{key}"), "required");
         }
         has_problem(&found, "sites[7].app_password", "needs a username");
@@ -2667,6 +3095,30 @@ mod tests {
             &found,
             "sites[11].webhook_secret",
             "a webhook secret needs at least 16 characters",
+        );
+        has_problem(&found, "sites[13].connector", "expected one of");
+        has_problem(&found, "sites[14].shop", "permanent domain");
+        has_problem(&found, "sites[14].api_version", "Shopify API version");
+        has_problem(&found, "sites[14].base_url", "does not take base_url");
+        has_problem(
+            &found,
+            "sites[14].username",
+            "a key of the wordpress connector",
+        );
+        has_problem(&found, "sites[14].access_token", "needs access_token or");
+        has_problem(&found, "sites[15].definition", "required");
+        has_problem(&found, "sites[15].base_url", "required");
+        has_problem(&found, "sites[15].path", "a key of the files connector");
+        has_problem(&found, "sites[16].path", "absolute");
+        has_problem(
+            &found,
+            "sites[16].webhook_secret",
+            "does not take webhook_secret",
+        );
+        has_problem(
+            &found,
+            "sites[16].access_token",
+            "a key of the shopify connector",
         );
         has_problem(&found, "sites[12].webhook_secret_file", "cannot read");
         assert!(

@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -314,10 +315,10 @@ pub const DEFAULT_RECONCILE_EVERY_HOURS: u64 = 24;
 #[derive(Debug, Clone, PartialEq)]
 pub struct SiteDefinition {
     pub name: SiteName,
-    pub connector: ConnectorKind,
-    pub base_url: SiteUrl,
-    pub username: Option<SiteUsername>,
-    pub post_types: Vec<PostType>,
+    /// The connector, with what it needs besides what every site has.
+    pub options: ConnectorOptions,
+    /// Where the CMS answers; a folder site has none.
+    pub base_url: Option<SiteUrl>,
     pub schedule: Option<CronSchedule>,
     pub push_policy: PushPolicy,
     pub lookback_seconds: u64,
@@ -325,6 +326,208 @@ pub struct SiteDefinition {
     pub link_enabled: bool,
     /// Where the secret that signs the site's webhooks lives (`config:`, `file:`, `data:`).
     pub webhook_secret_ref: Option<String>,
+}
+
+impl SiteDefinition {
+    pub fn connector(&self) -> ConnectorKind {
+        self.options.kind()
+    }
+}
+
+/// What a site of each connector needs besides what every site has. Built only from checked
+/// values, so a site cannot name one connector and carry another's options.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnectorOptions {
+    Wordpress {
+        /// Whom the application password belongs to; none reads only public content.
+        username: Option<SiteUsername>,
+        post_types: Vec<PostType>,
+    },
+    Shopify {
+        shop: ShopDomain,
+        api_version: ShopifyApiVersion,
+    },
+    Rest {
+        /// The definition file in `connectors/` that describes the CMS's API.
+        definition: DefinitionName,
+    },
+    Files {
+        /// The folder whose `.html` and `.md` files are the site's content.
+        path: PathBuf,
+        /// Where processed files are written back; none means results are not written.
+        output_path: Option<PathBuf>,
+    },
+}
+
+impl ConnectorOptions {
+    pub fn kind(&self) -> ConnectorKind {
+        match self {
+            ConnectorOptions::Wordpress { .. } => ConnectorKind::Wordpress,
+            ConnectorOptions::Shopify { .. } => ConnectorKind::Shopify,
+            ConnectorOptions::Rest { .. } => ConnectorKind::Rest,
+            ConnectorOptions::Files { .. } => ConnectorKind::Files,
+        }
+    }
+}
+
+/// A shop's permanent domain, `{name}.myshopify.com`: the Admin API lives there whatever
+/// custom domain the storefront uses.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ShopDomain(String);
+
+impl ShopDomain {
+    const SUFFIX: &str = ".myshopify.com";
+
+    pub fn parse(text: &str) -> Result<ShopDomain, String> {
+        let domain = text.trim().to_ascii_lowercase();
+        let name = domain.strip_suffix(Self::SUFFIX).unwrap_or_default();
+        let valid = !name.is_empty()
+            && name.len() <= 60
+            && !name.starts_with('-')
+            && !name.ends_with('-')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !valid {
+            return Err(format!(
+                "expected the shop's permanent domain, such as \"my-shop.myshopify.com\", got \
+                 {text:?}"
+            ));
+        }
+        Ok(ShopDomain(domain))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The base URL of the shop's Admin API.
+    pub fn base_url(&self) -> SiteUrl {
+        SiteUrl::parse(&format!("https://{}/", self.0)).expect("a shop domain is a valid host")
+    }
+}
+
+impl TryFrom<String> for ShopDomain {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<ShopDomain, String> {
+        ShopDomain::parse(&text)
+    }
+}
+
+impl From<ShopDomain> for String {
+    fn from(domain: ShopDomain) -> String {
+        domain.0
+    }
+}
+
+impl fmt::Display for ShopDomain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A Shopify Admin API version: a quarterly release, `YYYY-01`, `-04`, `-07` or `-10`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ShopifyApiVersion {
+    year: u16,
+    month: u8,
+}
+
+impl ShopifyApiVersion {
+    /// The version a site gets when its configuration names none.
+    pub const DEFAULT: ShopifyApiVersion = ShopifyApiVersion {
+        year: 2025,
+        month: 10,
+    };
+
+    pub fn parse(text: &str) -> Result<ShopifyApiVersion, String> {
+        let expected = || {
+            format!(
+                "expected a Shopify API version such as \"2025-10\" (a year and one of the \
+                 months 01, 04, 07, 10), got {text:?}"
+            )
+        };
+        let (year, month) = text.trim().split_once('-').ok_or_else(expected)?;
+        if year.len() != 4 || month.len() != 2 {
+            return Err(expected());
+        }
+        let year: u16 = year.parse().map_err(|_| expected())?;
+        let month: u8 = month.parse().map_err(|_| expected())?;
+        if !(2019..=2100).contains(&year) || ![1, 4, 7, 10].contains(&month) {
+            return Err(expected());
+        }
+        Ok(ShopifyApiVersion { year, month })
+    }
+}
+
+impl fmt::Display for ShopifyApiVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+impl TryFrom<String> for ShopifyApiVersion {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<ShopifyApiVersion, String> {
+        ShopifyApiVersion::parse(&text)
+    }
+}
+
+impl From<ShopifyApiVersion> for String {
+    fn from(version: ShopifyApiVersion) -> String {
+        version.to_string()
+    }
+}
+
+/// The name of a declarative connector definition: `connectors/{name}.toml`. Lowercase
+/// letters, digits, `-` and `_`, so it can never name a file outside that folder.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DefinitionName(String);
+
+impl DefinitionName {
+    pub fn parse(text: &str) -> Result<DefinitionName, String> {
+        let valid = !text.is_empty()
+            && text.len() <= 64
+            && text
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        if !valid {
+            return Err(format!(
+                "expected the name of a definition in connectors/ (lowercase letters, digits, \
+                 '-' or '_'; without \".toml\"), such as \"ghost\", got {text:?}"
+            ));
+        }
+        Ok(DefinitionName(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for DefinitionName {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<DefinitionName, String> {
+        DefinitionName::parse(&text)
+    }
+}
+
+impl From<DefinitionName> for String {
+    fn from(name: DefinitionName) -> String {
+        name.0
+    }
+}
+
+impl fmt::Display for DefinitionName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// The fewest characters a webhook signing secret may have.
@@ -356,6 +559,43 @@ mod tests {
         for bad in ["", "Blog", "-blog", "a/b", "a b", "ü", &"x".repeat(65)] {
             let err = SiteName::parse(bad).unwrap_err();
             assert!(err.contains("expected a site name"), "{bad:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn shop_domains_are_permanent_myshopify_domains() {
+        let shop = ShopDomain::parse("My-Shop.myshopify.com").unwrap();
+        assert_eq!(shop.as_str(), "my-shop.myshopify.com");
+        assert_eq!(shop.base_url().as_str(), "https://my-shop.myshopify.com/");
+        for bad in [
+            "",
+            "myshopify.com",
+            ".myshopify.com",
+            "shop.example.com",
+            "https://shop.myshopify.com",
+            "-shop.myshopify.com",
+            "a.b.myshopify.com",
+        ] {
+            assert!(ShopDomain::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn shopify_api_versions_are_quarterly_releases() {
+        let version = ShopifyApiVersion::parse("2025-07").unwrap();
+        assert_eq!(version.to_string(), "2025-07");
+        assert!(ShopifyApiVersion::parse("2024-10").unwrap() < version);
+        for bad in ["2025-02", "2025-7", "25-07", "unstable", "2025-07-01", ""] {
+            let err = ShopifyApiVersion::parse(bad).unwrap_err();
+            assert!(err.contains("Shopify API version"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn definition_names_stay_inside_the_connectors_folder() {
+        assert_eq!(DefinitionName::parse("ghost").unwrap().as_str(), "ghost");
+        for bad in ["", "../ghost", "ghost.toml", "Ghost", "a/b", ".hidden"] {
+            assert!(DefinitionName::parse(bad).is_err(), "{bad}");
         }
     }
 

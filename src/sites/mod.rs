@@ -14,16 +14,16 @@ use crate::store::sites::{NAME_TAKEN, Site, SiteSpec};
 use crate::store::sync_runs::Trigger;
 use crate::store::{Store, StoreError};
 use crate::sync::jobs::{PullPayload, SitePayload, check_job, pull_job};
-use crate::sync::site_connector::WordPressSettings;
+use crate::sync::site_settings;
 
 /// The row a definition becomes, with the reference to wherever its password lives.
 pub fn spec(site: &SiteDefinition, credentials_ref: Option<String>) -> SiteSpec {
     SiteSpec {
         name: site.name.clone(),
-        connector: site.connector,
-        base_url: Some(site.base_url.as_str().to_owned()),
+        connector: site.connector(),
+        base_url: site.base_url.as_ref().map(|url| url.as_str().to_owned()),
         credentials_ref,
-        settings: WordPressSettings::of(site).to_json(),
+        settings: site_settings::settings_json(site),
         schedule: site
             .schedule
             .as_ref()
@@ -160,9 +160,7 @@ impl Sites {
             PasswordChange::Set(_) => Some(CredentialFiles::reference(account, id)),
             PasswordChange::Remove => None,
         };
-        let old_webhook = serde_json::from_value::<WordPressSettings>(current.settings.clone())
-            .ok()
-            .and_then(|settings| settings.webhook_secret_ref);
+        let old_webhook = site_settings::webhook_secret_ref(current).map(str::to_owned);
         let mut site = site.clone();
         site.webhook_secret_ref = match &webhook_secret {
             PasswordChange::Keep => old_webhook.clone(),

@@ -27,7 +27,7 @@ use crate::domain::site::{ConnectorKind, SiteName};
 use crate::store::sites::Site;
 use crate::store::sync_runs::{RunCounts, RunKind, Trigger};
 use crate::store::{Store, StoreError};
-use crate::sync::site_connector::WordPressSettings;
+use crate::sync::site_settings::WordPressSettings;
 
 /// Items per transaction: large enough that a big export is not bound by commits, small
 /// enough that a fault loses little work and a batch's statement stays a few megabytes.

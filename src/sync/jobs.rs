@@ -22,7 +22,7 @@ use crate::store::sites::Site;
 use crate::store::sync_runs::{RunCounts, RunKind, Trigger};
 use crate::sync::pull::{Quiet, pull};
 use crate::sync::reconcile::{reconcile_run, refetch};
-use crate::sync::site_connector::{Secrets, wordpress};
+use crate::sync::site_connector::{Secrets, connect};
 
 pub const PULL: &str = "sync.pull";
 pub const RECONCILE: &str = "sync.reconcile";
@@ -140,7 +140,7 @@ pub async fn run_pull(
     p: &PullPayload,
 ) -> Result<(), JobError> {
     let site = live_site(store, p.account_id, p.site_id).await?;
-    let (connector, settings) = wordpress(&site, services.http.clone(), &services.secrets())?;
+    let (connector, timings) = connect(&site, services.http.clone(), &services.secrets())?;
     let kind = if p.full {
         RunKind::Full
     } else {
@@ -152,7 +152,7 @@ pub async fn run_pull(
         &site,
         kind,
         p.trigger,
-        settings.lookback(),
+        timings.lookback,
         &Quiet,
     )
     .await?;
@@ -164,7 +164,7 @@ pub async fn run_pull(
         let saved = store.cursor(site.account_id, site.id, &stream.name).await?;
         if saved
             .last_reconciled_at
-            .is_none_or(|at| Utc::now() - at >= settings.reconcile_every())
+            .is_none_or(|at| Utc::now() - at >= timings.reconcile_every)
         {
             sweep_due = true;
         }
@@ -215,7 +215,7 @@ pub fn install(registry: &mut Registry, services: SyncServices) -> RecurringJob 
         async move {
             let p: SitePayload = payload(&context)?;
             let site = live_site(&context.store, p.account_id, p.site_id).await?;
-            let (connector, _) = wordpress(&site, services.http.clone(), &services.secrets())?;
+            let (connector, _) = connect(&site, services.http.clone(), &services.secrets())?;
             reconcile_run(&context.store, &connector, &site, p.trigger).await?;
             Ok(())
         }
@@ -226,7 +226,7 @@ pub fn install(registry: &mut Registry, services: SyncServices) -> RecurringJob 
         async move {
             let p: RefetchPayload = payload(&context)?;
             let site = live_site(&context.store, p.account_id, p.site_id).await?;
-            let (connector, _) = wordpress(&site, services.http.clone(), &services.secrets())?;
+            let (connector, _) = connect(&site, services.http.clone(), &services.secrets())?;
             let counts = refetch(
                 &context.store,
                 &connector,
@@ -245,7 +245,7 @@ pub fn install(registry: &mut Registry, services: SyncServices) -> RecurringJob 
         async move {
             let p: SitePayload = payload(&context)?;
             let site = live_site(&context.store, p.account_id, p.site_id).await?;
-            let (connector, _) = wordpress(&site, services.http.clone(), &services.secrets())?;
+            let (connector, _) = connect(&site, services.http.clone(), &services.secrets())?;
             let summary = crate::sync::push::push_site(&context.store, &connector, &site).await?;
             tracing::info!(site = %site.name, done = summary.done, conflicts = summary.conflicts,
                 failed = summary.failed, "Pushed a site's outbox.");

@@ -9,6 +9,7 @@ pub mod pull;
 pub mod push;
 pub mod reconcile;
 pub mod site_connector;
+pub mod site_settings;
 pub mod webhook;
 
 pub use error::SyncError;

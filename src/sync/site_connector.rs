@@ -5,82 +5,23 @@ use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
-use chrono::Duration;
-use serde::{Deserialize, Serialize};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
 use url::Url;
 
+use crate::connector::error::ConnectorError;
 use crate::connector::http::HttpClient;
 use crate::connector::http::LimitKey;
+use crate::connector::remote::{
+    BatchWrite, Connector, Deletion, Patch, RemoteItem, RemoteStub, Stream, Window, WriteOutcome,
+};
 use crate::connector::wordpress::api::{AppPassword, Credentials, WpApi};
 use crate::connector::wordpress::check::{Diagnosis, diagnose};
 use crate::connector::wordpress::{WordPress, WordPressSite};
-use crate::domain::site::{
-    ConnectorKind, DEFAULT_LOOKBACK_SECONDS, DEFAULT_RECONCILE_EVERY_HOURS, SiteDefinition,
-};
+use crate::domain::site::ConnectorKind;
 use crate::store::sites::Site;
 use crate::sync::SyncError;
-
-/// A WordPress site's `settings` column.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WordPressSettings {
-    #[serde(default)]
-    pub username: Option<String>,
-    #[serde(default = "default_post_types")]
-    pub post_types: Vec<String>,
-    /// Pulls start this far before the saved cursor, so items written in the cursor's second,
-    /// or committed late by the CMS, are not missed.
-    #[serde(default = "default_lookback")]
-    pub lookback_seconds: u64,
-    /// Where the secret that signs the site's webhooks lives (`config:`, `file:`, `data:`); without one
-    /// the site's webhooks are refused.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub webhook_secret_ref: Option<String>,
-    /// How often the ID sweep runs after a scheduled pull.
-    #[serde(default = "default_reconcile_hours")]
-    pub reconcile_every_hours: u64,
-}
-
-fn default_post_types() -> Vec<String> {
-    vec!["post".to_owned(), "page".to_owned()]
-}
-
-fn default_lookback() -> u64 {
-    DEFAULT_LOOKBACK_SECONDS
-}
-
-fn default_reconcile_hours() -> u64 {
-    DEFAULT_RECONCILE_EVERY_HOURS
-}
-
-impl WordPressSettings {
-    /// The settings column of a site defined in the config file or through the API.
-    pub fn of(site: &SiteDefinition) -> WordPressSettings {
-        WordPressSettings {
-            username: site.username.as_ref().map(|name| name.as_str().to_owned()),
-            post_types: site
-                .post_types
-                .iter()
-                .map(|post_type| post_type.as_str().to_owned())
-                .collect(),
-            lookback_seconds: site.lookback_seconds,
-            reconcile_every_hours: site.reconcile_every_hours,
-            webhook_secret_ref: site.webhook_secret_ref.clone(),
-        }
-    }
-
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).expect("plain settings serialize")
-    }
-
-    pub fn lookback(&self) -> Duration {
-        Duration::seconds(i64::try_from(self.lookback_seconds).unwrap_or(i64::MAX / 1000))
-    }
-
-    pub fn reconcile_every(&self) -> Duration {
-        Duration::hours(i64::try_from(self.reconcile_every_hours).unwrap_or(i64::MAX / 3_600_000))
-    }
-}
+use crate::sync::site_settings::{self, SyncTimings, WordPressSettings};
 
 /// Where site credentials are found: passwords the config file holds directly, by the
 /// reference sites use for them (`config:<site name>`), and files, either anywhere
@@ -147,6 +88,129 @@ fn read_password(path: &Path) -> Result<AppPassword, SyncError> {
     Ok(AppPassword::new(text.trim()))
 }
 
+/// The connector a site's row names, ready to sync it. The sync engine is generic over
+/// [`Connector`]; this is the one place that knows every kind.
+pub enum SiteConnector {
+    Wordpress(WordPress),
+}
+
+/// Where a pull of one stream stands, for the connector that started it.
+pub enum SitePosition {
+    Wordpress(<WordPress as Connector>::Position),
+}
+
+/// The connector for `site` and how its syncs are paced.
+pub fn connect(
+    site: &Site,
+    http: Arc<HttpClient>,
+    secrets: &Secrets,
+) -> Result<(SiteConnector, SyncTimings), SyncError> {
+    let timings = SyncTimings::of(site)?;
+    let connector = match site.connector {
+        ConnectorKind::Wordpress => SiteConnector::Wordpress(wordpress(site, http, secrets)?.0),
+        other => {
+            return Err(SyncError::Site(format!(
+                "site {}: the {other} connector is not part of this build",
+                site.name
+            )));
+        }
+    };
+    Ok((connector, timings))
+}
+
+impl Connector for SiteConnector {
+    type Position = SitePosition;
+
+    async fn probe(&self) -> Result<Value, ConnectorError> {
+        match self {
+            SiteConnector::Wordpress(connector) => connector.probe().await,
+        }
+    }
+
+    fn streams(&self) -> Vec<Stream> {
+        match self {
+            SiteConnector::Wordpress(connector) => connector.streams(),
+        }
+    }
+
+    fn start(&self, stream: &Stream, since: Option<DateTime<Utc>>) -> SitePosition {
+        match self {
+            SiteConnector::Wordpress(connector) => {
+                SitePosition::Wordpress(connector.start(stream, since))
+            }
+        }
+    }
+
+    async fn next_window(
+        &self,
+        position: &mut SitePosition,
+    ) -> Result<Option<Window>, ConnectorError> {
+        match (self, position) {
+            (SiteConnector::Wordpress(connector), SitePosition::Wordpress(position)) => {
+                connector.next_window(position).await
+            }
+        }
+    }
+
+    async fn sweep(&self, stream: &Stream) -> Result<Vec<RemoteStub>, ConnectorError> {
+        match self {
+            SiteConnector::Wordpress(connector) => connector.sweep(stream).await,
+        }
+    }
+
+    async fn fetch(
+        &self,
+        external_type: &str,
+        external_ids: &[String],
+    ) -> Result<Vec<RemoteItem>, ConnectorError> {
+        match self {
+            SiteConnector::Wordpress(connector) => {
+                connector.fetch(external_type, external_ids).await
+            }
+        }
+    }
+
+    async fn deletions(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Option<Vec<Deletion>>, ConnectorError> {
+        match self {
+            SiteConnector::Wordpress(connector) => connector.deletions(since).await,
+        }
+    }
+
+    async fn write(
+        &self,
+        external_type: &str,
+        external_id: &str,
+        patch: &Patch,
+        expected_modified: DateTime<Utc>,
+    ) -> Result<WriteOutcome, ConnectorError> {
+        match self {
+            SiteConnector::Wordpress(connector) => {
+                connector
+                    .write(external_type, external_id, patch, expected_modified)
+                    .await
+            }
+        }
+    }
+
+    fn batch_size(&self) -> usize {
+        match self {
+            SiteConnector::Wordpress(connector) => connector.batch_size(),
+        }
+    }
+
+    async fn write_batch(
+        &self,
+        writes: &[BatchWrite<'_>],
+    ) -> Result<Vec<Result<WriteOutcome, ConnectorError>>, ConnectorError> {
+        match self {
+            SiteConnector::Wordpress(connector) => connector.write_batch(writes).await,
+        }
+    }
+}
+
 /// The WordPress connector for `site`, with its parsed settings.
 pub fn wordpress(
     site: &Site,
@@ -159,8 +223,7 @@ pub fn wordpress(
             site.name, site.connector
         )));
     }
-    let settings: WordPressSettings = serde_json::from_value(site.settings.clone())
-        .map_err(|err| SyncError::Site(format!("site {}: settings: {err}", site.name)))?;
+    let settings: WordPressSettings = site_settings::parse(site)?;
     let base_url = site
         .base_url
         .as_deref()
@@ -200,11 +263,7 @@ pub fn wordpress(
 
 /// The secret a site's webhooks are signed with, if it has one.
 pub fn webhook_secret(site: &Site, secrets: &Secrets) -> Result<Option<AppPassword>, SyncError> {
-    let settings: WordPressSettings = serde_json::from_value(site.settings.clone())
-        .map_err(|err| SyncError::Site(format!("site {}: settings: {err}", site.name)))?;
-    settings
-        .webhook_secret_ref
-        .as_deref()
+    site_settings::webhook_secret_ref(site)
         .map(|reference| secrets.resolve(reference))
         .transpose()
 }
