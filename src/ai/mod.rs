@@ -74,7 +74,7 @@ pub enum Capability {
     Images,
 }
 
-/// What the planner, writer and optimizer ask of a language model.
+/// What the planner, writer, optimizer and site builder ask of a language model.
 pub trait AiProvider: Send + Sync {
     /// `offline` or `openai`.
     fn name(&self) -> &'static str;

@@ -1359,6 +1359,35 @@ async fn page_content_needs_a_language_model_and_costs_nothing_offline(pool: PgP
     assert!(holds(&pool, "site_page_generation").await.is_empty());
     assert_eq!(count(&pool, "SELECT count(*) FROM tasks").await, 0);
     assert_eq!(pages(&app, &f).await, before, "the pages are untouched");
+
+    // Both routes are described with the answers they may give.
+    let description: Value = app
+        .http
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for action in ["generate_content", "regenerate"] {
+        let operation =
+            &description["paths"][format!("/api/v1/site-builder/pages/{{id}}/{action}")]["post"];
+        for status in ["200", "402", "502", "503"] {
+            assert!(
+                operation["responses"][status].is_object(),
+                "{action} {status}"
+            );
+        }
+        assert!(
+            operation["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["name"] == "Idempotency-Key" && p["required"] == true),
+            "{action}: {operation}"
+        );
+    }
 }
 
 /// An article as a model writes one: sections, a list, inline markup and a script.
