@@ -1422,6 +1422,17 @@ async fn page_content_from_the_model_fills_the_page_and_is_charged_once(pool: Pg
         .await;
     let (app, _data) = spawn(pool.clone(), &openai_settings(&server, 0)).await;
     let f = fixture(&app, 90, "Ledgerly", saas_brief()).await;
+    // The pipeline job queued with each article would link and optimize it at its own cost;
+    // with those stages off, the balance shows the site builder's charges alone.
+    let (status, _) = call(
+        &app,
+        Method::PATCH,
+        "/api/v1/settings/modules",
+        &f.admin,
+        Some(json!({"linker": {"enabled": false}, "optimizer": {"enabled": false}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
     let (status, generated) = generate(&app, &f, "structure").await;
     assert_eq!(status, StatusCode::OK, "{generated}");
     let structured = pages(&app, &f).await;
