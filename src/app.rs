@@ -106,12 +106,15 @@ pub fn processing(settings: &Settings, store: &Store) -> Processing {
     )
 }
 
-/// The site builder the API uses, with its files under the data directory.
-pub fn site_builder(settings: &Settings, store: &Store) -> SiteBuilder {
+/// The site builder the API uses, with its files under the data directory; it writes page
+/// content through its own writer over the same provider.
+pub fn site_builder(settings: &Settings, store: &Store, ai: Arc<dyn AiProvider>) -> SiteBuilder {
     SiteBuilder::new(
         store.clone(),
         Credits::new(store.clone(), &settings.credits),
         SiteFiles::new(&settings.data_dir, settings.site_builder.clone()),
+        ai.clone(),
+        writer(settings, store, ai),
     )
 }
 
@@ -226,7 +229,7 @@ impl App {
                 CredentialFiles::new(self.settings.data_dir.clone()),
                 self.settings.jobs.max_attempts,
             ),
-            site_builder: site_builder(&self.settings, &self.store),
+            site_builder: site_builder(&self.settings, &self.store, self.ai.clone()),
         };
         // Trailing slashes are trimmed before routing, so `/api/v1/me/` is `/api/v1/me`.
         let service = NormalizePathLayer::trim_trailing_slash()

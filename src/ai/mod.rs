@@ -1,5 +1,5 @@
 //! The language-model seam: one [`AiProvider`] trait, an `offline` provider (the default,
-//! deterministic local algorithms; operations that need a model are refused) and an `openai`
+//! deterministic local algorithms and templates; operations that need a model are refused) and an `openai`
 //! provider speaking the OpenAI-compatible chat-completions API.
 
 pub mod offline;
@@ -13,10 +13,11 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::domain::site_builder::structure::Structure;
 use crate::settings::{AiProviderKind, AiSettings};
 pub use requests::{
     Article, ArticleBrief, ClusterBrief, GeneratedImage, IdeaDraft, KeywordInput, OutlineSection,
-    ProposedCluster, RewriteRequest,
+    ProposedCluster, RewriteRequest, SiteStructureRequest,
 };
 
 /// What a provider's operation returns.
@@ -73,7 +74,7 @@ pub enum Capability {
     Images,
 }
 
-/// What the planner, writer and optimizer ask of a language model.
+/// What the planner, writer, optimizer and site builder ask of a language model.
 pub trait AiProvider: Send + Sync {
     /// `offline` or `openai`.
     fn name(&self) -> &'static str;
@@ -98,6 +99,9 @@ pub trait AiProvider: Send + Sync {
 
     /// An image for a prompt, through an images endpoint.
     fn generate_image<'a>(&'a self, prompt: &'a str) -> AiFuture<'a, GeneratedImage>;
+
+    /// A site's pages, layout and theme for its brief, read through [`Structure::from_json`].
+    fn site_structure<'a>(&'a self, request: &'a SiteStructureRequest) -> AiFuture<'a, Structure>;
 }
 
 /// The configured provider.

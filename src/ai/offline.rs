@@ -1,11 +1,15 @@
-//! The `offline` provider: keyword clustering by the local algorithm and ideas from templates;
-//! articles, rewrites and images need a model and are refused, naming the key to set.
+//! The `offline` provider: keyword clustering by the local algorithm, ideas and site structures
+//! from templates; articles, rewrites and images need a model and are refused, naming the key to
+//! set.
 
 use crate::ai::{
     AiError, AiFuture, AiProvider, Answered, Article, ArticleBrief, Capability, ClusterBrief,
-    GeneratedImage, IdeaDraft, KeywordInput, ProposedCluster, RewriteRequest, Usage,
+    GeneratedImage, IdeaDraft, KeywordInput, ProposedCluster, RewriteRequest, SiteStructureRequest,
+    Usage,
 };
+use crate::domain::site_builder::structure::Structure;
 use crate::planner::{clustering, idea_templates};
+use crate::site_builder::offline_structure::offline_structure;
 
 /// The provider without a language model.
 #[derive(Debug, Clone, Copy, Default)]
@@ -98,5 +102,14 @@ impl AiProvider for Offline {
 
     fn generate_image<'a>(&'a self, _prompt: &'a str) -> AiFuture<'a, GeneratedImage> {
         not_configured(Capability::Images)
+    }
+
+    fn site_structure<'a>(&'a self, request: &'a SiteStructureRequest) -> AiFuture<'a, Structure> {
+        Box::pin(async move {
+            Ok(Answered {
+                value: offline_structure(&request.name, &request.brief),
+                usage: usage(),
+            })
+        })
     }
 }

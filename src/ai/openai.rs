@@ -20,8 +20,11 @@ use crate::ai::prompts::Templates;
 use crate::ai::requests::{INTENTS, check_clusters, check_idea};
 use crate::ai::{
     AiError, AiFuture, AiProvider, Answered, Article, ArticleBrief, Capability, ClusterBrief,
-    GeneratedImage, IdeaDraft, KeywordInput, ProposedCluster, RewriteRequest, Usage,
+    GeneratedImage, IdeaDraft, KeywordInput, ProposedCluster, RewriteRequest, SiteStructureRequest,
+    Usage,
 };
+use crate::domain::site_builder::kinds::{Layout, PageType, Typography};
+use crate::domain::site_builder::structure::Structure;
 use crate::settings::{AiSettings, ApiKey};
 
 const NAME: &str = "openai";
@@ -398,6 +401,85 @@ fn rewrite_schema() -> Value {
     object(json!({"html": {"type": "string"}}))
 }
 
+fn one_of<T: Copy>(values: &[T], name: impl Fn(T) -> &'static str) -> Value {
+    json!({"type": "string", "enum": values.iter().map(|&v| name(v)).collect::<Vec<_>>()})
+}
+
+/// A block of a page: its `type` names which one, and its other fields are that type's.
+fn block(kind: &str, fields: Value) -> Value {
+    let mut properties = json!({"type": {"type": "string", "enum": [kind]}});
+    for (name, schema) in fields.as_object().expect("fields are an object") {
+        properties[name] = schema.clone();
+    }
+    object(properties)
+}
+
+/// The shape of [`Structure`]: every field present, absent values as null.
+fn structure_schema() -> Value {
+    let text = json!({"type": "string"});
+    let link = object(json!({"label": text, "href": text}));
+    let items = |fields: Value| json!({"type": "array", "items": object(fields)});
+    let blocks = json!({"anyOf": [
+        block("hero", json!({
+            "heading": text,
+            "subheading": nullable("string"),
+            "button": {"anyOf": [link, {"type": "null"}]},
+        })),
+        block("feature_grid", json!({
+            "heading": nullable("string"),
+            "items": items(json!({"title": text, "text": text})),
+        })),
+        block("stats", json!({
+            "heading": nullable("string"),
+            "items": items(json!({"value": text, "label": text})),
+        })),
+        block("testimonials", json!({
+            "heading": nullable("string"),
+            "items": items(json!({"quote": text, "author": text})),
+        })),
+        block("cta", json!({"heading": text, "text": nullable("string"), "button": link})),
+        block("text", json!({"heading": nullable("string"), "body": text})),
+        block("contact_form", json!({
+            "heading": text,
+            "intro": nullable("string"),
+            "submit_label": nullable("string"),
+        })),
+    ]});
+    object(json!({
+        "pages": {"type": "array", "items": object(json!({
+            "slug": text,
+            "title": text,
+            "type": one_of(PageType::ALL, PageType::as_str),
+            "blocks": {"type": "array", "items": blocks},
+        }))},
+        "layout": one_of(Layout::ALL, Layout::as_str),
+        "theme": object(json!({
+            "primary": text,
+            "accent": text,
+            "background": text,
+            "text": text,
+            "typography": one_of(Typography::ALL, Typography::as_str),
+            "personality": nullable("string"),
+        })),
+    }))
+}
+
+/// Checks a structure the model proposed as every structure is checked, naming the path of
+/// the first problem so the model can be told.
+fn check_structure(value: &Value) -> Result<(), String> {
+    Structure::from_json(value).map(drop).map_err(|invalid| {
+        if invalid.path.is_empty() {
+            invalid.message
+        } else {
+            invalid.to_string()
+        }
+    })
+}
+
+fn or_unknown(value: Option<&str>) -> &str {
+    value.unwrap_or("(not given)")
+}
+
 fn join_outline(outline: &[crate::ai::OutlineSection]) -> String {
     if outline.is_empty() {
         return "(none given: choose the sections yourself)".to_owned();
@@ -502,6 +584,7 @@ impl AiProvider for OpenAi {
                     ("content_type", &brief.content_type),
                     ("target_word_count", &words),
                     ("keywords", &keywords),
+                    ("context", or_unknown(brief.context.as_deref())),
                     ("outline", &outline),
                 ],
             );
@@ -592,6 +675,64 @@ impl AiProvider for OpenAi {
             })
         })
     }
+
+    fn site_structure<'a>(&'a self, request: &'a SiteStructureRequest) -> AiFuture<'a, Structure> {
+        Box::pin(async move {
+            let brief = &request.brief;
+            let objectives = if brief.objectives.is_empty() {
+                "(not given)".to_owned()
+            } else {
+                brief
+                    .objectives
+                    .iter()
+                    .map(|o| format!("- {o}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            let palette = if brief.style.palette.is_empty() {
+                "(not given: choose them)".to_owned()
+            } else {
+                brief
+                    .style
+                    .palette
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let prompt = self.templates.render(
+                "site_structure",
+                &[
+                    ("name", &request.name),
+                    ("business_type", brief.business_type.as_str()),
+                    ("industry", or_unknown(brief.industry.as_deref())),
+                    ("audience", or_unknown(brief.audience.as_deref())),
+                    ("brief", or_unknown(brief.brief.as_deref())),
+                    ("objectives", &objectives),
+                    ("palette", &palette),
+                    ("typography", brief.style.typography.as_str()),
+                    (
+                        "personality",
+                        or_unknown(brief.style.personality.as_deref()),
+                    ),
+                ],
+            );
+            let answer = self
+                .ask(
+                    "site_structure",
+                    prompt,
+                    structure_schema(),
+                    check_structure,
+                )
+                .await?;
+            let structure = Structure::from_json(&answer.value)
+                .expect("the answer passed the same check when it was asked for");
+            Ok(Answered {
+                value: structure,
+                usage: answer.usage,
+            })
+        })
+    }
 }
 
 #[cfg(test)]
@@ -612,5 +753,58 @@ mod tests {
             json!(["html", "meta_description", "title"])
         );
         assert_eq!(schema["additionalProperties"], json!(false));
+    }
+
+    #[test]
+    fn every_block_type_has_a_strict_shape() {
+        let schema = structure_schema();
+        let blocks = &schema["properties"]["pages"]["items"]["properties"]["blocks"]["items"];
+        let kinds: Vec<&Value> = blocks["anyOf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|block| {
+                assert_eq!(block["additionalProperties"], json!(false));
+                &block["properties"]["type"]["enum"][0]
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "hero",
+                "feature_grid",
+                "stats",
+                "testimonials",
+                "cta",
+                "text",
+                "contact_form"
+            ]
+        );
+        assert_eq!(
+            schema["properties"]["pages"]["items"]["properties"]["type"]["enum"],
+            json!([
+                "home", "about", "services", "products", "blog", "contact", "custom"
+            ])
+        );
+    }
+
+    #[test]
+    fn a_structure_answer_is_refused_naming_the_path() {
+        let answer = json!({
+            "layout": "default",
+            "theme": {"primary": "#111111", "accent": "#222222", "background": "#ffffff",
+                      "text": "#000000", "typography": "sans", "personality": null},
+            "pages": [
+                {"slug": "home", "title": "Home", "type": "home", "blocks": [
+                    {"type": "hero", "heading": "Hi", "subheading": null, "button": null}
+                ]},
+                {"slug": "home", "title": "Again", "type": "custom", "blocks": []}
+            ]
+        });
+        let reason = check_structure(&answer).unwrap_err();
+        assert!(reason.starts_with("pages[1].slug: "), "{reason}");
+        let mut fixed = answer.clone();
+        fixed["pages"][1]["slug"] = json!("again");
+        assert_eq!(check_structure(&fixed), Ok(()));
     }
 }

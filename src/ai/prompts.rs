@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The templates, by name.
-pub const NAMES: [&str; 4] = [
+pub const NAMES: [&str; 5] = [
     "cluster_keywords",
     "generate_ideas",
     "write_article",
     "rewrite_content",
+    "site_structure",
 ];
 
 fn compiled(name: &str) -> &'static str {
@@ -18,6 +19,7 @@ fn compiled(name: &str) -> &'static str {
         "generate_ideas" => include_str!("prompts/generate_ideas.txt"),
         "write_article" => include_str!("prompts/write_article.txt"),
         "rewrite_content" => include_str!("prompts/rewrite_content.txt"),
+        "site_structure" => include_str!("prompts/site_structure.txt"),
         _ => unreachable!("every template name has a compiled default"),
     }
 }

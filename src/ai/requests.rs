@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::ids::KeywordId;
+use crate::domain::site_builder::brief::SiteBrief;
 
 /// A keyword to cluster.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -63,6 +64,8 @@ pub struct ArticleBrief {
     pub target_word_count: u32,
     pub outline: Vec<OutlineSection>,
     pub content_type: String,
+    /// What the article is for beyond its title, such as the site a page belongs to.
+    pub context: Option<String>,
 }
 
 /// A generated article.
@@ -88,6 +91,13 @@ pub struct RewriteRequest {
 pub struct GeneratedImage {
     pub url: String,
     pub model: String,
+}
+
+/// A site to propose a structure for: its name and its brief.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SiteStructureRequest {
+    pub name: String,
+    pub brief: SiteBrief,
 }
 
 /// The intents a keyword or idea may have.

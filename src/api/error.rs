@@ -321,9 +321,12 @@ impl From<SiteBuilderError> for ApiError {
                 conflict("generation_in_progress", err)
             }
             ref err @ SiteBuilderError::KeySpent(_) => conflict("idempotency_key_spent", err),
+            ref err @ SiteBuilderError::NotGenerated => conflict("not_generated", err),
             ref err @ SiteBuilderError::NotReady(_) => conflict("not_ready", err),
             ref err @ SiteBuilderError::NoPreviousVersion => conflict("no_previous_version", err),
             ref err @ SiteBuilderError::Changed => conflict("blueprint_changed", err),
+            SiteBuilderError::Ai(err) => err.into(),
+            SiteBuilderError::Writer(err) => err.into(),
             SiteBuilderError::Credits(err) => err.into(),
             SiteBuilderError::Files(err) => err.into(),
             SiteBuilderError::Store(err) => err.into(),

@@ -150,6 +150,8 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
             site_pages::update,
             site_pages::delete
         ))
+        .routes(routes!(site_pages::generate_content))
+        .routes(routes!(site_pages::regenerate))
         .routes(routes!(
             site_assets::list,
             site_assets::upload,

@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::AppState;
 use crate::api::auth::Principal;
+use crate::api::detach::run_detached;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::extract::{Json, Path, Query, RequiredIdempotencyKey};
 use crate::api::pagination::{PageOf, page};
@@ -278,9 +279,11 @@ pub struct GeneratedView {
 }
 
 /// Generates the blueprint's structure from its brief and makes its pages match (created,
-/// updated in place, deleted), for `site_structure_generation` credits. Needs an
-/// `Idempotency-Key`: a repeat of a successful request is charged once. On failure the
-/// blueprint goes back to `draft` with `last_error`, and nothing is charged.
+/// updated in place, deleted), for `site_structure_generation` credits: from templates under
+/// the `offline` provider, from the language model under `openai` (its answer checked as any
+/// structure is). Needs an `Idempotency-Key`: a repeat of a successful request is charged
+/// once. On failure the blueprint goes back to `draft` with `last_error`, and nothing is
+/// charged.
 #[utoipa::path(post, path = "/site-builder/blueprints/{id}/generate_structure",
     tag = "site-builder",
     params(("id" = i64, Path, description = "Blueprint id"),
@@ -288,6 +291,8 @@ pub struct GeneratedView {
     responses((status = 200, body = GeneratedView),
         (status = 402, body = ErrorBody, description = "Not enough credits"),
         (status = 409, body = ErrorBody, description = "A generation is running"),
+        (status = 502, body = ErrorBody,
+            description = "The model gave no usable structure; the message names the path of the first problem"),
         CommonErrors))]
 pub async fn generate_structure(
     State(state): State<AppState>,
@@ -296,10 +301,10 @@ pub async fn generate_structure(
     RequiredIdempotencyKey(key): RequiredIdempotencyKey,
 ) -> Result<ResponseJson<GeneratedView>, ApiError> {
     let blueprint = editable_blueprint(&state, &principal, id).await?;
-    let generated = state
-        .site_builder
-        .generate_structure(&blueprint, &key)
-        .await?;
+    let site_builder = state.site_builder.clone();
+    let generated =
+        run_detached(async move { site_builder.generate_structure(&blueprint, &key).await })
+            .await?;
     let blueprint = generated.blueprint;
     let pages = state
         .store

@@ -1,6 +1,6 @@
-//! `/api/v1/site-builder/pages`: the pages of a blueprint, with the access of its site.
-//! Blocks are checked as a structure's are, so whatever is stored can be previewed and
-//! deployed.
+//! `/api/v1/site-builder/pages`: the pages of a blueprint, with the access of its site, and
+//! their content generated through the writer. Blocks are checked as a structure's are, so
+//! whatever is stored can be previewed and deployed.
 
 use axum::Json as ResponseJson;
 use axum::extract::State;
@@ -12,13 +12,15 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::AppState;
 use crate::api::auth::Principal;
+use crate::api::detach::run_detached;
 use crate::api::error::{ApiError, ErrorBody};
-use crate::api::extract::{Json, Path, Query};
+use crate::api::extract::{Json, Path, Query, RequiredIdempotencyKey};
 use crate::api::pagination::{PageOf, page};
 use crate::api::responses::CommonErrors;
 use crate::api::site_blueprints::{editable_blueprint, readable_blueprint};
 use crate::api::sites::scope;
-use crate::domain::ids::{BlueprintId, PageBlueprintId};
+use crate::domain::credits::IdempotencyKey;
+use crate::domain::ids::{BlueprintId, ContentId, PageBlueprintId, TaskId};
 use crate::domain::role::Role;
 use crate::domain::site_builder::block::Block;
 use crate::domain::site_builder::kinds::{PageStatus, PageType};
@@ -26,6 +28,7 @@ use crate::domain::site_builder::slug::PageSlug;
 use crate::domain::site_builder::structure::blocks_from_json;
 use crate::domain::site_builder::text;
 use crate::domain::user::SiteAccess;
+use crate::site_builder::{PageGenerated, PageRun};
 use crate::store::StoreError;
 use crate::store::page_blueprints::{PageBlueprint, PageFields, SLUG_TAKEN};
 
@@ -271,4 +274,97 @@ pub async fn delete(
     let page = editable_page(&state, &principal, id).await?;
     state.store.delete_page(page.account_id, page.id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PageContentView {
+    pub page: PageView,
+    /// The writer task the content was generated from.
+    pub task_id: Option<TaskId>,
+    /// The content row (source igny8, sync status native) holding the article.
+    pub content_id: Option<ContentId>,
+    pub credits_used: i64,
+    /// This repeated an earlier request with the same Idempotency-Key, which was charged.
+    pub replayed: bool,
+    /// The article had more sections than the page had room for: its last sections were
+    /// joined or left out of the page (the content row keeps the whole article).
+    pub shortened: bool,
+}
+
+impl From<PageGenerated> for PageContentView {
+    fn from(g: PageGenerated) -> Self {
+        PageContentView {
+            task_id: g.page.task_id,
+            content_id: g.page.content_id,
+            page: g.page.into(),
+            credits_used: g.credits_used,
+            replayed: g.replayed,
+            shortened: g.shortened,
+        }
+    }
+}
+
+async fn page_content(
+    state: AppState,
+    principal: Principal,
+    id: PageBlueprintId,
+    key: IdempotencyKey,
+    run: PageRun,
+) -> Result<ResponseJson<PageContentView>, ApiError> {
+    let page = editable_page(&state, &principal, id).await?;
+    let blueprint = editable_blueprint(&state, &principal, page.site_blueprint_id).await?;
+    let site_builder = state.site_builder.clone();
+    let generated = run_detached(async move {
+        site_builder
+            .generate_page_content(&blueprint, &page, &key, run)
+            .await
+    })
+    .await?;
+    Ok(ResponseJson(generated.into()))
+}
+
+/// Generates the page's content for `site_page_generation` credits (20 by default): a writer
+/// task from the page (title, type) with the blueprint's brief as context, whose article
+/// becomes the page's text blocks (its other blocks stay) and a content row. Needs a language
+/// model and an `Idempotency-Key` (a repeat of a successful request is charged once). On
+/// failure the page goes back to `draft` with the error, its blocks unchanged, and nothing is
+/// charged.
+#[utoipa::path(post, path = "/site-builder/pages/{id}/generate_content", tag = "site-builder",
+    params(("id" = i64, Path, description = "Page id"),
+        ("Idempotency-Key" = String, Header, description = "Names the request for the ledger")),
+    responses((status = 200, body = PageContentView),
+        (status = 402, body = ErrorBody, description = "Not enough credits"),
+        (status = 409, body = ErrorBody, description = "A generation of the page is running"),
+        (status = 502, body = ErrorBody, description = "The model gave no usable answer"),
+        (status = 503, body = ErrorBody, description = "No language model is configured"),
+        CommonErrors))]
+pub async fn generate_content(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<PageBlueprintId>,
+    RequiredIdempotencyKey(key): RequiredIdempotencyKey,
+) -> Result<ResponseJson<PageContentView>, ApiError> {
+    page_content(state, principal, id, key, PageRun::Generate).await
+}
+
+/// Generates the content of a page that has some again, through the same writer task: the
+/// content row's earlier body is kept as a revision, the page's slug and place stay. Charged
+/// and refused as `generate_content`.
+#[utoipa::path(post, path = "/site-builder/pages/{id}/regenerate", tag = "site-builder",
+    params(("id" = i64, Path, description = "Page id"),
+        ("Idempotency-Key" = String, Header, description = "Names the request for the ledger")),
+    responses((status = 200, body = PageContentView),
+        (status = 402, body = ErrorBody, description = "Not enough credits"),
+        (status = 409, body = ErrorBody,
+            description = "The page's content was never generated, or a generation is running"),
+        (status = 502, body = ErrorBody, description = "The model gave no usable answer"),
+        (status = 503, body = ErrorBody, description = "No language model is configured"),
+        CommonErrors))]
+pub async fn regenerate(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<PageBlueprintId>,
+    RequiredIdempotencyKey(key): RequiredIdempotencyKey,
+) -> Result<ResponseJson<PageContentView>, ApiError> {
+    page_content(state, principal, id, key, PageRun::Regenerate).await
 }

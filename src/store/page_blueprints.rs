@@ -1,5 +1,6 @@
 //! The pages of a blueprint, in navigation order. A page is seen through its blueprint's
-//! site, so the same grants decide who reads and who edits it.
+//! site, so the same grants decide who reads and who edits it. A content generation moves a
+//! page's state with conditional updates, so two requests cannot both start one.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -184,6 +185,89 @@ impl Store {
         if deleted.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        Ok(())
+    }
+
+    /// Moves a page to `generating`, unless a generation of it is already running (then
+    /// [`StoreError::NotFound`]). One left `generating` for over ten minutes was abandoned by a
+    /// daemon that stopped mid-way, and may be claimed again.
+    pub async fn claim_page_generation(
+        &self,
+        account: AccountId,
+        id: PageBlueprintId,
+    ) -> Result<PageBlueprint, StoreError> {
+        let page = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "UPDATE page_blueprints p SET status = 'generating', last_error = NULL \
+             WHERE p.account_id = $1 AND p.id = $2 \
+               AND (p.status <> 'generating' OR p.updated_at < now() - interval '10 minutes') \
+             RETURNING {COLUMNS}"
+        )))
+        .bind(account)
+        .bind(id)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(page)
+    }
+
+    /// Links a page to the writer task its content is generated from.
+    pub async fn attach_page_task(
+        &self,
+        account: AccountId,
+        id: PageBlueprintId,
+        task: TaskId,
+    ) -> Result<PageBlueprint, StoreError> {
+        let page = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "UPDATE page_blueprints p SET task_id = $3 \
+             WHERE p.account_id = $1 AND p.id = $2 RETURNING {COLUMNS}"
+        )))
+        .bind(account)
+        .bind(id)
+        .bind(task)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(page)
+    }
+
+    /// A content generation succeeded: the page takes its blocks and the content row, and is
+    /// `ready`.
+    pub async fn page_generated(
+        &self,
+        account: AccountId,
+        id: PageBlueprintId,
+        blocks: &Value,
+        content: ContentId,
+    ) -> Result<PageBlueprint, StoreError> {
+        let page = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "UPDATE page_blueprints p SET blocks_json = $3, content_id = $4, status = 'ready', \
+                 last_error = NULL \
+             WHERE p.account_id = $1 AND p.id = $2 RETURNING {COLUMNS}"
+        )))
+        .bind(account)
+        .bind(id)
+        .bind(blocks)
+        .bind(content)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(page)
+    }
+
+    /// A content generation failed: the page goes back to draft, its blocks as they were, and
+    /// keeps why.
+    pub async fn fail_page_generation(
+        &self,
+        account: AccountId,
+        id: PageBlueprintId,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE page_blueprints SET status = 'draft', last_error = $3 \
+             WHERE account_id = $1 AND id = $2",
+        )
+        .bind(account)
+        .bind(id)
+        .bind(error)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 }

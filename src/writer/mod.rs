@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use crate::ai::{AiError, AiProvider, ArticleBrief, Capability, OutlineSection, Usage};
+use crate::ai::{AiError, AiProvider, Article, ArticleBrief, Capability, OutlineSection, Usage};
 use crate::credits::{CreditError, Credits, Placed};
 use crate::domain::content::EntryPoint;
 use crate::domain::credits::Operation;
@@ -73,6 +73,13 @@ pub struct Generation {
     /// The pipeline job queued for the content (none when one was already waiting).
     pub pipeline_job: Option<JobId>,
     pub usage: Usage,
+}
+
+/// A generation and the article it kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    pub generation: Generation,
+    pub article: Article,
 }
 
 /// An image to make for a task.
@@ -269,10 +276,7 @@ impl Writer {
         what: &str,
     ) -> Result<Generation, WriterError> {
         let account = task.account_id;
-        let target = task
-            .target_word_count
-            .and_then(|w| u32::try_from(w).ok())
-            .unwrap_or(DEFAULT_WORD_COUNT);
+        let target = target_words(task);
         let estimate = self
             .credits
             .estimate(Operation::ContentGeneration, u64::from(target));
@@ -288,62 +292,21 @@ impl Writer {
             )
             .await?;
         self.store.start_generation(account, task.id).await?;
-        let brief = ArticleBrief {
-            title: task.title.clone(),
-            keywords: strings(&task.keywords),
-            target_word_count: target,
-            outline: serde_json::from_value::<Vec<OutlineSection>>(task.outline.clone())
-                .unwrap_or_default(),
-            content_type: task.content_type.clone(),
-        };
-        let outcome = async {
-            let answer = self
-                .ai
-                .write_article(&brief)
-                .await
-                .map_err(WriterError::Ai)?;
-            let words = word_count::of_html(&answer.value.html);
-            let actual = self
-                .credits
-                .estimate(Operation::ContentGeneration, u64::from(words));
-            let usage = json!(answer.usage);
-            let payload = |content| ItemPayload {
-                account_id: account,
-                content_id: content,
-                entry_point: EntryPoint::Writer,
-            };
-            let job = |content| item_job(PROCESS, &payload(content), self.max_attempts);
-            let kept = self
-                .store
-                .keep_generated(
-                    task,
-                    &Generated {
-                        title: &answer.value.title,
-                        html: &answer.value.html,
-                        meta_description: answer.value.meta_description.as_deref(),
-                        focus_keyphrase: brief.keywords.first().map(String::as_str),
-                        word_count: i32::try_from(words).unwrap_or(i32::MAX),
-                        ai_usage: &usage,
-                        credits: actual,
-                        pipeline_job: &job,
-                    },
-                )
-                .await?;
-            Ok::<_, WriterError>((kept, words, actual, answer.usage))
-        }
-        .await;
+        let outcome = self
+            .compose(task, None, |words| {
+                self.credits
+                    .estimate(Operation::ContentGeneration, u64::from(words))
+            })
+            .await;
         match outcome {
-            Ok((kept, words, actual, usage)) => {
-                let charged = self.capture_actual(account, &hold, actual).await?;
+            Ok(written) => {
+                let charged = self
+                    .capture_actual(account, &hold, written.generation.credits_used)
+                    .await?;
                 Ok(Generation {
-                    task: task.id,
-                    content: kept.content,
-                    version: kept.version,
-                    word_count: words,
                     credits_held: estimate,
                     credits_used: charged,
-                    pipeline_job: kept.job,
-                    usage,
+                    ..written.generation
                 })
             }
             Err(err) => {
@@ -354,6 +317,94 @@ impl Writer {
                 Err(err)
             }
         }
+    }
+
+    /// Writes a task's article for a caller that holds and settles the credits itself (a site
+    /// page costs the same whatever its length): `credits` is what the task records as spent.
+    /// `context` tells the model what the article is for beyond its title.
+    pub async fn write_for(
+        &self,
+        task: &Task,
+        context: &str,
+        credits: i64,
+    ) -> Result<Written, WriterError> {
+        self.ensure_writing()?;
+        self.store
+            .start_generation(task.account_id, task.id)
+            .await?;
+        match self.compose(task, Some(context), |_| credits).await {
+            Ok(written) => Ok(written),
+            Err(err) => {
+                self.store
+                    .fail_task_generation(task.account_id, task.id, &error_chain(&err))
+                    .await?;
+                Err(err)
+            }
+        }
+    }
+
+    /// Asks the provider for the task's article and keeps it (content, task, event, pipeline
+    /// job); `cost` gives the credits the task records for an article of so many words.
+    async fn compose(
+        &self,
+        task: &Task,
+        context: Option<&str>,
+        cost: impl Fn(u32) -> i64,
+    ) -> Result<Written, WriterError> {
+        let account = task.account_id;
+        let target = target_words(task);
+        let brief = ArticleBrief {
+            title: task.title.clone(),
+            keywords: strings(&task.keywords),
+            target_word_count: target,
+            outline: serde_json::from_value::<Vec<OutlineSection>>(task.outline.clone())
+                .unwrap_or_default(),
+            content_type: task.content_type.clone(),
+            context: context.map(str::to_owned),
+        };
+        let answer = self
+            .ai
+            .write_article(&brief)
+            .await
+            .map_err(WriterError::Ai)?;
+        let words = word_count::of_html(&answer.value.html);
+        let actual = cost(words);
+        let usage = json!(answer.usage);
+        let payload = |content| ItemPayload {
+            account_id: account,
+            content_id: content,
+            entry_point: EntryPoint::Writer,
+        };
+        let job = |content| item_job(PROCESS, &payload(content), self.max_attempts);
+        let kept = self
+            .store
+            .keep_generated(
+                task,
+                &Generated {
+                    title: &answer.value.title,
+                    html: &answer.value.html,
+                    meta_description: answer.value.meta_description.as_deref(),
+                    focus_keyphrase: brief.keywords.first().map(String::as_str),
+                    word_count: i32::try_from(words).unwrap_or(i32::MAX),
+                    ai_usage: &usage,
+                    credits: actual,
+                    pipeline_job: &job,
+                },
+            )
+            .await?;
+        Ok(Written {
+            generation: Generation {
+                task: task.id,
+                content: kept.content,
+                version: kept.version,
+                word_count: words,
+                credits_held: actual,
+                credits_used: actual,
+                pipeline_job: kept.job,
+                usage: answer.usage,
+            },
+            article: answer.value,
+        })
     }
 
     /// Captures the actual cost; when the balance cannot cover more than was held, the held
@@ -476,6 +527,13 @@ impl Writer {
             Err(err) => Err(err.into()),
         }
     }
+}
+
+/// The task's target length, or the default for a task without one.
+fn target_words(task: &Task) -> u32 {
+    task.target_word_count
+        .and_then(|w| u32::try_from(w).ok())
+        .unwrap_or(DEFAULT_WORD_COUNT)
 }
 
 /// The strings of a JSON array; other values are skipped.

@@ -778,7 +778,11 @@ fn igny8_state(app: &TestApp, modules: Modules) -> igny8::api::AppState {
             settings.jobs.max_attempts,
         ),
         processing: igny8::app::processing(&settings, &app.store),
-        site_builder: igny8::app::site_builder(&settings, &app.store),
+        site_builder: igny8::app::site_builder(
+            &settings,
+            &app.store,
+            igny8::app::ai_provider(&settings).unwrap(),
+        ),
         automation: igny8::automation::Automation::new(
             &settings,
             app.store.clone(),

@@ -1,6 +1,8 @@
 //! The site builder through real HTTP on the real database: structure generation and its
-//! credits, pages kept consistent with the structure, the validator, assets (traversal, quota,
-//! roles), the escaped preview (also in headless Chromium), deploy and rollback.
+//! credits (from templates, and from a wiremock OpenAI-compatible server whose invalid answer
+//! is refused), pages kept consistent with the structure, page content through the writer, the
+//! validator, assets (traversal, quota, roles), the escaped preview (also in headless
+//! Chromium), deploy and rollback.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -10,7 +12,10 @@ use igny8::domain::site_builder::structure::Structure;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
+use wiremock::matchers::{body_partial_json, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::planner::{completion, openai_settings};
 use crate::support::TestApp;
 
 /// An app whose data directory is a temporary one, which the caller keeps alive.
@@ -687,6 +692,30 @@ async fn uploads_are_typed_by_content_and_the_quota_holds_at_its_boundary(pool: 
     );
 }
 
+/// Grants the token `access` (view or edit) to the fixture's site.
+async fn grant(app: &TestApp, pool: &PgPool, f: &Fixture, token: String, access: &str) {
+    let secret = igny8::domain::token::TokenSecret::parse(&token).unwrap();
+    let id = app
+        .store
+        .authenticate(&secret)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .get();
+    sqlx::query(
+        "INSERT INTO site_user_access (account_id, site_id, api_token_id, access) \
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(f.account)
+    .bind(f.site)
+    .bind(id)
+    .bind(access)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
 #[sqlx::test]
 async fn roles_and_grants_decide_who_reads_and_who_uploads(pool: PgPool) {
     let (app, _data) = spawn(pool.clone(), "").await;
@@ -705,27 +734,7 @@ async fn roles_and_grants_decide_who_reads_and_who_uploads(pool: PgPool) {
     }
 
     let viewer = app.token(f.account, Role::Viewer).await;
-    let grant = |token: String, access: &'static str| {
-        let pool = pool.clone();
-        let store = app.store.clone();
-        let account = f.account;
-        let site = f.site;
-        async move {
-            let secret = igny8::domain::token::TokenSecret::parse(&token).unwrap();
-            let id = store.authenticate(&secret).await.unwrap().unwrap().id.get();
-            sqlx::query(
-                "INSERT INTO site_user_access (account_id, site_id, api_token_id, access) \
-                 VALUES ($1, $2, $3, $4)",
-            )
-            .bind(account)
-            .bind(site)
-            .bind(id)
-            .bind(access)
-            .execute(&pool)
-            .await
-            .unwrap();
-        }
-    };
+    let grant = |token: String, access: &'static str| grant(&app, &pool, &f, token, access);
     grant(viewer.clone(), "view").await;
     assert_eq!(
         call(&app, Method::GET, &assets, &viewer, None).await.0,
@@ -1136,4 +1145,491 @@ async fn the_preview_renders_in_headless_chromium(pool: PgPool) {
         "{} bytes",
         image.len()
     );
+}
+
+/// A structure as a model answers it under the strict schema: every field, absent ones null.
+fn model_structure() -> Value {
+    json!({
+        "layout": "minimal",
+        "theme": {"primary": "#0b3d91", "accent": "#f5a623", "background": "#ffffff",
+                  "text": "#111111", "typography": "serif", "personality": "friendly"},
+        "pages": [
+            {"slug": "home", "title": "Home", "type": "home", "blocks": [
+                {"type": "hero", "heading": "Ledgerly", "subheading": "Bookkeeping for bakeries",
+                 "button": {"label": "Start", "href": "/contact"}},
+                {"type": "text", "heading": null, "body": "Minutes a week."}
+            ]},
+            {"slug": "how-it-works", "title": "How it works", "type": "services", "blocks": [
+                {"type": "feature_grid", "heading": null,
+                 "items": [{"title": "Invoices", "text": "Sent for you."}]}
+            ]},
+            {"slug": "contact", "title": "Contact", "type": "contact", "blocks": [
+                {"type": "contact_form", "heading": "Write to us", "intro": null,
+                 "submit_label": null}
+            ]}
+        ]
+    })
+}
+
+/// The chat completions a mock server received for one prompt template.
+async fn requests_for(server: &MockServer, template: &str) -> Vec<Value> {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|request| serde_json::from_slice::<Value>(&request.body).unwrap())
+        .filter(|body| body["response_format"]["json_schema"]["name"] == template)
+        .collect()
+}
+
+fn asks_for(template: &str) -> wiremock::matchers::BodyPartialJsonMatcher {
+    body_partial_json(json!({
+        "response_format": {"type": "json_schema", "json_schema": {"name": template, "strict": true}},
+    }))
+}
+
+async fn holds(pool: &PgPool, operation: &str) -> Vec<(String, i64, Option<i64>)> {
+    sqlx::query_as(
+        "SELECT state, amount, captured_amount FROM credit_holds WHERE operation_type = $1 ORDER BY id",
+    )
+    .bind(operation)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+async fn pages(app: &TestApp, f: &Fixture) -> Value {
+    let (status, listed) = call(
+        app,
+        Method::GET,
+        &format!("/api/v1/site-builder/pages?blueprint_id={}", f.blueprint),
+        &f.admin,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    listed["items"].clone()
+}
+
+#[sqlx::test]
+async fn a_model_structure_creates_the_pages_and_an_invalid_one_changes_nothing(pool: PgPool) {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .and(asks_for("site_structure"))
+        .respond_with(completion(&model_structure().to_string()))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut invalid = model_structure();
+    invalid["pages"][1]["slug"] = json!("home");
+    // Asked once and once more with the reason (max_retries = 1): invalid both times.
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .and(asks_for("site_structure"))
+        .respond_with(completion(&invalid.to_string()))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let (app, _data) = spawn(pool.clone(), &openai_settings(&server, 1)).await;
+    let f = fixture(&app, 120, "Ledgerly", saas_brief()).await;
+
+    let (status, generated) = generate(&app, &f, "model-1").await;
+    assert_eq!(status, StatusCode::OK, "{generated}");
+    assert_eq!(generated["credits_used"], 50);
+    assert_eq!(
+        slugs(&generated["pages"]),
+        ["home", "how-it-works", "contact"]
+    );
+    let structure = generated["blueprint"]["structure"].clone();
+    assert_eq!(structure["layout"], "minimal");
+    assert_eq!(
+        structure["pages"][1]["blocks"][0]["items"][0]["title"],
+        "Invoices"
+    );
+    assert_eq!(generated["pages"][0]["blocks"][0]["heading"], "Ledgerly");
+    let asked = requests_for(&server, "site_structure").await;
+    let prompt = asked[0]["messages"][1]["content"].as_str().unwrap();
+    for given in [
+        "\"Ledgerly\"",
+        "small bakeries",
+        "- Save time on invoices",
+        "#0b3d91",
+    ] {
+        assert!(prompt.contains(given), "{given} in {prompt}");
+    }
+    assert_eq!(balance(&app, &f.admin).await, 70);
+    let before = pages(&app, &f).await;
+
+    let (status, error) = generate(&app, &f, "model-2").await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{error}");
+    assert_eq!(error["error"]["code"], "ai_invalid_answer");
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(message.contains("pages[1].slug"), "{message}");
+    // The model was told what was wrong before it was given up on.
+    let asked = requests_for(&server, "site_structure").await;
+    assert_eq!(asked.len(), 3);
+    let retry = asked[2]["messages"].as_array().unwrap().last().unwrap()["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(retry.contains("pages[1].slug"), "{retry}");
+
+    let (_, blueprint) = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/site-builder/blueprints/{}", f.blueprint),
+        &f.admin,
+        None,
+    )
+    .await;
+    assert_eq!(blueprint["status"], "draft");
+    assert!(
+        blueprint["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("pages[1].slug"),
+        "{blueprint}"
+    );
+    assert_eq!(blueprint["structure"], structure, "the structure is kept");
+    assert_eq!(pages(&app, &f).await, before, "the pages are untouched");
+    assert_eq!(balance(&app, &f.admin).await, 70);
+    assert_eq!(
+        holds(&pool, "site_structure_generation").await,
+        [
+            ("captured".to_owned(), 50, Some(50)),
+            ("released".to_owned(), 50, None)
+        ]
+    );
+}
+
+async fn page_call(
+    app: &TestApp,
+    token: &str,
+    page: &Value,
+    action: &str,
+    key: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut request = app
+        .http
+        .post(app.url(&format!(
+            "/api/v1/site-builder/pages/{}/{action}/",
+            page["id"]
+        )))
+        .bearer_auth(token);
+    if let Some(key) = key {
+        request = request.header("Idempotency-Key", key);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn count(pool: &PgPool, sql: &'static str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+}
+
+#[sqlx::test]
+async fn page_content_needs_a_language_model_and_costs_nothing_offline(pool: PgPool) {
+    let (app, _data) = spawn(pool.clone(), "").await;
+    let f = fixture(&app, 100, "Ledgerly", saas_brief()).await;
+    let (status, _) = generate(&app, &f, "structure").await;
+    assert_eq!(status, StatusCode::OK);
+    let before = pages(&app, &f).await;
+    let about = before[3].clone();
+    assert_eq!(about["slug"], "about");
+
+    for action in ["generate_content", "regenerate"] {
+        let (status, refused) = page_call(&app, &f.admin, &about, action, Some("k")).await;
+        assert_eq!(
+            status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{action}: {refused}"
+        );
+        assert_eq!(refused["error"]["code"], "ai_provider_not_configured");
+        assert_eq!(refused["error"]["details"]["config_key"], "ai.provider");
+    }
+    let (status, refused) = page_call(&app, &f.admin, &about, "generate_content", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(refused["error"]["code"], "idempotency_key_required");
+
+    assert_eq!(balance(&app, &f.admin).await, 50);
+    assert!(holds(&pool, "site_page_generation").await.is_empty());
+    assert_eq!(count(&pool, "SELECT count(*) FROM tasks").await, 0);
+    assert_eq!(pages(&app, &f).await, before, "the pages are untouched");
+
+    // Both routes are described with the answers they may give.
+    let description: Value = app
+        .http
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for action in ["generate_content", "regenerate"] {
+        let operation =
+            &description["paths"][format!("/api/v1/site-builder/pages/{{id}}/{action}")]["post"];
+        for status in ["200", "402", "502", "503"] {
+            assert!(
+                operation["responses"][status].is_object(),
+                "{action} {status}"
+            );
+        }
+        assert!(
+            operation["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["name"] == "Idempotency-Key" && p["required"] == true),
+            "{action}: {operation}"
+        );
+    }
+}
+
+/// An article as a model writes one: sections, a list, inline markup and a script.
+const ARTICLE: &str = "<h2>Our story</h2><p>Ledgerly began in a bakery &amp; grew.</p>\
+<script>alert('x')</script><ul><li>Invoices</li><li>Cash flow</li></ul>\
+<h2>Why it works</h2><p>It takes <b>minutes</b> a week.</p>";
+
+#[sqlx::test]
+async fn page_content_from_the_model_fills_the_page_and_is_charged_once(pool: PgPool) {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .and(asks_for("site_structure"))
+        .respond_with(completion(&model_structure().to_string()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // The generation and one regeneration; the replay and the refused requests ask nothing.
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .and(asks_for("write_article"))
+        .respond_with(completion(
+            &json!({
+                "title": "Bookkeeping that takes minutes",
+                "html": ARTICLE,
+                "meta_description": "Ledgerly keeps the books of small bakeries in minutes a week.",
+            })
+            .to_string(),
+        ))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let (app, _data) = spawn(pool.clone(), &openai_settings(&server, 0)).await;
+    let f = fixture(&app, 90, "Ledgerly", saas_brief()).await;
+    // The pipeline job queued with each article would link and optimize it at its own cost;
+    // with those stages off, the balance shows the site builder's charges alone.
+    let (status, _) = call(
+        &app,
+        Method::PATCH,
+        "/api/v1/settings/modules",
+        &f.admin,
+        Some(json!({"linker": {"enabled": false}, "optimizer": {"enabled": false}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, generated) = generate(&app, &f, "structure").await;
+    assert_eq!(status, StatusCode::OK, "{generated}");
+    let structured = pages(&app, &f).await;
+    let home = structured[0].clone();
+    let hero = home["blocks"][0].clone();
+    assert_eq!(hero["type"], "hero");
+
+    let (status, done) = page_call(&app, &f.admin, &home, "generate_content", Some("page-1")).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["credits_used"], 20);
+    assert_eq!(done["replayed"], false);
+    assert_eq!(done["page"]["status"], "ready");
+    assert_eq!(done["page"]["slug"], "home");
+    // The hero stays in place; the page's text is the article's, as plain text.
+    assert_eq!(
+        done["page"]["blocks"],
+        json!([
+            hero,
+            {"type": "text", "heading": "Our story",
+             "body": "Ledgerly began in a bakery & grew.\n\n• Invoices\n• Cash flow"},
+            {"type": "text", "heading": "Why it works", "body": "It takes minutes a week."},
+        ])
+    );
+    assert_eq!(balance(&app, &f.admin).await, 20);
+    assert_eq!(
+        holds(&pool, "site_page_generation").await,
+        [("captured".to_owned(), 20, Some(20))]
+    );
+    // The article is also a content row, made through a writer task from the page.
+    let content = done["content_id"].as_i64().unwrap();
+    // (The pipeline job queued with it may already be linking and optimizing it.)
+    let (source, title, body): (String, String, String) =
+        sqlx::query_as("SELECT source, title, content_raw FROM content WHERE id = $1")
+            .bind(content)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (source.as_str(), title.as_str()),
+        ("igny8", "Bookkeeping that takes minutes")
+    );
+    assert!(body.contains("Ledgerly began in a bakery"), "{body}");
+    let (task_title, content_type, task_status, task_credits): (String, String, String, i64) =
+        sqlx::query_as("SELECT title, content_type, status, credits_used FROM tasks WHERE id = $1")
+            .bind(done["task_id"].as_i64().unwrap())
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (
+            task_title.as_str(),
+            content_type.as_str(),
+            task_status.as_str(),
+            task_credits
+        ),
+        ("Home", "home page", "completed", 20)
+    );
+    let asked = requests_for(&server, "write_article").await;
+    let prompt = asked[0]["messages"][1]["content"].as_str().unwrap();
+    for given in [
+        "Write a home page titled \"Home\"",
+        "\"Ledgerly\"",
+        "small bakeries",
+        "Accounting software",
+    ] {
+        assert!(prompt.contains(given), "{given} in {prompt}");
+    }
+
+    // The same key again: the first result, no second charge, no model call.
+    let (status, replayed) =
+        page_call(&app, &f.admin, &home, "generate_content", Some("page-1")).await;
+    assert_eq!(status, StatusCode::OK, "{replayed}");
+    assert_eq!(replayed["replayed"], true);
+    assert_eq!(replayed["page"]["blocks"], done["page"]["blocks"]);
+    assert_eq!(balance(&app, &f.admin).await, 20);
+
+    // A viewer may not; an editor without a grant does not see the page; one with an edit
+    // grant regenerates it.
+    let viewer = app.token(f.account, Role::Viewer).await;
+    grant(&app, &pool, &f, viewer.clone(), "view").await;
+    let (status, _) = page_call(&app, &viewer, &home, "regenerate", Some("page-2")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let editor = app.token(f.account, Role::Editor).await;
+    let (status, _) = page_call(&app, &editor, &home, "regenerate", Some("page-2")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    grant(&app, &pool, &f, editor.clone(), "edit").await;
+    let (status, again) = page_call(&app, &editor, &home, "regenerate", Some("page-2")).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["content_id"], content, "the same content row");
+    assert_eq!(again["task_id"], done["task_id"], "the same writer task");
+    assert_eq!(balance(&app, &f.admin).await, 0);
+    let revisions: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM content_revisions WHERE content_id = $1 AND origin = 'regenerate'",
+    )
+    .bind(content)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(revisions, 1, "the replaced body is kept");
+    assert_eq!(count(&pool, "SELECT count(*) FROM tasks").await, 1);
+    assert_eq!(count(&pool, "SELECT count(*) FROM content").await, 1);
+    // The page set is what the structure made: same pages, slugs and order; only the home
+    // page's blocks and state changed.
+    let after = pages(&app, &f).await;
+    assert_eq!(
+        after.as_array().unwrap().len(),
+        structured.as_array().unwrap().len()
+    );
+    for (now, was) in after
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(structured.as_array().unwrap())
+    {
+        assert_eq!(
+            (&now["id"], &now["slug"], &now["order"]),
+            (&was["id"], &was["slug"], &was["order"])
+        );
+        if now["slug"] != "home" {
+            assert_eq!(now, was);
+        }
+    }
+    assert_eq!(after[0]["blocks"], done["page"]["blocks"]);
+
+    // Without the credits nothing runs; a page never generated cannot be regenerated.
+    let (status, error) = page_call(&app, &f.admin, &home, "regenerate", Some("page-3")).await;
+    assert_eq!(status, StatusCode::PAYMENT_REQUIRED, "{error}");
+    assert_eq!(error["error"]["details"]["required"], 20);
+    let (status, error) =
+        page_call(&app, &f.admin, &structured[2], "regenerate", Some("page-4")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{error}");
+    assert_eq!(error["error"]["code"], "not_generated");
+    assert_eq!(pages(&app, &f).await, after);
+}
+
+#[sqlx::test]
+async fn a_failed_page_generation_goes_back_to_draft_and_costs_nothing(pool: PgPool) {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .and(asks_for("write_article"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({
+            "error": {"message": "The model `test-model` does not exist", "type": "invalid_request_error",
+                      "param": null, "code": "model_not_found"},
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (app, _data) = spawn(pool.clone(), &openai_settings(&server, 0)).await;
+    let f = fixture(&app, 50, "Ledgerly", saas_brief()).await;
+    let (status, page) = call(
+        &app,
+        Method::POST,
+        "/api/v1/site-builder/pages",
+        &f.admin,
+        Some(
+            json!({"blueprint_id": f.blueprint, "slug": "story", "title": "Our story",
+                    "type": "about", "blocks": [{"type": "text", "body": "Written by hand."}]}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{page}");
+
+    let (status, error) = page_call(&app, &f.admin, &page, "generate_content", Some("k")).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{error}");
+    assert_eq!(error["error"]["code"], "ai_refused");
+    let (_, now) = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/site-builder/pages/{}", page["id"]),
+        &f.admin,
+        None,
+    )
+    .await;
+    assert_eq!(now["status"], "draft");
+    assert_eq!(now["blocks"], page["blocks"], "the blocks are as they were");
+    assert_eq!(balance(&app, &f.admin).await, 50);
+    assert_eq!(
+        holds(&pool, "site_page_generation").await,
+        [("released".to_owned(), 20, None)]
+    );
+    let (task_status, task_error): (String, String) =
+        sqlx::query_as("SELECT status, error FROM tasks")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(task_status, "failed");
+    assert!(task_error.contains("does not exist"), "{task_error}");
+    let last_error: String =
+        sqlx::query_scalar("SELECT last_error FROM page_blueprints WHERE id = $1")
+            .bind(page["id"].as_i64().unwrap())
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(last_error.contains("does not exist"), "{last_error}");
+    // The failed key is spent; the model is not asked again under it.
+    let (status, error) = page_call(&app, &f.admin, &page, "generate_content", Some("k")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{error}");
+    assert_eq!(error["error"]["code"], "idempotency_key_spent");
 }

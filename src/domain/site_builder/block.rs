@@ -5,9 +5,11 @@ use serde::{Deserialize, Serialize};
 
 use super::{Invalid, text};
 
-const HEADING: usize = 200;
+/// Longest heading a block may have, in characters.
+pub const HEADING: usize = 200;
 const SHORT: usize = 500;
-const BODY: usize = 20_000;
+/// Longest body a `text` block may have, in characters.
+pub const BODY: usize = 20_000;
 const MAX_ITEMS: usize = 12;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
