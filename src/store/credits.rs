@@ -7,12 +7,14 @@
 //! by its caller's key, so a retry finds the first result instead of moving credits again.
 //!
 //! Holds, captures and releases run as the database functions `credit_hold` and
-//! `credit_settle` (migration 0010): one round trip each, which is what lets many callers
-//! share an account row quickly.
+//! `credit_settle` (migrations 0010 and 0016): one round trip each, which is what lets many
+//! callers share an account row quickly. They answer with row values, whose fields the queries
+//! here select by name.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::PgConnection;
+use sqlx::postgres::PgRow;
+use sqlx::{FromRow, PgConnection, Row};
 
 use crate::domain::credits::IdempotencyKey;
 use crate::domain::ids::{AccountId, HoldId, TransactionId};
@@ -62,7 +64,7 @@ impl HoldState {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Hold {
     pub id: HoldId,
     pub account_id: AccountId,
@@ -143,7 +145,7 @@ pub enum AddOutcome {
 }
 
 /// One row of the ledger.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct LedgerEntry {
     pub id: TransactionId,
     pub kind: String,
@@ -233,11 +235,34 @@ async fn balance_in(conn: &mut PgConnection, account: AccountId) -> Result<Balan
 /// The SQLSTATE `credit_settle` raises when the balance cannot cover a charge.
 const UNCOVERED_CHARGE: &str = "IG402";
 
-/// A row the credit functions return as JSON.
-fn row<T: serde::de::DeserializeOwned>(json: Option<Value>) -> Result<T, StoreError> {
-    let json = json.ok_or(StoreError::NotFound)?;
-    serde_json::from_value(json)
-        .map_err(|err| StoreError::Database(sqlx::Error::Decode(err.into())))
+/// The fields of the `hold` row value the credit functions answer with, named as [`Hold`]'s.
+const HOLD_FIELDS: &str = "(hold).id, (hold).account_id, (hold).operation_type, (hold).amount,
+    (hold).state, (hold).idempotency_key, (hold).captured_amount, (hold).related_object_type,
+    (hold).related_object_id, (hold).expires_at, (hold).resolved_at, (hold).created_at";
+
+/// The fields of the `entry` row value `credit_settle` answers with, prefixed so they do not
+/// collide with the hold's; read back by [`settled_entry`].
+const ENTRY_FIELDS: &str = "(entry).id AS entry_id, (entry).kind AS entry_kind,
+    (entry).amount AS entry_amount, (entry).held_change AS entry_held_change,
+    (entry).balance_after AS entry_balance_after, (entry).held_after AS entry_held_after,
+    (entry).hold_id AS entry_hold_id, (entry).operation_type AS entry_operation_type,
+    (entry).idempotency_key AS entry_idempotency_key, (entry).description AS entry_description,
+    (entry).created_at AS entry_created_at";
+
+fn settled_entry(row: &PgRow) -> Result<LedgerEntry, sqlx::Error> {
+    Ok(LedgerEntry {
+        id: row.try_get("entry_id")?,
+        kind: row.try_get("entry_kind")?,
+        amount: row.try_get("entry_amount")?,
+        held_change: row.try_get("entry_held_change")?,
+        balance_after: row.try_get("entry_balance_after")?,
+        held_after: row.try_get("entry_held_after")?,
+        hold_id: row.try_get("entry_hold_id")?,
+        operation_type: row.try_get("entry_operation_type")?,
+        idempotency_key: row.try_get("entry_idempotency_key")?,
+        description: row.try_get("entry_description")?,
+        created_at: row.try_get("entry_created_at")?,
+    })
 }
 
 impl Store {
@@ -251,9 +276,10 @@ impl Store {
     pub async fn hold_credits(&self, new: &NewHold<'_>) -> Result<HoldOutcome, StoreError> {
         let (related_type, related_id) = new.related.unzip();
         // One statement: see `credit_hold` in the migrations for the steps and their order.
-        let (outcome, available, hold): (String, Option<i64>, Option<Value>) = sqlx::query_as(
-            "SELECT outcome, available, hold FROM credit_hold($1, $2, $3, $4, $5, $6, $7)",
-        )
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT outcome, available, {HOLD_FIELDS}
+             FROM credit_hold($1, $2, $3, $4, $5, $6, $7)"
+        )))
         .bind(new.account_id)
         .bind(new.operation_type)
         .bind(new.amount)
@@ -263,13 +289,12 @@ impl Store {
         .bind(new.ttl.as_secs_f64())
         .fetch_one(self.pool())
         .await?;
-        let hold = || row::<Hold>(hold.clone());
-        match outcome.as_str() {
-            "held" => Ok(HoldOutcome::Held(hold()?)),
-            "replayed" => Ok(HoldOutcome::Replayed(hold()?)),
-            "key_reused" => Ok(HoldOutcome::KeyReused(hold()?)),
+        match row.try_get("outcome")? {
+            "held" => Ok(HoldOutcome::Held(Hold::from_row(&row)?)),
+            "replayed" => Ok(HoldOutcome::Replayed(Hold::from_row(&row)?)),
+            "key_reused" => Ok(HoldOutcome::KeyReused(Hold::from_row(&row)?)),
             "insufficient" => Ok(HoldOutcome::Insufficient {
-                available: available.unwrap_or(0),
+                available: row.try_get::<Option<i64>, _>("available")?.unwrap_or(0),
                 required: new.amount,
             }),
             _ => Err(StoreError::NotFound),
@@ -305,15 +330,17 @@ impl Store {
         expired: bool,
     ) -> Result<SettleOutcome, StoreError> {
         // One statement: see `credit_settle` in the migrations for the steps and their order.
-        let settled: Result<(String, Option<Value>, Option<Value>), sqlx::Error> =
-            sqlx::query_as("SELECT outcome, hold, entry FROM credit_settle($1, $2, $3, $4)")
-                .bind(account)
-                .bind(id)
-                .bind(charge)
-                .bind(expired)
-                .fetch_one(self.pool())
-                .await;
-        let (outcome, hold, entry) = match settled {
+        let settled = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT outcome, {HOLD_FIELDS}, {ENTRY_FIELDS}
+             FROM credit_settle($1, $2, $3, $4)"
+        )))
+        .bind(account)
+        .bind(id)
+        .bind(charge)
+        .bind(expired)
+        .fetch_one(self.pool())
+        .await;
+        let row = match settled {
             Ok(row) => row,
             Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some(UNCOVERED_CHARGE) => {
                 // Nothing moved; say what could have been charged.
@@ -333,12 +360,12 @@ impl Store {
             }
             Err(err) => return Err(err.into()),
         };
-        match outcome.as_str() {
+        match row.try_get("outcome")? {
             "settled" => Ok(SettleOutcome::Settled {
-                hold: row(hold)?,
-                entry: row(entry)?,
+                hold: Hold::from_row(&row)?,
+                entry: settled_entry(&row)?,
             }),
-            "not_pending" => Ok(SettleOutcome::NotPending(row(hold)?)),
+            "not_pending" => Ok(SettleOutcome::NotPending(Hold::from_row(&row)?)),
             _ => Err(StoreError::NotFound),
         }
     }
