@@ -4,6 +4,7 @@
 mod analyzer;
 mod api;
 mod automation;
+mod compliance;
 mod credits;
 mod daemon;
 mod import;
