@@ -3,6 +3,7 @@
 //! `Connector` contract: paging, rate limits, refused credentials, idempotent and conditional
 //! writes.
 
+mod files;
 mod wordpress;
 
 use std::collections::{HashMap, HashSet};
@@ -39,15 +40,11 @@ pub trait ConnectorFixture: Sized {
     async fn body(&self, item: &Seeded) -> String;
 }
 
-/// Whether `C` is a connector that makes no HTTP requests and holds no credentials, the only
-/// kind whose fixture may answer `None` to the HTTP checks.
+/// Whether `C` is a connector that makes no HTTP requests and holds no credentials (the
+/// folder connector), the only kind whose fixture may answer `None` to the HTTP checks.
 fn without_http<C: Connector>() -> bool {
-    let name = std::any::type_name::<C>();
-    WITHOUT_HTTP.contains(&name)
+    std::any::type_name::<C>() == std::any::type_name::<igny8::connector::folder::Folder>()
 }
-
-/// Connectors without HTTP or credentials, by type name.
-const WITHOUT_HTTP: &[&str] = &[];
 
 /// Every window of the first stream from the beginning, after the probe.
 async fn read_first_stream<C: Connector>(connector: &C) -> Vec<Vec<RemoteItem>> {
