@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use crate::connector::folder::scan::EXTERNAL_TYPE;
 use crate::connector::folder::watcher::{Change, FolderWatcher};
@@ -54,7 +55,7 @@ pub async fn run(store: Store, max_attempts: u32, shutdown: Shutdown) {
                 }
             }
             Some((site, burst)) = changes.recv() => {
-                if let Err(err) = enqueue(&store, site, &burst, max_attempts).await {
+                if let Err(err) = enqueue(&store, site, &burst, max_attempts, &stopping).await {
                     tracing::warn!(site = %site.1, error = %err, "Could not queue the re-read of changed files; the next scheduled pull finds them.");
                 }
             }
@@ -119,6 +120,7 @@ async fn enqueue(
     (account_id, site_id): SiteKey,
     burst: &[Change],
     max_attempts: u32,
+    stopping: &CancellationToken,
 ) -> Result<(), StoreError> {
     let whole = burst.len() > MOST_REFETCHES || burst.contains(&Change::Folder);
     if whole {
@@ -134,7 +136,7 @@ async fn enqueue(
         if store.enqueue(&job).await?.is_none() {
             // A pull is pending or running; a running one may have listed the folder before
             // this change, so another is queued once it is done.
-            tokio::spawn(retry_pull(store.clone(), job));
+            tokio::spawn(retry_pull(store.clone(), job, stopping.clone()));
         }
         return Ok(());
     }
@@ -156,10 +158,13 @@ async fn enqueue(
     Ok(())
 }
 
-/// Queues `job` once the pull holding its unique key is finished.
-async fn retry_pull(store: Store, job: NewJob) {
+/// Queues `job` once the pull holding its unique key is finished, unless the daemon stops first.
+async fn retry_pull(store: Store, job: NewJob, stopping: CancellationToken) {
     for _ in 0..PULL_RETRIES {
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = stopping.cancelled() => return,
+        }
         match store.enqueue(&job).await {
             Ok(Some(_)) => return,
             Ok(None) => continue,

@@ -126,6 +126,31 @@ async fn a_file_dropped_edited_and_deleted_shows_within_two_seconds(pool: PgPool
     })
     .await;
 
+    // A directory moved out takes its files with it and reports only itself: the full pull's
+    // sweep finds them gone.
+    std::fs::create_dir(folder.path().join("archive")).unwrap();
+    std::fs::write(folder.path().join("archive/old.md"), "Old news.").unwrap();
+    eventually(DEADLINE, "the archived file", || {
+        let (pool, site) = (pool.clone(), site.clone());
+        async move { row(&pool, &site, "archive/old.md").await }
+    })
+    .await;
+    let elsewhere = tempfile::tempdir_in(folder.path().parent().unwrap()).unwrap();
+    std::fs::rename(
+        folder.path().join("archive"),
+        elsewhere.path().join("archive"),
+    )
+    .unwrap();
+    eventually(DEADLINE, "the moved directory's file to be gone", || {
+        let (pool, site) = (pool.clone(), site.clone());
+        async move {
+            row(&pool, &site, "archive/old.md")
+                .await
+                .filter(|(_, _, status)| status == "deleted_remote")
+        }
+    })
+    .await;
+
     shutdown.begin(Duration::from_secs(1));
     watcher.await.unwrap();
     workers.stop().await;
