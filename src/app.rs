@@ -38,6 +38,7 @@ use crate::sites::Sites;
 use crate::sites::config::ConfigSites;
 use crate::sites::credentials::CredentialFiles;
 use crate::store::Store;
+use crate::sync::folder_watch;
 use crate::sync::jobs::{self as sync_jobs, SyncServices};
 use crate::sync::site_connector::Secrets;
 use crate::systemd;
@@ -244,6 +245,11 @@ impl App {
             .into_future(),
         );
         tokio::spawn(prune_rate_limits(rate_limits, shutdown.clone()));
+        tokio::spawn(folder_watch::run(
+            self.store.clone(),
+            self.settings.jobs.max_attempts,
+            shutdown.clone(),
+        ));
         let workers = tokio::spawn(worker::run(
             self.store.clone(),
             self.registry,

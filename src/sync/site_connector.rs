@@ -10,6 +10,7 @@ use serde_json::Value;
 use url::Url;
 
 use crate::connector::error::ConnectorError;
+use crate::connector::folder::{Folder, FolderPosition};
 use crate::connector::http::HttpClient;
 use crate::connector::http::LimitKey;
 use crate::connector::remote::{
@@ -21,7 +22,7 @@ use crate::connector::wordpress::{WordPress, WordPressSite};
 use crate::domain::site::ConnectorKind;
 use crate::store::sites::Site;
 use crate::sync::SyncError;
-use crate::sync::site_settings::{self, SyncTimings, WordPressSettings};
+use crate::sync::site_settings::{self, FilesSettings, SyncTimings, WordPressSettings};
 
 /// Where site credentials are found: passwords the config file holds directly, by the
 /// reference sites use for them (`config:<site name>`), and files, either anywhere
@@ -92,11 +93,13 @@ fn read_password(path: &Path) -> Result<AppPassword, SyncError> {
 /// [`Connector`]; this is the one place that knows every kind.
 pub enum SiteConnector {
     Wordpress(WordPress),
+    Files(Folder),
 }
 
 /// Where a pull of one stream stands, for the connector that started it.
 pub enum SitePosition {
     Wordpress(<WordPress as Connector>::Position),
+    Files(FolderPosition),
 }
 
 /// The connector for `site` and how its syncs are paced.
@@ -108,6 +111,7 @@ pub fn connect(
     let timings = SyncTimings::of(site)?;
     let connector = match site.connector {
         ConnectorKind::Wordpress => SiteConnector::Wordpress(wordpress(site, http, secrets)?.0),
+        ConnectorKind::Files => SiteConnector::Files(folder(site)?),
         other => {
             return Err(SyncError::Site(format!(
                 "site {}: the {other} connector is not part of this build",
@@ -124,12 +128,14 @@ impl Connector for SiteConnector {
     async fn probe(&self) -> Result<Value, ConnectorError> {
         match self {
             SiteConnector::Wordpress(connector) => connector.probe().await,
+            SiteConnector::Files(connector) => connector.probe().await,
         }
     }
 
     fn streams(&self) -> Vec<Stream> {
         match self {
             SiteConnector::Wordpress(connector) => connector.streams(),
+            SiteConnector::Files(connector) => connector.streams(),
         }
     }
 
@@ -138,6 +144,7 @@ impl Connector for SiteConnector {
             SiteConnector::Wordpress(connector) => {
                 SitePosition::Wordpress(connector.start(stream, since))
             }
+            SiteConnector::Files(connector) => SitePosition::Files(connector.start(stream, since)),
         }
     }
 
@@ -149,12 +156,20 @@ impl Connector for SiteConnector {
             (SiteConnector::Wordpress(connector), SitePosition::Wordpress(position)) => {
                 connector.next_window(position).await
             }
+            (SiteConnector::Files(connector), SitePosition::Files(position)) => {
+                connector.next_window(position).await
+            }
+            _ => Err(ConnectorError::Permanent(
+                "a position was handed to another connector than the one that started it"
+                    .to_owned(),
+            )),
         }
     }
 
     async fn sweep(&self, stream: &Stream) -> Result<Vec<RemoteStub>, ConnectorError> {
         match self {
             SiteConnector::Wordpress(connector) => connector.sweep(stream).await,
+            SiteConnector::Files(connector) => connector.sweep(stream).await,
         }
     }
 
@@ -167,6 +182,7 @@ impl Connector for SiteConnector {
             SiteConnector::Wordpress(connector) => {
                 connector.fetch(external_type, external_ids).await
             }
+            SiteConnector::Files(connector) => connector.fetch(external_type, external_ids).await,
         }
     }
 
@@ -176,6 +192,7 @@ impl Connector for SiteConnector {
     ) -> Result<Option<Vec<Deletion>>, ConnectorError> {
         match self {
             SiteConnector::Wordpress(connector) => connector.deletions(since).await,
+            SiteConnector::Files(connector) => connector.deletions(since).await,
         }
     }
 
@@ -192,12 +209,18 @@ impl Connector for SiteConnector {
                     .write(external_type, external_id, patch, expected_modified)
                     .await
             }
+            SiteConnector::Files(connector) => {
+                connector
+                    .write(external_type, external_id, patch, expected_modified)
+                    .await
+            }
         }
     }
 
     fn batch_size(&self) -> usize {
         match self {
             SiteConnector::Wordpress(connector) => connector.batch_size(),
+            SiteConnector::Files(connector) => connector.batch_size(),
         }
     }
 
@@ -207,6 +230,7 @@ impl Connector for SiteConnector {
     ) -> Result<Vec<Result<WriteOutcome, ConnectorError>>, ConnectorError> {
         match self {
             SiteConnector::Wordpress(connector) => connector.write_batch(writes).await,
+            SiteConnector::Files(connector) => connector.write_batch(writes).await,
         }
     }
 }
@@ -261,6 +285,29 @@ pub fn wordpress(
     Ok((connector, settings))
 }
 
+/// The folder connector for `site`.
+pub fn folder(site: &Site) -> Result<Folder, SyncError> {
+    let settings: FilesSettings = site_settings::parse(site)?;
+    Folder::new(settings.path, settings.output_path)
+        .map_err(|err| SyncError::Site(format!("site {}: {err}", site.name)))
+}
+
+/// Diagnoses a folder site: its folder can be read and listed.
+async fn check_folder(site: &Site) -> Diagnosis {
+    let connector = match folder(site) {
+        Ok(connector) => connector,
+        Err(err) => return Diagnosis::problem("unreachable", err.to_string()),
+    };
+    match connector.probe().await {
+        Ok(_) => Diagnosis {
+            ok: true,
+            code: "ok",
+            message: format!("{} can be read", connector.source().display()),
+        },
+        Err(err) => Diagnosis::problem("unreachable", err.to_string()),
+    }
+}
+
 /// The secret a site's webhooks are signed with, if it has one.
 pub fn webhook_secret(site: &Site, secrets: &Secrets) -> Result<Option<AppPassword>, SyncError> {
     site_settings::webhook_secret_ref(site)
@@ -270,6 +317,9 @@ pub fn webhook_secret(site: &Site, secrets: &Secrets) -> Result<Option<AppPasswo
 
 /// Diagnoses how igny8 reaches a WordPress site (`site check`).
 pub async fn check_site(site: &Site, http: Arc<HttpClient>, secrets: &Secrets) -> Diagnosis {
+    if site.connector == ConnectorKind::Files {
+        return check_folder(site).await;
+    }
     let (connector, _) = match wordpress(site, http.clone(), secrets) {
         Ok(built) => built,
         Err(err) => return Diagnosis::problem("credentials_unreadable", err.to_string()),

@@ -4,8 +4,10 @@
 mod analyzer;
 mod api;
 mod automation;
+mod compliance;
 mod credits;
 mod daemon;
+mod folder_watch;
 mod import;
 mod migrations;
 mod pipeline_api;
