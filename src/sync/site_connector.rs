@@ -15,13 +15,14 @@ use crate::connector::http::LimitKey;
 use crate::connector::remote::{
     BatchWrite, Connector, Deletion, Patch, RemoteItem, RemoteStub, Stream, Window, WriteOutcome,
 };
+use crate::connector::shopify::{Shopify, ShopifySite};
 use crate::connector::wordpress::api::{AppPassword, Credentials, WpApi};
 use crate::connector::wordpress::check::{Diagnosis, diagnose};
 use crate::connector::wordpress::{WordPress, WordPressSite};
 use crate::domain::site::ConnectorKind;
 use crate::store::sites::Site;
 use crate::sync::SyncError;
-use crate::sync::site_settings::{self, SyncTimings, WordPressSettings};
+use crate::sync::site_settings::{self, ShopifySettings, SyncTimings, WordPressSettings};
 
 /// Where site credentials are found: passwords the config file holds directly, by the
 /// reference sites use for them (`config:<site name>`), and files, either anywhere
@@ -92,11 +93,13 @@ fn read_password(path: &Path) -> Result<AppPassword, SyncError> {
 /// [`Connector`]; this is the one place that knows every kind.
 pub enum SiteConnector {
     Wordpress(WordPress),
+    Shopify(Shopify),
 }
 
 /// Where a pull of one stream stands, for the connector that started it.
 pub enum SitePosition {
     Wordpress(<WordPress as Connector>::Position),
+    Shopify(<Shopify as Connector>::Position),
 }
 
 /// The connector for `site` and how its syncs are paced.
@@ -108,6 +111,7 @@ pub fn connect(
     let timings = SyncTimings::of(site)?;
     let connector = match site.connector {
         ConnectorKind::Wordpress => SiteConnector::Wordpress(wordpress(site, http, secrets)?.0),
+        ConnectorKind::Shopify => SiteConnector::Shopify(shopify(site, http, secrets, None)?),
         other => {
             return Err(SyncError::Site(format!(
                 "site {}: the {other} connector is not part of this build",
@@ -124,12 +128,14 @@ impl Connector for SiteConnector {
     async fn probe(&self) -> Result<Value, ConnectorError> {
         match self {
             SiteConnector::Wordpress(connector) => connector.probe().await,
+            SiteConnector::Shopify(connector) => connector.probe().await,
         }
     }
 
     fn streams(&self) -> Vec<Stream> {
         match self {
             SiteConnector::Wordpress(connector) => connector.streams(),
+            SiteConnector::Shopify(connector) => connector.streams(),
         }
     }
 
@@ -137,6 +143,9 @@ impl Connector for SiteConnector {
         match self {
             SiteConnector::Wordpress(connector) => {
                 SitePosition::Wordpress(connector.start(stream, since))
+            }
+            SiteConnector::Shopify(connector) => {
+                SitePosition::Shopify(connector.start(stream, since))
             }
         }
     }
@@ -149,12 +158,20 @@ impl Connector for SiteConnector {
             (SiteConnector::Wordpress(connector), SitePosition::Wordpress(position)) => {
                 connector.next_window(position).await
             }
+            (SiteConnector::Shopify(connector), SitePosition::Shopify(position)) => {
+                connector.next_window(position).await
+            }
+            _ => Err(ConnectorError::Permanent(
+                "a pull position was handed to another connector than the one that made it"
+                    .to_owned(),
+            )),
         }
     }
 
     async fn sweep(&self, stream: &Stream) -> Result<Vec<RemoteStub>, ConnectorError> {
         match self {
             SiteConnector::Wordpress(connector) => connector.sweep(stream).await,
+            SiteConnector::Shopify(connector) => connector.sweep(stream).await,
         }
     }
 
@@ -167,6 +184,7 @@ impl Connector for SiteConnector {
             SiteConnector::Wordpress(connector) => {
                 connector.fetch(external_type, external_ids).await
             }
+            SiteConnector::Shopify(connector) => connector.fetch(external_type, external_ids).await,
         }
     }
 
@@ -176,6 +194,7 @@ impl Connector for SiteConnector {
     ) -> Result<Option<Vec<Deletion>>, ConnectorError> {
         match self {
             SiteConnector::Wordpress(connector) => connector.deletions(since).await,
+            SiteConnector::Shopify(connector) => connector.deletions(since).await,
         }
     }
 
@@ -192,12 +211,18 @@ impl Connector for SiteConnector {
                     .write(external_type, external_id, patch, expected_modified)
                     .await
             }
+            SiteConnector::Shopify(connector) => {
+                connector
+                    .write(external_type, external_id, patch, expected_modified)
+                    .await
+            }
         }
     }
 
     fn batch_size(&self) -> usize {
         match self {
             SiteConnector::Wordpress(connector) => connector.batch_size(),
+            SiteConnector::Shopify(connector) => connector.batch_size(),
         }
     }
 
@@ -207,6 +232,7 @@ impl Connector for SiteConnector {
     ) -> Result<Vec<Result<WriteOutcome, ConnectorError>>, ConnectorError> {
         match self {
             SiteConnector::Wordpress(connector) => connector.write_batch(writes).await,
+            SiteConnector::Shopify(connector) => connector.write_batch(writes).await,
         }
     }
 }
@@ -259,6 +285,39 @@ pub fn wordpress(
         },
     );
     Ok((connector, settings))
+}
+
+/// The Shopify connector for `site`. Its Admin API is the shop's own domain; `admin_base`
+/// replaces that origin only where the caller stands in for Shopify (tests).
+pub fn shopify(
+    site: &Site,
+    http: Arc<HttpClient>,
+    secrets: &Secrets,
+    admin_base: Option<Url>,
+) -> Result<Shopify, SyncError> {
+    if site.connector != ConnectorKind::Shopify {
+        return Err(SyncError::Site(format!(
+            "site {} uses the {} connector, not shopify",
+            site.name, site.connector
+        )));
+    }
+    let settings: ShopifySettings = site_settings::parse(site)?;
+    let reference = site.credentials_ref.as_deref().ok_or_else(|| {
+        SyncError::Site(format!(
+            "site {} has no Admin API access token (access_token or access_token_file)",
+            site.name
+        ))
+    })?;
+    let admin_base = admin_base.unwrap_or_else(|| settings.shop.base_url().url().clone());
+    Ok(Shopify::new(
+        http,
+        ShopifySite {
+            key: format!("{}:{}", site.account_id, site.id),
+            admin_base,
+            api_version: settings.api_version,
+            access_token: secrets.resolve(reference)?,
+        },
+    ))
 }
 
 /// The secret a site's webhooks are signed with, if it has one.
