@@ -15,6 +15,7 @@ use crate::connector::http::LimitKey;
 use crate::connector::remote::{
     BatchWrite, Connector, Deletion, Patch, RemoteItem, RemoteStub, Stream, Window, WriteOutcome,
 };
+use crate::connector::shopify::bulk::BulkSettings;
 use crate::connector::shopify::{Shopify, ShopifySite};
 use crate::connector::wordpress::api::{AppPassword, Credentials, WpApi};
 use crate::connector::wordpress::check::{Diagnosis, diagnose};
@@ -40,6 +41,11 @@ impl Secrets {
             data_dir,
             inline: HashMap::new(),
         }
+    }
+
+    /// The data directory `data:` references are resolved under.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
     }
 
     pub fn insert(&mut self, reference: String, password: AppPassword) {
@@ -287,13 +293,21 @@ pub fn wordpress(
     Ok((connector, settings))
 }
 
-/// The Shopify connector for `site`. Its Admin API is the shop's own domain; `admin_base`
-/// replaces that origin only where the caller stands in for Shopify (tests).
+/// Where a caller that stands in for Shopify (tests) has the connector go instead of the
+/// shop's own domain, and how often it looks at a bulk operation there.
+#[derive(Debug, Clone)]
+pub struct ShopifyStandIn {
+    pub admin_base: Url,
+    pub bulk_poll_interval: std::time::Duration,
+}
+
+/// The Shopify connector for `site`: its Admin API is the shop's own domain, bulk results
+/// go under `{data_dir}/shopify-bulk/{account}-{site}/`.
 pub fn shopify(
     site: &Site,
     http: Arc<HttpClient>,
     secrets: &Secrets,
-    admin_base: Option<Url>,
+    stand_in: Option<ShopifyStandIn>,
 ) -> Result<Shopify, SyncError> {
     if site.connector != ConnectorKind::Shopify {
         return Err(SyncError::Site(format!(
@@ -308,7 +322,20 @@ pub fn shopify(
             site.name
         ))
     })?;
-    let admin_base = admin_base.unwrap_or_else(|| settings.shop.base_url().url().clone());
+    let (admin_base, poll_interval) = match stand_in {
+        Some(stand_in) => (stand_in.admin_base, stand_in.bulk_poll_interval),
+        None => (
+            settings.shop.base_url().url().clone(),
+            BulkSettings::POLL_INTERVAL,
+        ),
+    };
+    let bulk = BulkSettings {
+        dir: secrets
+            .data_dir()
+            .join("shopify-bulk")
+            .join(format!("{}-{}", site.account_id, site.id)),
+        poll_interval,
+    };
     Ok(Shopify::new(
         http,
         ShopifySite {
@@ -316,6 +343,7 @@ pub fn shopify(
             admin_base,
             api_version: settings.api_version,
             access_token: secrets.resolve(reference)?,
+            bulk: Some(bulk),
         },
     ))
 }
@@ -327,8 +355,11 @@ pub fn webhook_secret(site: &Site, secrets: &Secrets) -> Result<Option<AppPasswo
         .transpose()
 }
 
-/// Diagnoses how igny8 reaches a WordPress site (`site check`).
+/// Diagnoses how igny8 reaches a site (`site check`).
 pub async fn check_site(site: &Site, http: Arc<HttpClient>, secrets: &Secrets) -> Diagnosis {
+    if site.connector == ConnectorKind::Shopify {
+        return check_shopify(site, http, secrets).await;
+    }
     let (connector, _) = match wordpress(site, http.clone(), secrets) {
         Ok(built) => built,
         Err(err) => return Diagnosis::problem("credentials_unreadable", err.to_string()),
@@ -355,6 +386,28 @@ pub async fn check_site(site: &Site, http: Arc<HttpClient>, secrets: &Secrets) -
         has_credentials.then_some(connector.api()),
     )
     .await
+}
+
+/// A Shopify site is reachable when its probe (the shop query, with the token) answers.
+async fn check_shopify(site: &Site, http: Arc<HttpClient>, secrets: &Secrets) -> Diagnosis {
+    let connector = match shopify(site, http, secrets, None) {
+        Ok(connector) => connector,
+        Err(err) => return Diagnosis::problem("credentials_unreadable", err.to_string()),
+    };
+    match connector.probe().await {
+        Ok(capabilities) => Diagnosis {
+            ok: true,
+            code: "ok",
+            message: format!(
+                "signed in to {} ({}) on Admin API version {}",
+                capabilities["name"].as_str().unwrap_or("the shop"),
+                capabilities["shop"].as_str().unwrap_or(""),
+                capabilities["api_version"].as_str().unwrap_or("")
+            ),
+        },
+        Err(ConnectorError::Auth(message)) => Diagnosis::problem("wrong_credentials", message),
+        Err(err) => Diagnosis::problem("unreachable", err.to_string()),
+    }
 }
 
 #[cfg(test)]

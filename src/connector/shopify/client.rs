@@ -99,6 +99,14 @@ impl AdminApi {
         }
     }
 
+    pub fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
+    pub fn limit_key(&self) -> &LimitKey {
+        &self.key
+    }
+
     pub fn endpoint(&self) -> &Url {
         &self.endpoint
     }

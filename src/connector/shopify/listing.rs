@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::connector::ConnectorError;
+use crate::connector::remote::RemoteItem;
 use crate::connector::remote::Window;
+use crate::connector::shopify::bulk::{self, BulkSettings};
 use crate::connector::shopify::client::AdminApi;
 use crate::connector::shopify::model::{Connection, Kind, Node, format_time};
 use crate::connector::shopify::queries;
@@ -15,6 +17,8 @@ use crate::connector::shopify::queries;
 /// Items per list request: the Admin API takes up to 250, but a page's cost grows with it and
 /// 100 keeps a page of products with long descriptions well under the single-query limit.
 pub const PAGE_SIZE: u32 = 100;
+/// Items per window handed on from a bulk result.
+const BULK_WINDOW: usize = 250;
 
 /// Where the read of one kind stands.
 #[derive(Debug, Clone)]
@@ -23,11 +27,23 @@ pub struct ShopifyPosition {
     filter: Option<String>,
     after: Option<String>,
     done: bool,
+    /// Set for a read from the beginning, which goes by bulk operation.
+    bulk: Option<BulkSettings>,
+    /// The bulk result not yet handed on.
+    pending: Option<std::vec::IntoIter<RemoteItem>>,
+    bulk_total: Option<u64>,
 }
 
 impl ShopifyPosition {
-    pub fn new(kind: Kind, since: Option<DateTime<Utc>>) -> ShopifyPosition {
+    pub fn new(
+        kind: Kind,
+        since: Option<DateTime<Utc>>,
+        bulk: Option<BulkSettings>,
+    ) -> ShopifyPosition {
         ShopifyPosition {
+            bulk: bulk.filter(|_| since.is_none()),
+            pending: None,
+            bulk_total: None,
             kind,
             // Inclusive: items of the cursor's own second come again; the upsert ignores what
             // is not newer.
@@ -40,6 +56,9 @@ impl ShopifyPosition {
     pub async fn next(&mut self, api: &AdminApi) -> Result<Option<Window>, ConnectorError> {
         if self.done {
             return Ok(None);
+        }
+        if let Some(settings) = &self.bulk {
+            return self.next_from_bulk(api, settings.clone()).await;
         }
         let data: serde_json::Map<String, serde_json::Value> = api
             .run(
@@ -93,6 +112,31 @@ impl ShopifyPosition {
         Ok(Some(Window {
             items,
             expected_total: None,
+        }))
+    }
+
+    async fn next_from_bulk(
+        &mut self,
+        api: &AdminApi,
+        settings: BulkSettings,
+    ) -> Result<Option<Window>, ConnectorError> {
+        if self.pending.is_none() {
+            let items = bulk::read_all(api, &settings, self.kind).await?;
+            self.bulk_total = Some(items.len() as u64);
+            self.pending = Some(items.into_iter());
+        }
+        let pending = self.pending.as_mut().expect("set above");
+        let items: Vec<RemoteItem> = pending.by_ref().take(BULK_WINDOW).collect();
+        if items.is_empty() {
+            // Windows already handed on may still be committing; should this run stop before
+            // they do, the cursor they reach (or its absence) decides what the next run reads.
+            bulk::finish(&settings, self.kind).await;
+            self.done = true;
+            return Ok(None);
+        }
+        Ok(Some(Window {
+            items,
+            expected_total: self.bulk_total,
         }))
     }
 }

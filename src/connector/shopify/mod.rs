@@ -3,6 +3,7 @@
 //! fetched by GID, and written back with a compare-then-write on `updatedAt`. Deletions come
 //! from `*/delete` webhooks and the ID sweep, so `deletions` reports none.
 
+pub mod bulk;
 pub mod client;
 mod listing;
 pub mod model;
@@ -25,6 +26,7 @@ use crate::connector::remote::{
 };
 use crate::connector::wordpress::api::AppPassword;
 use crate::domain::site::ShopifyApiVersion;
+use bulk::BulkSettings;
 use client::AdminApi;
 pub use listing::ShopifyPosition;
 use model::{Connection, Kind, Stub, node_of_kind};
@@ -48,11 +50,14 @@ pub struct ShopifySite {
     pub admin_base: Url,
     pub api_version: ShopifyApiVersion,
     pub access_token: AppPassword,
+    /// Where first full reads keep their bulk results; without it they page like any other.
+    pub bulk: Option<BulkSettings>,
 }
 
 pub struct Shopify {
     api: AdminApi,
     version: ShopifyApiVersion,
+    bulk: Option<BulkSettings>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,6 +88,7 @@ impl Shopify {
                 &site.key,
             ),
             version: site.api_version,
+            bulk: site.bulk,
         }
     }
 
@@ -125,7 +131,7 @@ impl Connector for Shopify {
 
     fn start(&self, stream: &Stream, since: Option<DateTime<Utc>>) -> ShopifyPosition {
         let kind = Kind::parse(&stream.external_type).unwrap_or(Kind::Product);
-        ShopifyPosition::new(kind, since)
+        ShopifyPosition::new(kind, since, self.bulk.clone())
     }
 
     async fn next_window(

@@ -99,11 +99,12 @@ impl Kind {
         }
     }
 
-    pub fn fragment(self) -> &'static str {
+    /// The fields read of its items.
+    pub fn selection(self) -> &'static str {
         match self {
-            Kind::Product => queries::PRODUCT_FIELDS,
-            Kind::Article => queries::ARTICLE_FIELDS,
-            Kind::Page => queries::PAGE_FIELDS,
+            Kind::Product => queries::PRODUCT_SELECTION,
+            Kind::Article => queries::ARTICLE_SELECTION,
+            Kind::Page => queries::PAGE_SELECTION,
         }
     }
 

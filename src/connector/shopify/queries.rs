@@ -4,12 +4,23 @@
 
 use crate::connector::shopify::model::Kind;
 
-pub const PRODUCT_FIELDS: &str = "fragment ProductFields on Product { id title handle \
-     descriptionHtml status updatedAt createdAt publishedAt onlineStoreUrl seo { title description } }";
-pub const ARTICLE_FIELDS: &str = "fragment ArticleFields on Article { id title handle body \
-     summary isPublished updatedAt createdAt publishedAt tags author { name } blog { id handle title } }";
-pub const PAGE_FIELDS: &str = "fragment PageFields on Page { id title handle body bodySummary \
-     isPublished updatedAt createdAt publishedAt }";
+/// The fields read of each type, in lists, fetches, mutation payloads and bulk queries alike.
+pub const PRODUCT_SELECTION: &str = "id title handle descriptionHtml status updatedAt createdAt \
+     publishedAt onlineStoreUrl seo { title description }";
+pub const ARTICLE_SELECTION: &str = "id title handle body summary isPublished updatedAt createdAt \
+     publishedAt tags author { name } blog { id handle title }";
+pub const PAGE_SELECTION: &str =
+    "id title handle body bodySummary isPublished updatedAt createdAt publishedAt";
+
+/// The named fragment of a type's fields.
+pub fn fragment(kind: Kind) -> String {
+    format!(
+        "fragment {} on {} {{ {} }}",
+        kind.fragment_name(),
+        kind.typename(),
+        kind.selection()
+    )
+}
 
 pub const SHOP: &str = "query Shop { shop { name myshopifyDomain } }";
 
@@ -18,7 +29,10 @@ pub fn nodes() -> String {
     format!(
         "query Nodes($ids: [ID!]!) {{ nodes(ids: $ids) {{ __typename \
          ... on Product {{ ...ProductFields }} ... on Article {{ ...ArticleFields }} \
-         ... on Page {{ ...PageFields }} }} }} {PRODUCT_FIELDS} {ARTICLE_FIELDS} {PAGE_FIELDS}"
+         ... on Page {{ ...PageFields }} }} }} {} {} {}",
+        fragment(Kind::Product),
+        fragment(Kind::Article),
+        fragment(Kind::Page)
     )
 }
 
@@ -37,7 +51,7 @@ pub fn list(kind: Kind) -> String {
         op = kind.list_operation(),
         connection = kind.connection(),
         fragment = kind.fragment_name(),
-        fields = kind.fragment(),
+        fields = fragment(kind),
     )
 }
 
@@ -77,6 +91,22 @@ pub fn update(kind: Kind) -> String {
          userErrors {{ field message }} }} }} {fields}",
         op = kind.update_operation(),
         fragment = kind.fragment_name(),
-        fields = kind.fragment(),
+        fields = fragment(kind),
     )
 }
+
+/// The query a bulk operation runs over every item of one kind: a connection in the
+/// `edges { node }` form bulk queries take, without fragments.
+pub fn bulk_items(kind: Kind) -> String {
+    format!(
+        "{{ {}(sortKey: UPDATED_AT) {{ edges {{ node {{ {} }} }} }} }}",
+        kind.connection(),
+        kind.selection()
+    )
+}
+
+pub const BULK_RUN: &str = "mutation BulkRun($query: String!) { bulkOperationRunQuery(query: \
+     $query) { bulkOperation { id status } userErrors { field message } } }";
+
+pub const BULK_STATUS: &str = "query BulkStatus($id: ID!) { node(id: $id) { ... on \
+     BulkOperation { id status errorCode objectCount url partialDataUrl } } }";
