@@ -4,6 +4,7 @@
 mod analyzer;
 mod api;
 mod automation;
+mod compliance;
 mod credits;
 mod daemon;
 mod import;
@@ -13,6 +14,7 @@ mod planner;
 mod processing;
 mod queue;
 mod scheduler;
+mod shopify;
 mod site_builder;
 mod sites;
 mod support;

@@ -165,8 +165,8 @@ struct Blog {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Node {
-    #[serde(default)]
-    __typename: Option<String>,
+    #[serde(default, rename = "__typename")]
+    typename: Option<String>,
     pub id: String,
     #[serde(default)]
     title: String,
@@ -226,7 +226,7 @@ fn status(kind: Kind, status: Option<&str>, is_published: Option<bool>) -> Strin
 impl Node {
     /// The kind the node's `__typename` names, where the answer carries one.
     pub fn typename(&self) -> Option<&str> {
-        self.__typename.as_deref()
+        self.typename.as_deref()
     }
 
     pub fn into_remote(self, kind: Kind) -> Result<RemoteItem, ConnectorError> {
