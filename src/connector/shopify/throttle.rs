@@ -92,8 +92,11 @@ impl CostBucket {
     /// has refilled enough by then. Unknown shops are not held back: their first answer
     /// tells the bucket's size.
     pub fn reserve(&self, cost: f64) -> Duration {
+        self.reserve_at(cost, Instant::now())
+    }
+
+    fn reserve_at(&self, cost: f64, now: Instant) -> Duration {
         let mut state = self.state.lock().expect("bucket poisoned");
-        let now = Instant::now();
         let Some(level) = state.level.as_mut() else {
             return Duration::ZERO;
         };
@@ -112,20 +115,28 @@ impl CostBucket {
 
     /// Sets the bucket from what the shop reported in an answer.
     pub fn observe(&self, status: &ThrottleStatus) {
+        self.observe_at(status, Instant::now());
+    }
+
+    fn observe_at(&self, status: &ThrottleStatus, now: Instant) {
         let mut state = self.state.lock().expect("bucket poisoned");
         state.level = Some(Level {
             maximum: status.maximum_available,
             available: status.currently_available,
             restore_rate: status.restore_rate,
-            at: Instant::now(),
+            at: now,
         });
     }
 
     pub fn snapshot(&self) -> Option<BucketSnapshot> {
+        self.snapshot_at(Instant::now())
+    }
+
+    fn snapshot_at(&self, now: Instant) -> Option<BucketSnapshot> {
         let state = self.state.lock().expect("bucket poisoned");
         state.level.map(|level| BucketSnapshot {
             maximum: level.maximum,
-            available: level.now(Instant::now()),
+            available: level.now(now),
             restore_rate: level.restore_rate,
             last_wait: state.last_wait,
             total_wait: state.total_wait,
@@ -145,28 +156,34 @@ mod tests {
         }
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_reservation_waits_for_the_refill_it_lacks() {
+    #[test]
+    fn a_reservation_waits_for_the_refill_it_lacks() {
         let bucket = CostBucket::default();
-        assert_eq!(bucket.reserve(500.0), Duration::ZERO, "unknown shops go");
-        bucket.observe(&status(100.0, 50.0));
-        assert_eq!(bucket.reserve(60.0), Duration::ZERO);
+        let start = Instant::now();
+        assert_eq!(
+            bucket.reserve_at(500.0, start),
+            Duration::ZERO,
+            "unknown shops go"
+        );
+        bucket.observe_at(&status(100.0, 50.0), start);
+        assert_eq!(bucket.reserve_at(60.0, start), Duration::ZERO);
         // 40 left; 140 more needs 100 points of refill at 50 a second.
-        assert_eq!(bucket.reserve(140.0), Duration::from_secs(2));
+        assert_eq!(bucket.reserve_at(140.0, start), Duration::from_secs(2));
         // The debt is owed by the next one too: 100 owed plus 50 wanted.
-        assert_eq!(bucket.reserve(50.0), Duration::from_secs(3));
-        tokio::time::advance(Duration::from_secs(3)).await;
-        let snapshot = bucket.snapshot().unwrap();
+        assert_eq!(bucket.reserve_at(50.0, start), Duration::from_secs(3));
+        let snapshot = bucket.snapshot_at(start + Duration::from_secs(3)).unwrap();
         assert!(snapshot.available.abs() < 1e-6, "{snapshot:?}");
         assert_eq!(snapshot.total_wait, Duration::from_secs(5));
+        assert_eq!(snapshot.last_wait, Duration::from_secs(3));
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn the_bucket_never_refills_past_its_size() {
+    #[test]
+    fn the_bucket_never_refills_past_its_size() {
         let bucket = CostBucket::default();
-        bucket.observe(&status(990.0, 100.0));
-        tokio::time::advance(Duration::from_secs(60)).await;
-        assert_eq!(bucket.snapshot().unwrap().available, 1000.0);
-        assert_eq!(bucket.reserve(1000.0), Duration::ZERO);
+        let start = Instant::now();
+        bucket.observe_at(&status(990.0, 100.0), start);
+        let later = start + Duration::from_secs(60);
+        assert_eq!(bucket.snapshot_at(later).unwrap().available, 1000.0);
+        assert_eq!(bucket.reserve_at(1000.0, later), Duration::ZERO);
     }
 }
