@@ -274,6 +274,7 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
         .route("/metrics", get(metrics::render))
         .route("/webhooks/wordpress/{site}", post(webhooks::wordpress))
         .route("/webhooks/woocommerce/{site}", post(webhooks::woocommerce))
+        .route("/webhooks/shopify/{site}", post(webhooks::shopify))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(http.body_limit_bytes))

@@ -1,5 +1,5 @@
-//! CMS webhooks: `POST /webhooks/wordpress/{site}` (the companion plugin) and
-//! `POST /webhooks/woocommerce/{site}`. Outside `/api/v1` and its bearer tokens: the signature
+//! CMS webhooks: `POST /webhooks/wordpress/{site}` (the companion plugin),
+//! `POST /webhooks/woocommerce/{site}` and `POST /webhooks/shopify/{site}`. Outside `/api/v1` and its bearer tokens: the signature
 //! is the authentication. The handler verifies, records and queues a re-fetch, and answers 202
 //! without talking to the CMS.
 
@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::extract::Path;
+use crate::connector::shopify::webhook as shopify_webhook;
 use crate::domain::ids::SiteId;
 use crate::store::sites::Site;
 use crate::sync::SyncError;
@@ -103,4 +104,40 @@ pub async fn woocommerce(
         Some(hint) => record(&state, &site, &hint).await,
         None => Ok((StatusCode::ACCEPTED, Json(json!({ "delivery": "ping" })))),
     }
+}
+
+/// A Shopify delivery. A `*/delete` topic queues the same re-fetch as an update: the re-fetch
+/// finds the item gone and marks it `deleted_remote`, so a forged or stale delete can never
+/// remove what the shop still has.
+pub async fn shopify(
+    State(state): State<AppState>,
+    Path(site): Path<SiteId>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (site, secret) = site_and_secret(&state, site).await?;
+    shopify_webhook::verify(
+        &secret,
+        header(&headers, shopify_webhook::HMAC_HEADER),
+        &body,
+    )
+    .map_err(|err| ApiError::WebhookRefused(err.to_string()))?;
+    let delivery = shopify_webhook::parse(
+        header(&headers, shopify_webhook::WEBHOOK_ID_HEADER),
+        header(&headers, shopify_webhook::TOPIC_HEADER),
+        &body,
+    )
+    .map_err(|err| ApiError::BadRequest {
+        code: "invalid_delivery",
+        message: err.to_string(),
+        details: json!({}),
+    })?;
+    let hint = Hint {
+        delivery_id: delivery.webhook_id,
+        topic: delivery.topic,
+        external_type: delivery.external_type,
+        external_id: delivery.external_id,
+        modified: delivery.modified,
+    };
+    record(&state, &site, &hint).await
 }

@@ -16,13 +16,17 @@ use crate::connector::http::LimitKey;
 use crate::connector::remote::{
     BatchWrite, Connector, Deletion, Patch, RemoteItem, RemoteStub, Stream, Window, WriteOutcome,
 };
+use crate::connector::shopify::bulk::BulkSettings;
+use crate::connector::shopify::{Shopify, ShopifySite};
 use crate::connector::wordpress::api::{AppPassword, Credentials, WpApi};
 use crate::connector::wordpress::check::{Diagnosis, diagnose};
 use crate::connector::wordpress::{WordPress, WordPressSite};
 use crate::domain::site::ConnectorKind;
 use crate::store::sites::Site;
 use crate::sync::SyncError;
-use crate::sync::site_settings::{self, FilesSettings, SyncTimings, WordPressSettings};
+use crate::sync::site_settings::{
+    self, FilesSettings, ShopifySettings, SyncTimings, WordPressSettings,
+};
 
 /// Where site credentials are found: passwords the config file holds directly, by the
 /// reference sites use for them (`config:<site name>`), and files, either anywhere
@@ -40,6 +44,11 @@ impl Secrets {
             data_dir,
             inline: HashMap::new(),
         }
+    }
+
+    /// The data directory `data:` references are resolved under.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
     }
 
     pub fn insert(&mut self, reference: String, password: AppPassword) {
@@ -94,12 +103,14 @@ fn read_password(path: &Path) -> Result<AppPassword, SyncError> {
 pub enum SiteConnector {
     Wordpress(WordPress),
     Files(Folder),
+    Shopify(Shopify),
 }
 
 /// Where a pull of one stream stands, for the connector that started it.
 pub enum SitePosition {
     Wordpress(<WordPress as Connector>::Position),
     Files(FolderPosition),
+    Shopify(<Shopify as Connector>::Position),
 }
 
 /// The connector for `site` and how its syncs are paced.
@@ -112,6 +123,7 @@ pub fn connect(
     let connector = match site.connector {
         ConnectorKind::Wordpress => SiteConnector::Wordpress(wordpress(site, http, secrets)?.0),
         ConnectorKind::Files => SiteConnector::Files(folder(site)?),
+        ConnectorKind::Shopify => SiteConnector::Shopify(shopify(site, http, secrets, None)?),
         other => {
             return Err(SyncError::Site(format!(
                 "site {}: the {other} connector is not part of this build",
@@ -129,6 +141,7 @@ impl Connector for SiteConnector {
         match self {
             SiteConnector::Wordpress(connector) => connector.probe().await,
             SiteConnector::Files(connector) => connector.probe().await,
+            SiteConnector::Shopify(connector) => connector.probe().await,
         }
     }
 
@@ -136,6 +149,7 @@ impl Connector for SiteConnector {
         match self {
             SiteConnector::Wordpress(connector) => connector.streams(),
             SiteConnector::Files(connector) => connector.streams(),
+            SiteConnector::Shopify(connector) => connector.streams(),
         }
     }
 
@@ -145,6 +159,9 @@ impl Connector for SiteConnector {
                 SitePosition::Wordpress(connector.start(stream, since))
             }
             SiteConnector::Files(connector) => SitePosition::Files(connector.start(stream, since)),
+            SiteConnector::Shopify(connector) => {
+                SitePosition::Shopify(connector.start(stream, since))
+            }
         }
     }
 
@@ -159,8 +176,11 @@ impl Connector for SiteConnector {
             (SiteConnector::Files(connector), SitePosition::Files(position)) => {
                 connector.next_window(position).await
             }
+            (SiteConnector::Shopify(connector), SitePosition::Shopify(position)) => {
+                connector.next_window(position).await
+            }
             _ => Err(ConnectorError::Permanent(
-                "a position was handed to another connector than the one that started it"
+                "a pull position was handed to another connector than the one that made it"
                     .to_owned(),
             )),
         }
@@ -170,6 +190,7 @@ impl Connector for SiteConnector {
         match self {
             SiteConnector::Wordpress(connector) => connector.sweep(stream).await,
             SiteConnector::Files(connector) => connector.sweep(stream).await,
+            SiteConnector::Shopify(connector) => connector.sweep(stream).await,
         }
     }
 
@@ -183,6 +204,7 @@ impl Connector for SiteConnector {
                 connector.fetch(external_type, external_ids).await
             }
             SiteConnector::Files(connector) => connector.fetch(external_type, external_ids).await,
+            SiteConnector::Shopify(connector) => connector.fetch(external_type, external_ids).await,
         }
     }
 
@@ -193,6 +215,7 @@ impl Connector for SiteConnector {
         match self {
             SiteConnector::Wordpress(connector) => connector.deletions(since).await,
             SiteConnector::Files(connector) => connector.deletions(since).await,
+            SiteConnector::Shopify(connector) => connector.deletions(since).await,
         }
     }
 
@@ -214,6 +237,11 @@ impl Connector for SiteConnector {
                     .write(external_type, external_id, patch, expected_modified)
                     .await
             }
+            SiteConnector::Shopify(connector) => {
+                connector
+                    .write(external_type, external_id, patch, expected_modified)
+                    .await
+            }
         }
     }
 
@@ -221,6 +249,7 @@ impl Connector for SiteConnector {
         match self {
             SiteConnector::Wordpress(connector) => connector.batch_size(),
             SiteConnector::Files(connector) => connector.batch_size(),
+            SiteConnector::Shopify(connector) => connector.batch_size(),
         }
     }
 
@@ -231,6 +260,7 @@ impl Connector for SiteConnector {
         match self {
             SiteConnector::Wordpress(connector) => connector.write_batch(writes).await,
             SiteConnector::Files(connector) => connector.write_batch(writes).await,
+            SiteConnector::Shopify(connector) => connector.write_batch(writes).await,
         }
     }
 }
@@ -308,6 +338,61 @@ async fn check_folder(site: &Site) -> Diagnosis {
     }
 }
 
+/// Where a caller that stands in for Shopify (tests) has the connector go instead of the
+/// shop's own domain, and how often it looks at a bulk operation there.
+#[derive(Debug, Clone)]
+pub struct ShopifyStandIn {
+    pub admin_base: Url,
+    pub bulk_poll_interval: std::time::Duration,
+}
+
+/// The Shopify connector for `site`: its Admin API is the shop's own domain, bulk results
+/// go under `{data_dir}/shopify-bulk/{account}-{site}/`.
+pub fn shopify(
+    site: &Site,
+    http: Arc<HttpClient>,
+    secrets: &Secrets,
+    stand_in: Option<ShopifyStandIn>,
+) -> Result<Shopify, SyncError> {
+    if site.connector != ConnectorKind::Shopify {
+        return Err(SyncError::Site(format!(
+            "site {} uses the {} connector, not shopify",
+            site.name, site.connector
+        )));
+    }
+    let settings: ShopifySettings = site_settings::parse(site)?;
+    let reference = site.credentials_ref.as_deref().ok_or_else(|| {
+        SyncError::Site(format!(
+            "site {} has no Admin API access token (access_token or access_token_file)",
+            site.name
+        ))
+    })?;
+    let (admin_base, poll_interval) = match stand_in {
+        Some(stand_in) => (stand_in.admin_base, stand_in.bulk_poll_interval),
+        None => (
+            settings.shop.base_url().url().clone(),
+            BulkSettings::POLL_INTERVAL,
+        ),
+    };
+    let bulk = BulkSettings {
+        dir: secrets
+            .data_dir()
+            .join("shopify-bulk")
+            .join(format!("{}-{}", site.account_id, site.id)),
+        poll_interval,
+    };
+    Ok(Shopify::new(
+        http,
+        ShopifySite {
+            key: format!("{}:{}", site.account_id, site.id),
+            admin_base,
+            api_version: settings.api_version,
+            access_token: secrets.resolve(reference)?,
+            bulk: Some(bulk),
+        },
+    ))
+}
+
 /// The secret a site's webhooks are signed with, if it has one.
 pub fn webhook_secret(site: &Site, secrets: &Secrets) -> Result<Option<AppPassword>, SyncError> {
     site_settings::webhook_secret_ref(site)
@@ -315,10 +400,13 @@ pub fn webhook_secret(site: &Site, secrets: &Secrets) -> Result<Option<AppPasswo
         .transpose()
 }
 
-/// Diagnoses how igny8 reaches a WordPress site (`site check`).
+/// Diagnoses how igny8 reaches a site (`site check`).
 pub async fn check_site(site: &Site, http: Arc<HttpClient>, secrets: &Secrets) -> Diagnosis {
     if site.connector == ConnectorKind::Files {
         return check_folder(site).await;
+    }
+    if site.connector == ConnectorKind::Shopify {
+        return check_shopify(site, http, secrets).await;
     }
     let (connector, _) = match wordpress(site, http.clone(), secrets) {
         Ok(built) => built,
@@ -346,6 +434,28 @@ pub async fn check_site(site: &Site, http: Arc<HttpClient>, secrets: &Secrets) -
         has_credentials.then_some(connector.api()),
     )
     .await
+}
+
+/// A Shopify site is reachable when its probe (the shop query, with the token) answers.
+async fn check_shopify(site: &Site, http: Arc<HttpClient>, secrets: &Secrets) -> Diagnosis {
+    let connector = match shopify(site, http, secrets, None) {
+        Ok(connector) => connector,
+        Err(err) => return Diagnosis::problem("credentials_unreadable", err.to_string()),
+    };
+    match connector.probe().await {
+        Ok(capabilities) => Diagnosis {
+            ok: true,
+            code: "ok",
+            message: format!(
+                "signed in to {} ({}) on Admin API version {}",
+                capabilities["name"].as_str().unwrap_or("the shop"),
+                capabilities["shop"].as_str().unwrap_or(""),
+                capabilities["api_version"].as_str().unwrap_or("")
+            ),
+        },
+        Err(ConnectorError::Auth(message)) => Diagnosis::problem("wrong_credentials", message),
+        Err(err) => Diagnosis::problem("unreachable", err.to_string()),
+    }
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ mod planner;
 mod processing;
 mod queue;
 mod scheduler;
+mod shopify;
 mod site_builder;
 mod sites;
 mod support;

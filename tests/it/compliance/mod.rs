@@ -4,6 +4,7 @@
 //! writes.
 
 mod files;
+mod shopify;
 mod wordpress;
 
 use std::collections::{HashMap, HashSet};
