@@ -6,6 +6,7 @@ pub mod error;
 pub mod files;
 pub mod http;
 pub mod remote;
+pub mod rest;
 pub mod wordpress;
 
 pub use error::ConnectorError;
