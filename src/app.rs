@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
+use crate::domain::site::ConnectorOptions;
 use crate::ai::AiProvider;
 use crate::api::rate_limit::{self, RateLimits};
 use crate::api::token_cache::TokenCache;
@@ -159,6 +160,7 @@ impl App {
             .with_context(|| format!("could not listen on {}", settings.http.listen))?;
         let mut registry = Registry::default();
         let sync_services = sync_services(&settings, config_sites.secrets())?;
+        check_definitions(&settings, &sync_services);
         let processing = processing(&settings, &store);
         processing_jobs::install(&mut registry, processing.clone());
         let automation = Automation::new(&settings, store.clone(), processing.clone());
@@ -241,6 +243,8 @@ impl App {
             .into_future(),
         );
         tokio::spawn(prune_rate_limits(rate_limits, shutdown.clone()));
+        // Dropped when the daemon stops.
+        let _definitions_watcher = self.sync_services.definitions.watch();
         let workers = tokio::spawn(worker::run(
             self.store.clone(),
             self.registry,
@@ -270,6 +274,17 @@ impl App {
             .context("the HTTP server failed")?;
         tracing::info!("Stopped.");
         Ok(())
+    }
+}
+
+/// Reads the definition of every configured `rest` site, so a broken one is in the log at
+/// start-up; it stops nothing but its own sites' jobs.
+fn check_definitions(settings: &Settings, services: &SyncServices) {
+    for site in &settings.sites {
+        if let ConnectorOptions::Rest { definition } = &site.site.options {
+            // `get` logs what is wrong; the site's jobs will report it too.
+            let _checked = services.definitions.get(definition);
+        }
     }
 }
 

@@ -15,13 +15,16 @@ use crate::connector::http::LimitKey;
 use crate::connector::remote::{
     BatchWrite, Connector, Deletion, Patch, RemoteItem, RemoteStub, Stream, Window, WriteOutcome,
 };
+use crate::connector::rest::definition::Definition;
+use crate::connector::rest::definitions::Definitions;
+use crate::connector::rest::{Rest, RestSite};
 use crate::connector::wordpress::api::{AppPassword, Credentials, WpApi};
 use crate::connector::wordpress::check::{Diagnosis, diagnose};
 use crate::connector::wordpress::{WordPress, WordPressSite};
 use crate::domain::site::ConnectorKind;
 use crate::store::sites::Site;
 use crate::sync::SyncError;
-use crate::sync::site_settings::{self, SyncTimings, WordPressSettings};
+use crate::sync::site_settings::{self, RestSettings, SyncTimings, WordPressSettings};
 
 /// Where site credentials are found: passwords the config file holds directly, by the
 /// reference sites use for them (`config:<site name>`), and files, either anywhere
@@ -92,11 +95,13 @@ fn read_password(path: &Path) -> Result<AppPassword, SyncError> {
 /// [`Connector`]; this is the one place that knows every kind.
 pub enum SiteConnector {
     Wordpress(WordPress),
+    Rest(Rest),
 }
 
 /// Where a pull of one stream stands, for the connector that started it.
 pub enum SitePosition {
     Wordpress(<WordPress as Connector>::Position),
+    Rest(<Rest as Connector>::Position),
 }
 
 /// The connector for `site` and how its syncs are paced.
@@ -104,10 +109,16 @@ pub fn connect(
     site: &Site,
     http: Arc<HttpClient>,
     secrets: &Secrets,
+    definitions: &Definitions,
 ) -> Result<(SiteConnector, SyncTimings), SyncError> {
-    let timings = SyncTimings::of(site)?;
+    let mut timings = SyncTimings::of(site)?;
     let connector = match site.connector {
         ConnectorKind::Wordpress => SiteConnector::Wordpress(wordpress(site, http, secrets)?.0),
+        ConnectorKind::Rest => {
+            let connector = rest(site, http, secrets, definitions)?;
+            timings.lookback = timings.lookback.max(rest_overlap(connector.definition()));
+            SiteConnector::Rest(connector)
+        }
         other => {
             return Err(SyncError::Site(format!(
                 "site {}: the {other} connector is not part of this build",
@@ -124,12 +135,14 @@ impl Connector for SiteConnector {
     async fn probe(&self) -> Result<Value, ConnectorError> {
         match self {
             SiteConnector::Wordpress(connector) => connector.probe().await,
+            SiteConnector::Rest(connector) => connector.probe().await,
         }
     }
 
     fn streams(&self) -> Vec<Stream> {
         match self {
             SiteConnector::Wordpress(connector) => connector.streams(),
+            SiteConnector::Rest(connector) => connector.streams(),
         }
     }
 
@@ -138,6 +151,7 @@ impl Connector for SiteConnector {
             SiteConnector::Wordpress(connector) => {
                 SitePosition::Wordpress(connector.start(stream, since))
             }
+            SiteConnector::Rest(connector) => SitePosition::Rest(connector.start(stream, since)),
         }
     }
 
@@ -149,12 +163,19 @@ impl Connector for SiteConnector {
             (SiteConnector::Wordpress(connector), SitePosition::Wordpress(position)) => {
                 connector.next_window(position).await
             }
+            (SiteConnector::Rest(connector), SitePosition::Rest(position)) => {
+                connector.next_window(position).await
+            }
+            _ => Err(ConnectorError::Permanent(
+                "a pull position was handed to another kind of connector".to_owned(),
+            )),
         }
     }
 
     async fn sweep(&self, stream: &Stream) -> Result<Vec<RemoteStub>, ConnectorError> {
         match self {
             SiteConnector::Wordpress(connector) => connector.sweep(stream).await,
+            SiteConnector::Rest(connector) => connector.sweep(stream).await,
         }
     }
 
@@ -167,6 +188,7 @@ impl Connector for SiteConnector {
             SiteConnector::Wordpress(connector) => {
                 connector.fetch(external_type, external_ids).await
             }
+            SiteConnector::Rest(connector) => connector.fetch(external_type, external_ids).await,
         }
     }
 
@@ -176,6 +198,7 @@ impl Connector for SiteConnector {
     ) -> Result<Option<Vec<Deletion>>, ConnectorError> {
         match self {
             SiteConnector::Wordpress(connector) => connector.deletions(since).await,
+            SiteConnector::Rest(connector) => connector.deletions(since).await,
         }
     }
 
@@ -192,12 +215,18 @@ impl Connector for SiteConnector {
                     .write(external_type, external_id, patch, expected_modified)
                     .await
             }
+            SiteConnector::Rest(connector) => {
+                connector
+                    .write(external_type, external_id, patch, expected_modified)
+                    .await
+            }
         }
     }
 
     fn batch_size(&self) -> usize {
         match self {
             SiteConnector::Wordpress(connector) => connector.batch_size(),
+            SiteConnector::Rest(connector) => connector.batch_size(),
         }
     }
 
@@ -207,6 +236,7 @@ impl Connector for SiteConnector {
     ) -> Result<Vec<Result<WriteOutcome, ConnectorError>>, ConnectorError> {
         match self {
             SiteConnector::Wordpress(connector) => connector.write_batch(writes).await,
+            SiteConnector::Rest(connector) => connector.write_batch(writes).await,
         }
     }
 }
@@ -259,6 +289,54 @@ pub fn wordpress(
         },
     );
     Ok((connector, settings))
+}
+
+/// The connector for a `rest` site: its definition as the file holds it now, and its API key.
+/// A bad definition fails this site's jobs only.
+pub fn rest(
+    site: &Site,
+    http: Arc<HttpClient>,
+    secrets: &Secrets,
+    definitions: &Definitions,
+) -> Result<Rest, SyncError> {
+    let settings: RestSettings = site_settings::parse(site)?;
+    let definition = definitions
+        .get(&settings.definition)
+        .map_err(|err| SyncError::Site(format!("site {}: {err}", site.name)))?;
+    let base_url = site
+        .base_url
+        .as_deref()
+        .ok_or_else(|| SyncError::Site(format!("site {} has no base_url", site.name)))?;
+    let base_url = Url::parse(base_url)
+        .map_err(|err| SyncError::Site(format!("site {}: base_url: {err}", site.name)))?;
+    let api_key = site
+        .credentials_ref
+        .as_deref()
+        .map(|reference| secrets.resolve(reference))
+        .transpose()?
+        .map(|key| key.expose().to_owned());
+    Rest::new(
+        http,
+        RestSite {
+            key: format!("{}:{}", site.account_id, site.id),
+            base_url,
+            api_key,
+            definition,
+        },
+    )
+    .map_err(|err| SyncError::Site(format!("site {}: api_key: {err}", site.name)))
+}
+
+/// The overlap a definition asks for: the most any of its streams needs.
+fn rest_overlap(definition: &Definition) -> chrono::Duration {
+    let seconds = definition
+        .streams
+        .iter()
+        .filter_map(|stream| stream.get_ref().incremental.as_ref())
+        .map(|incremental| incremental.overlap_seconds)
+        .max()
+        .unwrap_or(0);
+    chrono::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX / 1000))
 }
 
 /// The secret a site's webhooks are signed with, if it has one.

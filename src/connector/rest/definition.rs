@@ -500,3 +500,158 @@ fn line_of(text: &str, offset: usize) -> usize {
         .count()
         + 1
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VALID: &str = r#"description = "test"
+[auth]
+kind = "bearer"
+
+[[streams]]
+name = "articles"
+external_type = "article"
+path = "/api/articles"
+records = "/data"
+
+[streams.paging]
+style = "page"
+page_param = "page"
+size_param = "size"
+page_size = 10
+
+[streams.incremental]
+param = "after"
+value = "{since}"
+format = "rfc3339"
+sort_param = "sort"
+sort_value = "updated:asc"
+
+[streams.fields]
+id = "/id"
+modified = "/updated"
+modified_format = "rfc3339"
+title = "/title"
+body = "/html"
+
+[streams.fetch]
+path = "/api/articles/{id}"
+record = "/data"
+
+[streams.write]
+method = "PUT"
+path = "/api/articles/{id}"
+precondition = "body_version"
+conflict_status = [409]
+record = "/data"
+
+[streams.write.body]
+data = { html = "{{content}}", version = "{{expected_modified}}" }
+"#;
+
+    fn error(text: &str) -> (String, usize, String) {
+        match Definition::parse(Path::new("connectors/test.toml"), text) {
+            Err(DefinitionError::Invalid {
+                file,
+                key,
+                line,
+                message,
+            }) => {
+                assert_eq!(file, Path::new("connectors/test.toml"));
+                (key, line, message)
+            }
+            other => panic!("expected an invalid definition, got {other:?}"),
+        }
+    }
+
+    /// The 1-based line of the first occurrence of `needle`.
+    fn line(text: &str, needle: &str) -> usize {
+        line_of(text, text.find(needle).expect("needle in text"))
+    }
+
+    #[test]
+    fn the_test_definition_and_the_shipped_ones_are_valid() {
+        Definition::parse(Path::new("test.toml"), VALID).unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("connectors");
+        for name in ["ghost", "strapi"] {
+            let definition = Definition::load(&root.join(format!("{name}.toml")))
+                .unwrap_or_else(|err| panic!("{err}"));
+            assert!(definition.webhook.is_some(), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_bad_json_pointer_names_its_key_and_line() {
+        let text = VALID.replace(r#"records = "/data""#, r#"records = "data""#);
+        let (key, at, message) = error(&text);
+        assert_eq!(key, "streams[0].records");
+        assert_eq!(at, line(&text, r#"records = "data""#));
+        assert!(message.contains("not a JSON pointer"), "{message}");
+    }
+
+    #[test]
+    fn an_unknown_key_names_its_table_and_line() {
+        let text = VALID.replace("page_size = 10", "page_size = 10\npages_size = 10");
+        let (key, at, message) = error(&text);
+        assert!(key.starts_with("streams[0].paging"), "{key}");
+        assert!(message.contains("pages_size"), "{message}");
+        assert!(
+            at >= line(&text, "[streams.paging]") && at <= line(&text, "pages_size"),
+            "line {at}"
+        );
+    }
+
+    #[test]
+    fn a_missing_field_is_named() {
+        let text = VALID.replace("modified = \"/updated\"\n", "");
+        let (key, at, message) = error(&text);
+        assert_eq!(key, "streams[0].fields");
+        assert!(message.contains("modified"), "{message}");
+        assert_eq!(at, line(&text, "[streams.fields]"));
+    }
+
+    #[test]
+    fn out_of_range_and_unknown_values_name_their_key_and_line() {
+        let text = VALID.replace("page_size = 10", "page_size = 5000");
+        let (key, at, message) = error(&text);
+        assert_eq!(key, "streams[0].paging.page_size");
+        assert_eq!(at, line(&text, "page_size = 5000"));
+        assert!(message.contains("1 to 1000"), "{message}");
+
+        let text = VALID.replace(r#"format = "rfc3339""#, r#"format = "iso""#);
+        let (key, at, _) = error(&text);
+        assert_eq!(key, "streams[0].incremental.format");
+        assert_eq!(at, line(&text, r#"format = "iso""#));
+
+        let text = VALID.replace(r#"value = "{since}""#, r#"value = "after""#);
+        let (key, at, message) = error(&text);
+        assert_eq!(key, "streams[0].incremental.value");
+        assert_eq!(at, line(&text, r#"value = "after""#));
+        assert!(message.contains("{since}"), "{message}");
+    }
+
+    #[test]
+    fn a_precondition_without_its_version_names_the_write() {
+        let text = VALID.replace(r#", version = "{{expected_modified}}""#, "");
+        let (key, at, message) = error(&text);
+        assert_eq!(key, "streams[0].write.precondition");
+        assert_eq!(at, line(&text, "[streams.write]"));
+        assert!(message.contains("expected_modified"), "{message}");
+    }
+
+    #[test]
+    fn a_syntax_error_names_its_line() {
+        let text = VALID.replace("kind = \"bearer\"", "kind = \"bearer");
+        let (_, at, _) = error(&text);
+        assert_eq!(at, line(&text, "kind = \"bearer"));
+    }
+
+    #[test]
+    fn a_missing_file_is_unreadable() {
+        assert!(matches!(
+            Definition::load(Path::new("/nonexistent/igny8/def.toml")),
+            Err(DefinitionError::Unreadable { .. })
+        ));
+    }
+}
