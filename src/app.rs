@@ -15,7 +15,6 @@ use tokio::net::TcpListener;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
-use crate::domain::site::ConnectorOptions;
 use crate::ai::AiProvider;
 use crate::api::rate_limit::{self, RateLimits};
 use crate::api::token_cache::TokenCache;
@@ -24,6 +23,7 @@ use crate::automation::Automation;
 use crate::automation::jobs as automation_jobs;
 use crate::automation::schedules::RuleSchedules;
 use crate::credits::{Credits, replenishment, sweeper};
+use crate::domain::site::ConnectorOptions;
 use crate::jobs::handler::{Registry, error_chain};
 use crate::jobs::scheduler::{RecurringJob, Scheduler};
 use crate::jobs::{housekeeping, worker};

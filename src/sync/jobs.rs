@@ -227,11 +227,11 @@ pub fn install(registry: &mut Registry, services: SyncServices) -> RecurringJob 
             let p: SitePayload = payload(&context)?;
             let site = live_site(&context.store, p.account_id, p.site_id).await?;
             let (connector, _) = connect(
-        &site,
-        services.http.clone(),
-        &services.secrets(),
-        &services.definitions,
-    )?;
+                &site,
+                services.http.clone(),
+                &services.secrets(),
+                &services.definitions,
+            )?;
             reconcile_run(&context.store, &connector, &site, p.trigger).await?;
             Ok(())
         }
@@ -243,11 +243,11 @@ pub fn install(registry: &mut Registry, services: SyncServices) -> RecurringJob 
             let p: RefetchPayload = payload(&context)?;
             let site = live_site(&context.store, p.account_id, p.site_id).await?;
             let (connector, _) = connect(
-        &site,
-        services.http.clone(),
-        &services.secrets(),
-        &services.definitions,
-    )?;
+                &site,
+                services.http.clone(),
+                &services.secrets(),
+                &services.definitions,
+            )?;
             let counts = refetch(
                 &context.store,
                 &connector,
@@ -267,11 +267,11 @@ pub fn install(registry: &mut Registry, services: SyncServices) -> RecurringJob 
             let p: SitePayload = payload(&context)?;
             let site = live_site(&context.store, p.account_id, p.site_id).await?;
             let (connector, _) = connect(
-        &site,
-        services.http.clone(),
-        &services.secrets(),
-        &services.definitions,
-    )?;
+                &site,
+                services.http.clone(),
+                &services.secrets(),
+                &services.definitions,
+            )?;
             let summary = crate::sync::push::push_site(&context.store, &connector, &site).await?;
             tracing::info!(site = %site.name, done = summary.done, conflicts = summary.conflicts,
                 failed = summary.failed, "Pushed a site's outbox.");

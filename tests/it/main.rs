@@ -4,6 +4,7 @@
 mod analyzer;
 mod api;
 mod automation;
+mod compliance;
 mod credits;
 mod daemon;
 mod import;
@@ -12,6 +13,7 @@ mod pipeline_api;
 mod planner;
 mod processing;
 mod queue;
+mod rest;
 mod scheduler;
 mod site_builder;
 mod sites;

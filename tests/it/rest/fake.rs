@@ -17,7 +17,7 @@ use igny8::settings::ConnectorSettings;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path_regex};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate, Times};
 
 pub const GHOST_KEY_ID: &str = "6489d1c5f0e7a1000140fa1b";
 pub const GHOST_SECRET: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
@@ -43,6 +43,8 @@ pub struct FakeCms {
     pub server: Arc<MockServer>,
     pub flavour: Flavour,
     pub items: Arc<Mutex<Vec<FakeItem>>>,
+    /// The most items one list answer holds, whatever was asked (Strapi's `maxLimit`).
+    pub max_page: usize,
 }
 
 pub fn repo() -> PathBuf {
@@ -60,6 +62,7 @@ impl FakeCms {
             server: Arc::new(MockServer::start().await),
             flavour,
             items: Arc::new(Mutex::new(items)),
+            max_page: 100,
         }
     }
 
@@ -93,7 +96,7 @@ impl FakeCms {
     }
 
     /// Answers every list, read and write as the CMS would, `expected` calls of each at least.
-    pub async fn serve(&self, lists: u64, reads: std::ops::RangeFrom<u64>) {
+    pub async fn serve(&self, lists: impl Into<Times>, reads: impl Into<Times>) {
         Mock::given(method("GET"))
             .and(path_regex(self.list_path()))
             .respond_with(self.clone())
@@ -116,16 +119,19 @@ impl FakeCms {
 
     /// The connector for this stand-in, through the shipped definition.
     pub fn connector(&self) -> Rest {
-        let name = match self.flavour {
-            Flavour::Ghost => "ghost",
-            Flavour::Strapi => "strapi",
-        };
-        let definition =
-            Definition::load(&repo().join(format!("connectors/{name}.toml"))).unwrap();
         let api_key = match self.flavour {
             Flavour::Ghost => format!("{GHOST_KEY_ID}:{GHOST_SECRET}"),
             Flavour::Strapi => STRAPI_TOKEN.to_owned(),
         };
+        self.connector_with_key(&api_key)
+    }
+
+    pub fn connector_with_key(&self, api_key: &str) -> Rest {
+        let name = match self.flavour {
+            Flavour::Ghost => "ghost",
+            Flavour::Strapi => "strapi",
+        };
+        let definition = Definition::load(&repo().join(format!("connectors/{name}.toml"))).unwrap();
         let settings = ConnectorSettings {
             requests_per_second: 1000,
             concurrency: 4,
@@ -138,7 +144,7 @@ impl FakeCms {
             RestSite {
                 key: format!("test:{}", uuid::Uuid::new_v4()),
                 base_url: self.server.uri().parse().unwrap(),
-                api_key: Some(api_key),
+                api_key: Some(api_key.to_owned()),
                 definition: Arc::new(definition),
             },
         )
@@ -222,7 +228,9 @@ impl FakeCms {
     fn error(&self, status: u16, kind: &str, message: &str) -> ResponseTemplate {
         let body = match self.flavour {
             Flavour::Ghost => json!({"errors": [{"message": message, "type": kind}]}),
-            Flavour::Strapi => json!({"data": null, "error": {"status": status, "name": kind, "message": message, "details": {}}}),
+            Flavour::Strapi => {
+                json!({"data": null, "error": {"status": status, "name": kind, "message": message, "details": {}}})
+            }
         };
         ResponseTemplate::new(status).set_body_json(body)
     }
@@ -244,9 +252,15 @@ impl FakeCms {
                 "updatedAt:asc",
             ),
         };
-        assert_eq!(param(sort_key).as_deref(), Some(sort_value), "the list is sorted");
+        assert_eq!(
+            param(sort_key).as_deref(),
+            Some(sort_value),
+            "the list is sorted"
+        );
         let page: usize = param(page_key).map_or(1, |page| page.parse().unwrap());
-        let size: usize = param(size_key).map_or(15, |size| size.parse().unwrap());
+        let size: usize = param(size_key)
+            .map_or(15, |size| size.parse().unwrap())
+            .min(self.max_page);
         let since = match self.flavour {
             Flavour::Ghost => param("filter").map(|filter| {
                 let text = filter
