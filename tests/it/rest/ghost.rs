@@ -5,7 +5,7 @@ use chrono::Duration;
 use igny8::connector::remote::{Connector, Patch, WriteOutcome};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, header_regex, method, path, query_param};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockBuilder, ResponseTemplate};
 
 use super::fake::{FakeCms, Flavour, at};
 
@@ -25,8 +25,7 @@ fn page(posts: Vec<Value>, page: u64, next: Option<u64>, total: u64) -> Value {
         "total": total, "next": next, "prev": null}}})
 }
 
-fn list(server: &MockServer, filter: &str) -> Mock {
-    let _ = server;
+fn list(filter: &str) -> MockBuilder {
     Mock::given(method("GET"))
         .and(path("/ghost/api/admin/posts/"))
         .and(query_param("formats", "html"))
@@ -45,7 +44,7 @@ fn list(server: &MockServer, filter: &str) -> Mock {
 async fn posts_are_read_after_the_cursor_page_by_page_in_updated_order() {
     let cms = FakeCms::start(Flavour::Ghost, Vec::new()).await;
     let server = &cms.server;
-    list(server, "updated_at:>'2026-01-01 00:00:00'")
+    list("updated_at:>'2026-01-01 00:00:00'")
         .respond_with(ResponseTemplate::new(200).set_body_json(page(
             vec![post("a1", 10, "<p>A</p>"), post("b2", 20, "<p>B</p>")],
             1,
@@ -57,7 +56,7 @@ async fn posts_are_read_after_the_cursor_page_by_page_in_updated_order() {
         .await;
     // The next window starts again just before the last second read, so nothing that moved
     // meanwhile is skipped; what was already read is not handed out twice.
-    list(server, "updated_at:>'2026-01-01 00:00:19'")
+    list("updated_at:>'2026-01-01 00:00:19'")
         .respond_with(ResponseTemplate::new(200).set_body_json(page(
             vec![post("b2", 20, "<p>B</p>"), post("c3", 30, "<p>C</p>")],
             1,

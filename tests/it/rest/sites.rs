@@ -179,7 +179,7 @@ fn a_definition_is_read_again_after_its_file_changed() {
     let err = definitions.get(&name).unwrap_err();
     assert!(
         matches!(&err, DefinitionError::Invalid { key, file: f, .. }
-            if key == "streams[0].paging.page_size" && f == Path::new(&file)),
+            if key == "streams[0].paging" && f == Path::new(&file)),
         "{err}"
     );
 
