@@ -618,14 +618,15 @@ data = { html = "{{content}}", version = "{{expected_modified}}" }
 
     #[test]
     fn out_of_range_and_unknown_values_name_their_key_and_line() {
-        // `paging` is read as a whole (its `style` decides its keys), so it is the key named.
+        // `paging` is read as a whole (its `style` decides its keys), so the key and line named
+        // are the table's.
         let text = VALID.replace("page_size = 10", "page_size = 5000");
         let (key, at, message) = error(&text);
         assert_eq!(key, "streams[0].paging");
-        assert_eq!(at, line(&text, "page_size = 5000"));
+        assert_eq!(at, line(&text, "[streams.paging]"));
         assert!(message.contains("1 to 1000"), "{message}");
 
-        let text = VALID.replace(r#"format = "rfc3339""#, r#"format = "iso""#);
+        let text = VALID.replacen("\nformat = \"rfc3339\"", "\nformat = \"iso\"", 1);
         let (key, at, _) = error(&text);
         assert_eq!(key, "streams[0].incremental.format");
         assert_eq!(at, line(&text, r#"format = "iso""#));
