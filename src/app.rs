@@ -39,6 +39,7 @@ use crate::sites::Sites;
 use crate::sites::config::ConfigSites;
 use crate::sites::credentials::CredentialFiles;
 use crate::store::Store;
+use crate::sync::folder_watch;
 use crate::sync::jobs::{self as sync_jobs, SyncServices};
 use crate::sync::site_connector::Secrets;
 use crate::systemd;
@@ -245,6 +246,11 @@ impl App {
         tokio::spawn(prune_rate_limits(rate_limits, shutdown.clone()));
         // Dropped when the daemon stops.
         let _definitions_watcher = self.sync_services.definitions.watch();
+        tokio::spawn(folder_watch::run(
+            self.store.clone(),
+            self.settings.jobs.max_attempts,
+            shutdown.clone(),
+        ));
         let workers = tokio::spawn(worker::run(
             self.store.clone(),
             self.registry,

@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod files;
+pub mod folder;
 pub mod http;
 pub mod remote;
 pub mod rest;

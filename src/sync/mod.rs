@@ -3,6 +3,7 @@
 //! imports of export files.
 
 pub mod error;
+pub mod folder_watch;
 pub mod import;
 pub mod jobs;
 pub mod pull;

@@ -10,6 +10,7 @@ use serde_json::Value;
 use url::Url;
 
 use crate::connector::error::ConnectorError;
+use crate::connector::folder::{Folder, FolderPosition};
 use crate::connector::http::HttpClient;
 use crate::connector::http::LimitKey;
 use crate::connector::remote::{
@@ -24,7 +25,9 @@ use crate::connector::wordpress::{WordPress, WordPressSite};
 use crate::domain::site::ConnectorKind;
 use crate::store::sites::Site;
 use crate::sync::SyncError;
-use crate::sync::site_settings::{self, RestSettings, SyncTimings, WordPressSettings};
+use crate::sync::site_settings::{
+    self, FilesSettings, RestSettings, SyncTimings, WordPressSettings,
+};
 
 /// Where site credentials are found: passwords the config file holds directly, by the
 /// reference sites use for them (`config:<site name>`), and files, either anywhere
@@ -96,12 +99,14 @@ fn read_password(path: &Path) -> Result<AppPassword, SyncError> {
 pub enum SiteConnector {
     Wordpress(WordPress),
     Rest(Rest),
+    Files(Folder),
 }
 
 /// Where a pull of one stream stands, for the connector that started it.
 pub enum SitePosition {
     Wordpress(<WordPress as Connector>::Position),
     Rest(<Rest as Connector>::Position),
+    Files(FolderPosition),
 }
 
 /// The connector for `site` and how its syncs are paced.
@@ -119,6 +124,7 @@ pub fn connect(
             timings.lookback = timings.lookback.max(rest_overlap(connector.definition()));
             SiteConnector::Rest(connector)
         }
+        ConnectorKind::Files => SiteConnector::Files(folder(site)?),
         other => {
             return Err(SyncError::Site(format!(
                 "site {}: the {other} connector is not part of this build",
@@ -136,6 +142,7 @@ impl Connector for SiteConnector {
         match self {
             SiteConnector::Wordpress(connector) => connector.probe().await,
             SiteConnector::Rest(connector) => connector.probe().await,
+            SiteConnector::Files(connector) => connector.probe().await,
         }
     }
 
@@ -143,6 +150,7 @@ impl Connector for SiteConnector {
         match self {
             SiteConnector::Wordpress(connector) => connector.streams(),
             SiteConnector::Rest(connector) => connector.streams(),
+            SiteConnector::Files(connector) => connector.streams(),
         }
     }
 
@@ -152,6 +160,7 @@ impl Connector for SiteConnector {
                 SitePosition::Wordpress(connector.start(stream, since))
             }
             SiteConnector::Rest(connector) => SitePosition::Rest(connector.start(stream, since)),
+            SiteConnector::Files(connector) => SitePosition::Files(connector.start(stream, since)),
         }
     }
 
@@ -166,8 +175,12 @@ impl Connector for SiteConnector {
             (SiteConnector::Rest(connector), SitePosition::Rest(position)) => {
                 connector.next_window(position).await
             }
+            (SiteConnector::Files(connector), SitePosition::Files(position)) => {
+                connector.next_window(position).await
+            }
             _ => Err(ConnectorError::Permanent(
-                "a pull position was handed to another kind of connector".to_owned(),
+                "a position was handed to another connector than the one that started it"
+                    .to_owned(),
             )),
         }
     }
@@ -176,6 +189,7 @@ impl Connector for SiteConnector {
         match self {
             SiteConnector::Wordpress(connector) => connector.sweep(stream).await,
             SiteConnector::Rest(connector) => connector.sweep(stream).await,
+            SiteConnector::Files(connector) => connector.sweep(stream).await,
         }
     }
 
@@ -189,6 +203,7 @@ impl Connector for SiteConnector {
                 connector.fetch(external_type, external_ids).await
             }
             SiteConnector::Rest(connector) => connector.fetch(external_type, external_ids).await,
+            SiteConnector::Files(connector) => connector.fetch(external_type, external_ids).await,
         }
     }
 
@@ -199,6 +214,7 @@ impl Connector for SiteConnector {
         match self {
             SiteConnector::Wordpress(connector) => connector.deletions(since).await,
             SiteConnector::Rest(connector) => connector.deletions(since).await,
+            SiteConnector::Files(connector) => connector.deletions(since).await,
         }
     }
 
@@ -220,6 +236,11 @@ impl Connector for SiteConnector {
                     .write(external_type, external_id, patch, expected_modified)
                     .await
             }
+            SiteConnector::Files(connector) => {
+                connector
+                    .write(external_type, external_id, patch, expected_modified)
+                    .await
+            }
         }
     }
 
@@ -227,6 +248,7 @@ impl Connector for SiteConnector {
         match self {
             SiteConnector::Wordpress(connector) => connector.batch_size(),
             SiteConnector::Rest(connector) => connector.batch_size(),
+            SiteConnector::Files(connector) => connector.batch_size(),
         }
     }
 
@@ -237,6 +259,7 @@ impl Connector for SiteConnector {
         match self {
             SiteConnector::Wordpress(connector) => connector.write_batch(writes).await,
             SiteConnector::Rest(connector) => connector.write_batch(writes).await,
+            SiteConnector::Files(connector) => connector.write_batch(writes).await,
         }
     }
 }
@@ -339,6 +362,29 @@ fn rest_overlap(definition: &Definition) -> chrono::Duration {
     chrono::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX / 1000))
 }
 
+/// The folder connector for `site`.
+pub fn folder(site: &Site) -> Result<Folder, SyncError> {
+    let settings: FilesSettings = site_settings::parse(site)?;
+    Folder::new(settings.path, settings.output_path)
+        .map_err(|err| SyncError::Site(format!("site {}: {err}", site.name)))
+}
+
+/// Diagnoses a folder site: its folder can be read and listed.
+async fn check_folder(site: &Site) -> Diagnosis {
+    let connector = match folder(site) {
+        Ok(connector) => connector,
+        Err(err) => return Diagnosis::problem("unreachable", err.to_string()),
+    };
+    match connector.probe().await {
+        Ok(_) => Diagnosis {
+            ok: true,
+            code: "ok",
+            message: format!("{} can be read", connector.source().display()),
+        },
+        Err(err) => Diagnosis::problem("unreachable", err.to_string()),
+    }
+}
+
 /// The secret a site's webhooks are signed with, if it has one.
 pub fn webhook_secret(site: &Site, secrets: &Secrets) -> Result<Option<AppPassword>, SyncError> {
     site_settings::webhook_secret_ref(site)
@@ -348,6 +394,9 @@ pub fn webhook_secret(site: &Site, secrets: &Secrets) -> Result<Option<AppPasswo
 
 /// Diagnoses how igny8 reaches a WordPress site (`site check`).
 pub async fn check_site(site: &Site, http: Arc<HttpClient>, secrets: &Secrets) -> Diagnosis {
+    if site.connector == ConnectorKind::Files {
+        return check_folder(site).await;
+    }
     let (connector, _) = match wordpress(site, http.clone(), secrets) {
         Ok(built) => built,
         Err(err) => return Diagnosis::problem("credentials_unreadable", err.to_string()),

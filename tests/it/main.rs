@@ -7,6 +7,7 @@ mod automation;
 mod compliance;
 mod credits;
 mod daemon;
+mod folder_watch;
 mod import;
 mod migrations;
 mod pipeline_api;

@@ -25,7 +25,9 @@ pub(crate) async fn fixture_with(
         remaining -= page_size - 1;
         lists += 1;
     }
-    cms.serve(0..=lists, 0..).await;
+    // The probe lists the stream once more.
+    cms.serve(0..=lists + 1, 0..).await;
+    cms.serve_empty_pages(0..=1).await;
     let connector = cms.connector();
     let external_type = match flavour {
         Flavour::Ghost => "post",
@@ -54,7 +56,9 @@ pub(crate) async fn rate_limited_with(flavour: Flavour) -> (FakeCms, Rest) {
         .with_priority(1)
         .mount(&cms.server)
         .await;
-    cms.serve(1, 0..).await;
+    // Answered normally: the probe's retry after the 429, then the read.
+    cms.serve(2, 0..).await;
+    cms.serve_empty_pages(1).await;
     let connector = cms.connector();
     (cms, connector)
 }
@@ -65,7 +69,7 @@ pub(crate) async fn unauthorized_with(flavour: Flavour) -> (FakeCms, Rest) {
     Mock::given(method("GET"))
         .and(path_regex(cms.list_path()))
         .respond_with(cms.clone())
-        .expect(1)
+        .expect(2)
         .mount(&cms.server)
         .await;
     Mock::given(method("GET"))

@@ -117,6 +117,23 @@ impl FakeCms {
             .await;
     }
 
+    /// Ghost's pages, the definition's second stream, as an empty list (Strapi's definition
+    /// has one stream only).
+    pub async fn serve_empty_pages(&self, times: impl Into<Times>) {
+        if self.flavour == Flavour::Strapi {
+            return;
+        }
+        Mock::given(method("GET"))
+            .and(wiremock::matchers::path("/ghost/api/admin/pages/"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "pages": [],
+                "meta": {"pagination": {"page": 1, "limit": 100, "pages": 1, "total": 0,
+                                        "next": null, "prev": null}}})))
+            .expect(times)
+            .mount(&self.server)
+            .await;
+    }
+
     /// The connector for this stand-in, through the shipped definition.
     pub fn connector(&self) -> Rest {
         let api_key = match self.flavour {
