@@ -23,6 +23,7 @@ use crate::automation::Automation;
 use crate::automation::jobs as automation_jobs;
 use crate::automation::schedules::RuleSchedules;
 use crate::credits::{Credits, replenishment, sweeper};
+use crate::domain::site::ConnectorOptions;
 use crate::jobs::handler::{Registry, error_chain};
 use crate::jobs::scheduler::{RecurringJob, Scheduler};
 use crate::jobs::{housekeeping, worker};
@@ -163,6 +164,7 @@ impl App {
             .with_context(|| format!("could not listen on {}", settings.http.listen))?;
         let mut registry = Registry::default();
         let sync_services = sync_services(&settings, config_sites.secrets())?;
+        check_definitions(&settings, &sync_services);
         let processing = processing(&settings, &store);
         processing_jobs::install(&mut registry, processing.clone());
         let automation = Automation::new(&settings, store.clone(), processing.clone());
@@ -245,6 +247,8 @@ impl App {
             .into_future(),
         );
         tokio::spawn(prune_rate_limits(rate_limits, shutdown.clone()));
+        // Dropped when the daemon stops.
+        let _definitions_watcher = self.sync_services.definitions.watch();
         tokio::spawn(folder_watch::run(
             self.store.clone(),
             self.settings.jobs.max_attempts,
@@ -279,6 +283,17 @@ impl App {
             .context("the HTTP server failed")?;
         tracing::info!("Stopped.");
         Ok(())
+    }
+}
+
+/// Reads the definition of every configured `rest` site, so a broken one is in the log at
+/// start-up; it stops nothing but its own sites' jobs.
+fn check_definitions(settings: &Settings, services: &SyncServices) {
+    for site in &settings.sites {
+        if let ConnectorOptions::Rest { definition } = &site.site.options {
+            // `get` logs what is wrong; the site's jobs will report it too.
+            let _checked = services.definitions.get(definition);
+        }
     }
 }
 

@@ -218,6 +218,8 @@ pub struct ConnectorSettings {
     pub max_retries: u32,
     /// The longest wait between retries, whatever Retry-After asks.
     pub max_backoff_seconds: u64,
+    /// Where the definitions of `rest` sites are (`{definitions_dir}/{definition}.toml`).
+    pub definitions_dir: PathBuf,
 }
 
 impl ConnectorSettings {
@@ -743,6 +745,7 @@ struct RawConnectors {
     requests_per_second: u32,
     max_retries: u32,
     max_backoff_seconds: u64,
+    definitions_dir: PathBuf,
 }
 
 impl Default for ConnectorSettings {
@@ -753,6 +756,7 @@ impl Default for ConnectorSettings {
             requests_per_second: 4,
             max_retries: 5,
             max_backoff_seconds: 60,
+            definitions_dir: PathBuf::from("/usr/share/igny8/connectors"),
         }
     }
 }
@@ -766,6 +770,7 @@ impl Default for RawConnectors {
             requests_per_second: defaults.requests_per_second,
             max_retries: defaults.max_retries,
             max_backoff_seconds: defaults.max_backoff_seconds,
+            definitions_dir: defaults.definitions_dir,
         }
     }
 }
@@ -1531,12 +1536,21 @@ impl Checker<'_> {
             1,
             3600,
         );
+        let definitions_dir =
+            self.check("connectors.definitions_dir", raw.definitions_dir, |dir| {
+                if dir.as_os_str().is_empty() {
+                    Err("expected a directory path, found an empty string".to_owned())
+                } else {
+                    Ok(dir)
+                }
+            });
         Some(ConnectorSettings {
             timeout_seconds: timeout_seconds?,
             concurrency: concurrency?,
             requests_per_second: requests_per_second?,
             max_retries: max_retries?,
             max_backoff_seconds: max_backoff_seconds?,
+            definitions_dir: definitions_dir?,
         })
     }
 

@@ -7,6 +7,7 @@ pub mod files;
 pub mod folder;
 pub mod http;
 pub mod remote;
+pub mod rest;
 pub mod shopify;
 pub mod wordpress;
 

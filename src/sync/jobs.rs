@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::connector::ConnectorError;
 use crate::connector::http::HttpClient;
+use crate::connector::rest::definitions::Definitions;
 use crate::domain::content::EntryPoint;
 use crate::domain::ids::{AccountId, SiteId};
 use crate::domain::schedule::CronSchedule;
@@ -98,6 +99,8 @@ pub fn refetch_job(payload: &RefetchPayload, max_attempts: u32) -> NewJob {
 pub struct SyncServices {
     pub http: Arc<HttpClient>,
     pub secrets: Arc<RwLock<Secrets>>,
+    /// The definitions `rest` sites are read through, re-read when their files change.
+    pub definitions: Arc<Definitions>,
     pub max_attempts: u32,
 }
 
@@ -109,6 +112,9 @@ impl SyncServices {
         Ok(SyncServices {
             http: Arc::new(HttpClient::new(&settings.connectors)?),
             secrets,
+            definitions: Arc::new(Definitions::new(
+                settings.connectors.definitions_dir.clone(),
+            )),
             max_attempts: settings.jobs.max_attempts,
         })
     }
@@ -140,7 +146,12 @@ pub async fn run_pull(
     p: &PullPayload,
 ) -> Result<(), JobError> {
     let site = live_site(store, p.account_id, p.site_id).await?;
-    let (connector, timings) = connect(&site, services.http.clone(), &services.secrets())?;
+    let (connector, timings) = connect(
+        &site,
+        services.http.clone(),
+        &services.secrets(),
+        &services.definitions,
+    )?;
     let kind = if p.full {
         RunKind::Full
     } else {
@@ -215,7 +226,12 @@ pub fn install(registry: &mut Registry, services: SyncServices) -> RecurringJob 
         async move {
             let p: SitePayload = payload(&context)?;
             let site = live_site(&context.store, p.account_id, p.site_id).await?;
-            let (connector, _) = connect(&site, services.http.clone(), &services.secrets())?;
+            let (connector, _) = connect(
+                &site,
+                services.http.clone(),
+                &services.secrets(),
+                &services.definitions,
+            )?;
             reconcile_run(&context.store, &connector, &site, p.trigger).await?;
             Ok(())
         }
@@ -226,7 +242,12 @@ pub fn install(registry: &mut Registry, services: SyncServices) -> RecurringJob 
         async move {
             let p: RefetchPayload = payload(&context)?;
             let site = live_site(&context.store, p.account_id, p.site_id).await?;
-            let (connector, _) = connect(&site, services.http.clone(), &services.secrets())?;
+            let (connector, _) = connect(
+                &site,
+                services.http.clone(),
+                &services.secrets(),
+                &services.definitions,
+            )?;
             let counts = refetch(
                 &context.store,
                 &connector,
@@ -245,7 +266,12 @@ pub fn install(registry: &mut Registry, services: SyncServices) -> RecurringJob 
         async move {
             let p: SitePayload = payload(&context)?;
             let site = live_site(&context.store, p.account_id, p.site_id).await?;
-            let (connector, _) = connect(&site, services.http.clone(), &services.secrets())?;
+            let (connector, _) = connect(
+                &site,
+                services.http.clone(),
+                &services.secrets(),
+                &services.definitions,
+            )?;
             let summary = crate::sync::push::push_site(&context.store, &connector, &site).await?;
             tracing::info!(site = %site.name, done = summary.done, conflicts = summary.conflicts,
                 failed = summary.failed, "Pushed a site's outbox.");

@@ -16,6 +16,9 @@ use crate::connector::http::LimitKey;
 use crate::connector::remote::{
     BatchWrite, Connector, Deletion, Patch, RemoteItem, RemoteStub, Stream, Window, WriteOutcome,
 };
+use crate::connector::rest::definition::Definition;
+use crate::connector::rest::definitions::Definitions;
+use crate::connector::rest::{Rest, RestSite};
 use crate::connector::shopify::bulk::BulkSettings;
 use crate::connector::shopify::{Shopify, ShopifySite};
 use crate::connector::wordpress::api::{AppPassword, Credentials, WpApi};
@@ -25,7 +28,7 @@ use crate::domain::site::ConnectorKind;
 use crate::store::sites::Site;
 use crate::sync::SyncError;
 use crate::sync::site_settings::{
-    self, FilesSettings, ShopifySettings, SyncTimings, WordPressSettings,
+    self, FilesSettings, RestSettings, ShopifySettings, SyncTimings, WordPressSettings,
 };
 
 /// Where site credentials are found: passwords the config file holds directly, by the
@@ -102,6 +105,7 @@ fn read_password(path: &Path) -> Result<AppPassword, SyncError> {
 /// [`Connector`]; this is the one place that knows every kind.
 pub enum SiteConnector {
     Wordpress(WordPress),
+    Rest(Rest),
     Files(Folder),
     Shopify(Shopify),
 }
@@ -109,6 +113,7 @@ pub enum SiteConnector {
 /// Where a pull of one stream stands, for the connector that started it.
 pub enum SitePosition {
     Wordpress(<WordPress as Connector>::Position),
+    Rest(<Rest as Connector>::Position),
     Files(FolderPosition),
     Shopify(<Shopify as Connector>::Position),
 }
@@ -118,18 +123,18 @@ pub fn connect(
     site: &Site,
     http: Arc<HttpClient>,
     secrets: &Secrets,
+    definitions: &Definitions,
 ) -> Result<(SiteConnector, SyncTimings), SyncError> {
-    let timings = SyncTimings::of(site)?;
+    let mut timings = SyncTimings::of(site)?;
     let connector = match site.connector {
         ConnectorKind::Wordpress => SiteConnector::Wordpress(wordpress(site, http, secrets)?.0),
+        ConnectorKind::Rest => {
+            let connector = rest(site, http, secrets, definitions)?;
+            timings.lookback = timings.lookback.max(rest_overlap(connector.definition()));
+            SiteConnector::Rest(connector)
+        }
         ConnectorKind::Files => SiteConnector::Files(folder(site)?),
         ConnectorKind::Shopify => SiteConnector::Shopify(shopify(site, http, secrets, None)?),
-        other => {
-            return Err(SyncError::Site(format!(
-                "site {}: the {other} connector is not part of this build",
-                site.name
-            )));
-        }
     };
     Ok((connector, timings))
 }
@@ -140,6 +145,7 @@ impl Connector for SiteConnector {
     async fn probe(&self) -> Result<Value, ConnectorError> {
         match self {
             SiteConnector::Wordpress(connector) => connector.probe().await,
+            SiteConnector::Rest(connector) => connector.probe().await,
             SiteConnector::Files(connector) => connector.probe().await,
             SiteConnector::Shopify(connector) => connector.probe().await,
         }
@@ -148,6 +154,7 @@ impl Connector for SiteConnector {
     fn streams(&self) -> Vec<Stream> {
         match self {
             SiteConnector::Wordpress(connector) => connector.streams(),
+            SiteConnector::Rest(connector) => connector.streams(),
             SiteConnector::Files(connector) => connector.streams(),
             SiteConnector::Shopify(connector) => connector.streams(),
         }
@@ -158,6 +165,7 @@ impl Connector for SiteConnector {
             SiteConnector::Wordpress(connector) => {
                 SitePosition::Wordpress(connector.start(stream, since))
             }
+            SiteConnector::Rest(connector) => SitePosition::Rest(connector.start(stream, since)),
             SiteConnector::Files(connector) => SitePosition::Files(connector.start(stream, since)),
             SiteConnector::Shopify(connector) => {
                 SitePosition::Shopify(connector.start(stream, since))
@@ -171,6 +179,9 @@ impl Connector for SiteConnector {
     ) -> Result<Option<Window>, ConnectorError> {
         match (self, position) {
             (SiteConnector::Wordpress(connector), SitePosition::Wordpress(position)) => {
+                connector.next_window(position).await
+            }
+            (SiteConnector::Rest(connector), SitePosition::Rest(position)) => {
                 connector.next_window(position).await
             }
             (SiteConnector::Files(connector), SitePosition::Files(position)) => {
@@ -189,6 +200,7 @@ impl Connector for SiteConnector {
     async fn sweep(&self, stream: &Stream) -> Result<Vec<RemoteStub>, ConnectorError> {
         match self {
             SiteConnector::Wordpress(connector) => connector.sweep(stream).await,
+            SiteConnector::Rest(connector) => connector.sweep(stream).await,
             SiteConnector::Files(connector) => connector.sweep(stream).await,
             SiteConnector::Shopify(connector) => connector.sweep(stream).await,
         }
@@ -203,6 +215,7 @@ impl Connector for SiteConnector {
             SiteConnector::Wordpress(connector) => {
                 connector.fetch(external_type, external_ids).await
             }
+            SiteConnector::Rest(connector) => connector.fetch(external_type, external_ids).await,
             SiteConnector::Files(connector) => connector.fetch(external_type, external_ids).await,
             SiteConnector::Shopify(connector) => connector.fetch(external_type, external_ids).await,
         }
@@ -214,6 +227,7 @@ impl Connector for SiteConnector {
     ) -> Result<Option<Vec<Deletion>>, ConnectorError> {
         match self {
             SiteConnector::Wordpress(connector) => connector.deletions(since).await,
+            SiteConnector::Rest(connector) => connector.deletions(since).await,
             SiteConnector::Files(connector) => connector.deletions(since).await,
             SiteConnector::Shopify(connector) => connector.deletions(since).await,
         }
@@ -228,6 +242,11 @@ impl Connector for SiteConnector {
     ) -> Result<WriteOutcome, ConnectorError> {
         match self {
             SiteConnector::Wordpress(connector) => {
+                connector
+                    .write(external_type, external_id, patch, expected_modified)
+                    .await
+            }
+            SiteConnector::Rest(connector) => {
                 connector
                     .write(external_type, external_id, patch, expected_modified)
                     .await
@@ -248,6 +267,7 @@ impl Connector for SiteConnector {
     fn batch_size(&self) -> usize {
         match self {
             SiteConnector::Wordpress(connector) => connector.batch_size(),
+            SiteConnector::Rest(connector) => connector.batch_size(),
             SiteConnector::Files(connector) => connector.batch_size(),
             SiteConnector::Shopify(connector) => connector.batch_size(),
         }
@@ -259,6 +279,7 @@ impl Connector for SiteConnector {
     ) -> Result<Vec<Result<WriteOutcome, ConnectorError>>, ConnectorError> {
         match self {
             SiteConnector::Wordpress(connector) => connector.write_batch(writes).await,
+            SiteConnector::Rest(connector) => connector.write_batch(writes).await,
             SiteConnector::Files(connector) => connector.write_batch(writes).await,
             SiteConnector::Shopify(connector) => connector.write_batch(writes).await,
         }
@@ -313,6 +334,54 @@ pub fn wordpress(
         },
     );
     Ok((connector, settings))
+}
+
+/// The connector for a `rest` site: its definition as the file holds it now, and its API key.
+/// A bad definition fails this site's jobs only.
+pub fn rest(
+    site: &Site,
+    http: Arc<HttpClient>,
+    secrets: &Secrets,
+    definitions: &Definitions,
+) -> Result<Rest, SyncError> {
+    let settings: RestSettings = site_settings::parse(site)?;
+    let definition = definitions
+        .get(&settings.definition)
+        .map_err(|err| SyncError::Site(format!("site {}: {err}", site.name)))?;
+    let base_url = site
+        .base_url
+        .as_deref()
+        .ok_or_else(|| SyncError::Site(format!("site {} has no base_url", site.name)))?;
+    let base_url = Url::parse(base_url)
+        .map_err(|err| SyncError::Site(format!("site {}: base_url: {err}", site.name)))?;
+    let api_key = site
+        .credentials_ref
+        .as_deref()
+        .map(|reference| secrets.resolve(reference))
+        .transpose()?
+        .map(|key| key.expose().to_owned());
+    Rest::new(
+        http,
+        RestSite {
+            key: format!("{}:{}", site.account_id, site.id),
+            base_url,
+            api_key,
+            definition,
+        },
+    )
+    .map_err(|err| SyncError::Site(format!("site {}: api_key: {err}", site.name)))
+}
+
+/// The overlap a definition asks for: the most any of its streams needs.
+fn rest_overlap(definition: &Definition) -> chrono::Duration {
+    let seconds = definition
+        .streams
+        .iter()
+        .filter_map(|stream| stream.get_ref().incremental.as_ref())
+        .map(|incremental| incremental.overlap_seconds)
+        .max()
+        .unwrap_or(0);
+    chrono::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX / 1000))
 }
 
 /// The folder connector for `site`.

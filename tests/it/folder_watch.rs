@@ -7,6 +7,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use igny8::connector::http::HttpClient;
+use igny8::connector::rest::definitions::Definitions;
 use igny8::domain::site::{ConnectorKind, PushPolicy, SiteName};
 use igny8::jobs::handler::Registry;
 use igny8::settings::ConnectorSettings;
@@ -63,6 +64,7 @@ async fn a_file_dropped_edited_and_deleted_shows_within_two_seconds(pool: PgPool
     let services = SyncServices {
         http: Arc::new(HttpClient::new(&ConnectorSettings::default()).unwrap()),
         secrets: Arc::new(RwLock::new(Secrets::new(folder.path().to_owned()))),
+        definitions: Arc::new(Definitions::new(folder.path().to_owned())),
         max_attempts: 3,
     };
     let mut registry = Registry::default();
@@ -174,6 +176,7 @@ async fn a_pull_reads_the_folder_and_the_sweep_finds_what_was_deleted(pool: PgPo
         &site,
         Arc::new(HttpClient::new(&ConnectorSettings::default()).unwrap()),
         &Secrets::new(folder.path().to_owned()),
+        &Definitions::new(folder.path().to_owned()),
     )
     .unwrap();
     let report = igny8::sync::pull::pull(

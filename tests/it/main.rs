@@ -14,6 +14,7 @@ mod pipeline_api;
 mod planner;
 mod processing;
 mod queue;
+mod rest;
 mod scheduler;
 mod shopify;
 mod site_builder;

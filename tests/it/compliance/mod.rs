@@ -4,7 +4,9 @@
 //! writes.
 
 mod files;
+mod ghost;
 mod shopify;
+mod strapi;
 mod wordpress;
 
 use std::collections::{HashMap, HashSet};
