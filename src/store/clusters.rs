@@ -95,16 +95,57 @@ async fn free_name(
     Ok(free)
 }
 
+async fn insert_cluster(
+    tx: &mut Transaction,
+    account: AccountId,
+    site: SiteId,
+    name: &str,
+    new: &NewCluster,
+) -> Result<ClusterId, StoreError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO clusters (account_id, site_id, name, description) \
+         VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(account)
+    .bind(site)
+    .bind(name)
+    .bind(&new.description)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+async fn record_created(
+    tx: &mut Transaction,
+    account: AccountId,
+    site: SiteId,
+    id: ClusterId,
+    name: &str,
+    keyword_count: usize,
+    causation: &Causation,
+) -> Result<(), StoreError> {
+    let event = NewEvent::new(
+        account,
+        EventKind::ClusterCreated,
+        id.get(),
+        json!({"id": id, "site_id": site, "name": name, "keyword_count": keyword_count}),
+        causation.clone(),
+    );
+    record_event(tx, &event).await?;
+    Ok(())
+}
+
 impl Store {
     /// Creates clusters on `site` and moves their keywords in, in one transaction. With
     /// `number_taken`, a name the site already uses gets a number; otherwise it is
-    /// [`StoreError::Constraint`] naming [`CLUSTER_NAME_TAKEN`].
+    /// [`StoreError::Constraint`] naming [`CLUSTER_NAME_TAKEN`]. Each `cluster_created` event
+    /// carries `causation`.
     pub async fn create_clusters(
         &self,
         account: AccountId,
         site: SiteId,
         clusters: &[NewCluster],
         number_taken: bool,
+        causation: &Causation,
     ) -> Result<Vec<Cluster>, StoreError> {
         let mut tx = self.begin().await?;
         let mut ids = Vec::with_capacity(clusters.len());
@@ -114,25 +155,63 @@ impl Store {
             } else {
                 new.name.trim().to_owned()
             };
-            let id: ClusterId = sqlx::query_scalar(
-                "INSERT INTO clusters (account_id, site_id, name, description) \
-                 VALUES ($1, $2, $3, $4) RETURNING id",
+            let id = insert_cluster(&mut tx, account, site, &name, new).await?;
+            move_keywords(&mut tx, account, site, id, &new.keywords).await?;
+            record_created(
+                &mut tx,
+                account,
+                site,
+                id,
+                &name,
+                new.keywords.len(),
+                causation,
+            )
+            .await?;
+            ids.push(id);
+        }
+        tx.commit().await?;
+        self.clusters_by_ids(account, &ids).await
+    }
+
+    /// Creates clusters on `site` from keywords that are still in no cluster when this
+    /// transaction moves them; a cluster left with none is not kept. Two clusterings of one
+    /// site's unclustered keywords running at once therefore cannot both take a keyword: the
+    /// second waits on the first's row locks and then finds the keywords taken. Names the site
+    /// already uses get a number.
+    pub async fn create_clusters_from_unclustered(
+        &self,
+        account: AccountId,
+        site: SiteId,
+        clusters: &[NewCluster],
+        causation: &Causation,
+    ) -> Result<Vec<Cluster>, StoreError> {
+        let mut tx = self.begin().await?;
+        let mut ids = Vec::with_capacity(clusters.len());
+        for new in clusters {
+            let name = free_name(&mut tx, account, site, new.name.trim()).await?;
+            let id = insert_cluster(&mut tx, account, site, &name, new).await?;
+            let moved: i64 = sqlx::query_scalar(
+                "WITH moved AS (UPDATE keywords SET cluster_id = $3 \
+                   WHERE account_id = $1 AND site_id = $4 AND id = ANY($2) AND cluster_id IS NULL \
+                   RETURNING 1) \
+                 SELECT count(*) FROM moved",
             )
             .bind(account)
+            .bind(&new.keywords)
+            .bind(id)
             .bind(site)
-            .bind(&name)
-            .bind(&new.description)
             .fetch_one(&mut *tx)
             .await?;
-            move_keywords(&mut tx, account, site, id, &new.keywords).await?;
-            let event = NewEvent::new(
-                account,
-                EventKind::ClusterCreated,
-                id.get(),
-                json!({"id": id, "site_id": site, "name": name, "keyword_count": new.keywords.len()}),
-                Causation::root(),
-            );
-            record_event(&mut tx, &event).await?;
+            if moved == 0 {
+                sqlx::query("DELETE FROM clusters WHERE account_id = $1 AND id = $2")
+                    .bind(account)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                continue;
+            }
+            let count = usize::try_from(moved).unwrap_or(usize::MAX);
+            record_created(&mut tx, account, site, id, &name, count, causation).await?;
             ids.push(id);
         }
         tx.commit().await?;

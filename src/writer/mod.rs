@@ -16,6 +16,7 @@ use crate::ai::{AiError, AiProvider, ArticleBrief, Capability, OutlineSection, U
 use crate::credits::{CreditError, Credits, Placed};
 use crate::domain::content::EntryPoint;
 use crate::domain::credits::Operation;
+use crate::domain::event::Causation;
 use crate::domain::ids::{AccountId, ContentId, IdeaId, JobId, SiteId, TaskId};
 use crate::jobs::handler::error_chain;
 use crate::processing::RunKey;
@@ -232,9 +233,22 @@ impl Writer {
         task: TaskId,
         run: &RunKey,
     ) -> Result<Generation, WriterError> {
+        self.generate_caused(account, task, run, &Causation::root())
+            .await
+    }
+
+    /// [`Writer::generate`] on behalf of a rule execution: the `content_generated` event
+    /// carries `causation`.
+    pub async fn generate_caused(
+        &self,
+        account: AccountId,
+        task: TaskId,
+        run: &RunKey,
+        causation: &Causation,
+    ) -> Result<Generation, WriterError> {
         self.ensure_writing()?;
         let task = self.store.task(account, task).await?;
-        self.write(&task, run, "generate").await
+        self.write(&task, run, "generate", causation).await
     }
 
     /// Generates again the article of content the writer made; the body it replaces is kept
@@ -259,7 +273,8 @@ impl Writer {
             }
             Err(err) => return Err(err.into()),
         };
-        self.write(&task, run, "regenerate").await
+        self.write(&task, run, "regenerate", &Causation::root())
+            .await
     }
 
     async fn write(
@@ -267,6 +282,7 @@ impl Writer {
         task: &Task,
         run: &RunKey,
         what: &str,
+        causation: &Causation,
     ) -> Result<Generation, WriterError> {
         let account = task.account_id;
         let target = task
@@ -325,6 +341,7 @@ impl Writer {
                         word_count: i32::try_from(words).unwrap_or(i32::MAX),
                         ai_usage: &usage,
                         credits: actual,
+                        causation,
                         pipeline_job: &job,
                     },
                 )

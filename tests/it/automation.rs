@@ -138,10 +138,13 @@ impl Fixture {
 /// An automation service on its own pool, as a freshly started daemon would have.
 fn automation_on(pool: &PgPool, store: &Store, extra: &str) -> Automation {
     let settings = settings_for(pool, extra);
+    let ai = igny8::app::ai_provider(&settings).unwrap();
     Automation::new(
         &settings,
         store.clone(),
         igny8::app::processing(&settings, store),
+        igny8::app::planner(&settings, store, ai.clone()),
+        igny8::app::writer(&settings, store, ai),
     )
 }
 
