@@ -2,6 +2,8 @@
 //! or by hand, listed with their keyword counts, renamed, re-filled and deleted. A new cluster
 //! records `cluster_created` in its transaction.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -174,10 +176,11 @@ impl Store {
     }
 
     /// Creates clusters on `site` from keywords that are still in no cluster when this
-    /// transaction moves them; a cluster left with none is not kept. Two clusterings of one
+    /// transaction locks them; a cluster left with none is not kept. Two clusterings of one
     /// site's unclustered keywords running at once therefore cannot both take a keyword: the
-    /// second waits on the first's row locks and then finds the keywords taken. Names the site
-    /// already uses get a number.
+    /// second waits on the first's row locks and then finds the keywords taken (and, reading
+    /// the names after that wait, numbers a name the first took). Names the site already uses
+    /// get a number.
     pub async fn create_clusters_from_unclustered(
         &self,
         account: AccountId,
@@ -186,32 +189,39 @@ impl Store {
         causation: &Causation,
     ) -> Result<Vec<Cluster>, StoreError> {
         let mut tx = self.begin().await?;
+        let proposed: Vec<KeywordId> = clusters
+            .iter()
+            .flat_map(|c| c.keywords.iter().copied())
+            .collect();
+        // One statement in id order, so two clusterings lock their common keywords in the
+        // same order and cannot deadlock on them.
+        let free: HashSet<KeywordId> = sqlx::query_scalar::<_, KeywordId>(
+            "SELECT id FROM keywords \
+             WHERE account_id = $1 AND site_id = $2 AND id = ANY($3) AND cluster_id IS NULL \
+             ORDER BY id FOR UPDATE",
+        )
+        .bind(account)
+        .bind(site)
+        .bind(&proposed)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .collect();
         let mut ids = Vec::with_capacity(clusters.len());
         for new in clusters {
-            let name = free_name(&mut tx, account, site, new.name.trim()).await?;
-            let id = insert_cluster(&mut tx, account, site, &name, new).await?;
-            let moved: i64 = sqlx::query_scalar(
-                "WITH moved AS (UPDATE keywords SET cluster_id = $3 \
-                   WHERE account_id = $1 AND site_id = $4 AND id = ANY($2) AND cluster_id IS NULL \
-                   RETURNING 1) \
-                 SELECT count(*) FROM moved",
-            )
-            .bind(account)
-            .bind(&new.keywords)
-            .bind(id)
-            .bind(site)
-            .fetch_one(&mut *tx)
-            .await?;
-            if moved == 0 {
-                sqlx::query("DELETE FROM clusters WHERE account_id = $1 AND id = $2")
-                    .bind(account)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+            let keywords: Vec<KeywordId> = new
+                .keywords
+                .iter()
+                .copied()
+                .filter(|k| free.contains(k))
+                .collect();
+            if keywords.is_empty() {
                 continue;
             }
-            let count = usize::try_from(moved).unwrap_or(usize::MAX);
-            record_created(&mut tx, account, site, id, &name, count, causation).await?;
+            let name = free_name(&mut tx, account, site, new.name.trim()).await?;
+            let id = insert_cluster(&mut tx, account, site, &name, new).await?;
+            move_keywords(&mut tx, account, site, id, &keywords).await?;
+            record_created(&mut tx, account, site, id, &name, keywords.len(), causation).await?;
             ids.push(id);
         }
         tx.commit().await?;
