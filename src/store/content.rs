@@ -1,15 +1,15 @@
 //! Content items: the guarded upsert a pull commits window by window, deletes seen on the
 //! remote, and what the ID sweep compares against.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::connector::remote::RemoteItem;
 use crate::domain::content::{ContentHash, ContentSource, SyncStatus};
-use crate::domain::ids::{AccountId, ContentId, SiteId};
-use std::sync::LazyLock;
-
 use crate::domain::event::EventKind;
+use crate::domain::ids::{AccountId, ContentId, SiteId};
 use crate::store::automation_rules::has_active_rule;
 use crate::store::content_events::{SNAPSHOT, SNAPSHOT_COLUMNS};
 use crate::store::{Store, StoreError, Transaction};
