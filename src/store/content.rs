@@ -183,11 +183,12 @@ static UPSERT: LazyLock<String> =
 /// The upsert that also writes a `content_synced` event for each row whose body it created or
 /// changed, in the same statement: `prior` reads the bodies as they were before it (every part
 /// of one statement sees the same snapshot), and the events are built from the written rows
-/// the upsert returns, so nothing is read twice.
+/// the upsert returns, so nothing is read twice. `prior` is materialized: inlined, it would be
+/// joined again for every written row.
 static UPSERT_WITH_EVENTS: LazyLock<String> = LazyLock::new(|| {
     format!(
         "{UPSERT_HEAD},
-prior AS (
+prior AS MATERIALIZED (
     SELECT c.id, c.content_hash
     FROM incoming i
     JOIN content c
