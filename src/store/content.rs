@@ -1,18 +1,13 @@
 //! Content items: the guarded upsert a pull commits window by window, deletes seen on the
 //! remote, and what the ID sweep compares against.
 
-use std::sync::LazyLock;
-
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::connector::remote::RemoteItem;
 use crate::domain::content::{ContentHash, ContentSource, SyncStatus};
-use crate::domain::event::EventKind;
 use crate::domain::ids::{AccountId, ContentId, SiteId};
-use crate::store::automation_rules::has_active_rule;
-use crate::store::content_events::{SNAPSHOT, SNAPSHOT_COLUMNS};
-use crate::store::{Store, StoreError, Transaction};
+use crate::store::{Store, StoreError, Transaction, content_events};
 
 /// What one upsert did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -87,11 +82,7 @@ impl Columns {
     }
 }
 
-/// The upsert of a batch, in parts: this head (the incoming items, and the revisions of
-/// replaced local work), then [`UPSERT_WRITE`], put together as [`UPSERT`] or
-/// [`UPSERT_WITH_EVENTS`].
-///
-/// How items reached us decides what the upsert may replace. `$23` is true for a live
+/// How items reached us, which decides what the upsert may replace. `$23` is true for a live
 /// read of the CMS (`Arrival::Pull`), false for an export file (`Arrival::Import`).
 ///
 /// Incoming items replace ours only when their remote version is newer. A live read also
@@ -101,7 +92,7 @@ impl Columns {
 /// differs from base_hash) is kept as a revision first, so neither ever loses anything. New
 /// rows are `synced` from a pull and `imported` from a file; only a live read sets
 /// last_synced_at.
-const UPSERT_HEAD: &str = "
+const UPSERT: &str = "
 WITH incoming AS (
     SELECT DISTINCT ON (external_type, external_id) *
     FROM unnest($4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::text[], $9::text[],
@@ -131,10 +122,7 @@ kept AS (
                           IS DISTINCT FROM (i.content_hash, i.title, i.remote_status))
            OR $23 AND c.sync_status IN ('deleted_remote', 'imported'))
     ON CONFLICT (account_id, content_id, version) DO NOTHING
-)";
-
-/// The guarded insert-or-update of the incoming items, without its `RETURNING`.
-const UPSERT_WRITE: &str = "
+)
 INSERT INTO content AS c (
     account_id, site_id, source, sync_status, external_type, external_id, remote_modified,
     remote_status, title, slug, excerpt, content_raw, content_rendered, content_hash, base_hash,
@@ -174,51 +162,13 @@ ON CONFLICT (account_id, site_id, external_type, external_id) DO UPDATE SET
 WHERE (c.remote_modified IS NULL OR c.remote_modified < EXCLUDED.remote_modified)
       AND ($23 OR (c.base_hash, c.title, c.remote_status)
                   IS DISTINCT FROM (EXCLUDED.base_hash, EXCLUDED.title, EXCLUDED.remote_status))
-   OR $23 AND c.sync_status IN ('deleted_remote', 'imported')";
-
-/// The upsert alone; returns whether each written row was inserted.
-static UPSERT: LazyLock<String> =
-    LazyLock::new(|| format!("{UPSERT_HEAD}\n{UPSERT_WRITE}\nRETURNING (xmax = 0) AS inserted"));
-
-/// The upsert that also writes a `content_synced` event for each row whose body it created or
-/// changed, in the same statement: `prior` reads the bodies as they were before it (every part
-/// of one statement sees the same snapshot), and the events are built from the written rows
-/// the upsert returns, so nothing is read twice. `prior` is materialized: inlined, it would be
-/// joined again for every written row.
-static UPSERT_WITH_EVENTS: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "{UPSERT_HEAD},
-prior AS MATERIALIZED (
-    SELECT c.id, c.content_hash
-    FROM incoming i
-    JOIN content c
-      ON c.account_id = $1 AND c.site_id = $2
-     AND c.external_type = i.external_type AND c.external_id = i.external_id
-),
-written AS (
-{UPSERT_WRITE}
-    RETURNING (xmax = 0) AS inserted, {SNAPSHOT_COLUMNS}
-),
-events AS (
-    INSERT INTO domain_events (account_id, kind, subject_type, subject_id, payload)
-    SELECT c.account_id, 'content_synced', 'content', c.id,
-           jsonb_build_object('content', {SNAPSHOT} || jsonb_build_object('created', c.inserted))
-    FROM written c
-    LEFT JOIN prior p ON p.id = c.id
-    WHERE p.id IS NULL OR p.content_hash IS DISTINCT FROM c.content_hash
-    ORDER BY c.id
-)
-SELECT inserted FROM written"
-    )
-});
+   OR $23 AND c.sync_status IN ('deleted_remote', 'imported')
+RETURNING (xmax = 0) AS inserted";
 
 /// Where a batch of items comes from: a live read of the CMS, or an export file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Arrival {
-    /// With `events`, each created or changed body writes its `content_synced` event.
-    Pull {
-        events: bool,
-    },
+    Pull,
     Import,
 }
 
@@ -233,11 +183,12 @@ impl Store {
         source: ContentSource,
         items: &[RemoteItem],
     ) -> Result<UpsertCounts, StoreError> {
-        // Most accounts have no rule for synced content: one indexed lookup per batch decides
-        // whether the events are written at all.
-        let events =
-            !items.is_empty() && has_active_rule(tx, account, EventKind::ContentSynced).await?;
-        upsert(tx, account, site, source, items, Arrival::Pull { events }).await
+        let prior = content_events::prior_bodies(tx, account, site, items).await?;
+        let counts = upsert(tx, account, site, source, items, Arrival::Pull).await?;
+        if let Some(prior) = prior {
+            content_events::record_synced_events(tx, account, site, &prior).await?;
+        }
+        Ok(counts)
     }
 
     /// Upserts items read from an export file inside the caller's transaction. New items are
@@ -333,11 +284,7 @@ async fn upsert(
         keys.dedup();
         keys.len() as u64
     };
-    let statement = match arrival {
-        Arrival::Pull { events: true } => &UPSERT_WITH_EVENTS,
-        Arrival::Pull { events: false } | Arrival::Import => &UPSERT,
-    };
-    let inserted: Vec<bool> = sqlx::query_scalar(sqlx::AssertSqlSafe(statement.as_str()))
+    let inserted: Vec<bool> = sqlx::query_scalar(UPSERT)
         .bind(account)
         .bind(site)
         .bind(source)
@@ -360,7 +307,7 @@ async fn upsert(
         .bind(&c.meta_description)
         .bind(&c.published_at)
         .bind(&c.metadata)
-        .bind(matches!(arrival, Arrival::Pull { .. }))
+        .bind(arrival == Arrival::Pull)
         .fetch_all(&mut **tx)
         .await?;
     let created = inserted.iter().filter(|i| **i).count() as u64;
