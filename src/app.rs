@@ -167,11 +167,17 @@ impl App {
         check_definitions(&settings, &sync_services);
         let processing = processing(&settings, &store);
         processing_jobs::install(&mut registry, processing.clone());
-        let automation = Automation::new(&settings, store.clone(), processing.clone());
-        automation_jobs::install(&mut registry, automation.clone());
         let ai = ai_provider(&settings)?;
         let planner = planner(&settings, &store, ai.clone());
         let writer = writer(&settings, &store, ai.clone());
+        let automation = Automation::new(
+            &settings,
+            store.clone(),
+            processing.clone(),
+            planner.clone(),
+            writer.clone(),
+        );
+        automation_jobs::install(&mut registry, automation.clone());
         writer_jobs::install(
             &mut registry,
             writer.clone(),

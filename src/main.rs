@@ -751,7 +751,14 @@ async fn revoke_grant(settings: Settings, account: AccountId, id: GrantId) -> an
 
 async fn rules(settings: Settings, command: RulesCommand) -> anyhow::Result<()> {
     let store = admin_store(&settings).await?;
-    let automation = Automation::new(&settings, store.clone(), app::processing(&settings, &store));
+    let ai = app::ai_provider(&settings)?;
+    let automation = Automation::new(
+        &settings,
+        store.clone(),
+        app::processing(&settings, &store),
+        app::planner(&settings, &store, ai.clone()),
+        app::writer(&settings, &store, ai),
+    );
     match command {
         RulesCommand::List { account, json } => {
             let mut page = 1;

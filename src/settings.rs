@@ -348,11 +348,17 @@ pub struct AutomationSettings {
     /// How many rule executions may lead, one causing the next, to an event that is still
     /// evaluated; an event with a longer causation chain is skipped with the reason.
     pub max_depth: usize,
+    /// How many times the event worker tries an event whose evaluation fails before it sets
+    /// the event aside with its last error, so it stops holding up the others.
+    pub max_event_attempts: u32,
 }
 
 impl Default for AutomationSettings {
     fn default() -> Self {
-        AutomationSettings { max_depth: 3 }
+        AutomationSettings {
+            max_depth: 3,
+            max_event_attempts: 5,
+        }
     }
 }
 
@@ -679,12 +685,15 @@ impl Default for RawSiteBuilder {
 #[serde(default)]
 struct RawAutomation {
     max_depth: u64,
+    max_event_attempts: u64,
 }
 
 impl Default for RawAutomation {
     fn default() -> Self {
+        let defaults = AutomationSettings::default();
         RawAutomation {
-            max_depth: AutomationSettings::default().max_depth as u64,
+            max_depth: defaults.max_depth as u64,
+            max_event_attempts: u64::from(defaults.max_event_attempts),
         }
     }
 }
@@ -1472,6 +1481,12 @@ impl Checker<'_> {
         let linker = self.linker(raw.linker);
         let site_builder = self.site_builder(raw.site_builder);
         let max_depth = self.in_range("automation.max_depth", raw.automation.max_depth, 1, 20);
+        let max_event_attempts = self.in_range(
+            "automation.max_event_attempts",
+            raw.automation.max_event_attempts,
+            1,
+            100,
+        );
         let ai = self.ai(raw.ai);
 
         Some(Settings {
@@ -1482,6 +1497,7 @@ impl Checker<'_> {
             site_builder: site_builder?,
             automation: AutomationSettings {
                 max_depth: usize::try_from(max_depth?).ok()?,
+                max_event_attempts: u32::try_from(max_event_attempts?).ok()?,
             },
             credits: credits?,
             modules: modules?,

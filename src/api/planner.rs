@@ -20,6 +20,7 @@ use crate::api::extract::{Json, OptionalIdempotencyKey, Path, Query};
 use crate::api::pagination::{PageOf, page};
 use crate::api::responses::CommonErrors;
 use crate::api::sites::{operable_site, scope};
+use crate::domain::event::Causation;
 use crate::domain::ids::{ClusterId, IdeaId, KeywordId, SiteId};
 use crate::domain::intent::SearchIntent;
 use crate::planner::{MAX_IDEA_CLUSTERS, checked_ids, new_keyword};
@@ -417,7 +418,13 @@ pub async fn create_cluster(
     };
     let mut created = state
         .store
-        .create_clusters(principal.account_id, site.id, &[new], false)
+        .create_clusters(
+            principal.account_id,
+            site.id,
+            &[new],
+            false,
+            &Causation::root(),
+        )
         .await
         .map_err(crate::planner::PlannerError::from)?;
     Ok((StatusCode::CREATED, ResponseJson(created.remove(0).into())))
@@ -761,7 +768,7 @@ pub async fn create_idea(
     let fields = idea_fields(&state, &principal, site.id, body, None).await?;
     let mut ideas = state
         .store
-        .create_ideas(principal.account_id, site.id, &[fields])
+        .create_ideas(principal.account_id, site.id, &[fields], &Causation::root())
         .await?;
     Ok((StatusCode::CREATED, ResponseJson(ideas.remove(0).into())))
 }

@@ -4,8 +4,9 @@
 //! execution per matching active rule is created (keyed `rule:{rule}:event:{event}`) with the
 //! job that runs it, and the event is marked processed, all in one transaction. A worker that
 //! dies before the commit leaves the events unprocessed for the next claim; one that commits
-//! has created the executions exactly once. Idle workers wait on `LISTEN igny8_events` and
-//! poll as a fallback.
+//! has created the executions exactly once. An event whose evaluation fails is retried a
+//! bounded number of times, then set aside with its last error. Idle workers wait on
+//! `LISTEN igny8_events` and poll as a fallback.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -17,7 +18,9 @@ use crate::jobs::handler::error_chain;
 use crate::shutdown::Shutdown;
 use crate::store::StoreError;
 use crate::store::automation_rules::active_event_rules;
-use crate::store::domain_events::{ClaimedEvent, claim_events, mark_event_processed};
+use crate::store::domain_events::{
+    ClaimedEvent, claim_events, mark_event_processed, record_event_failure,
+};
 use crate::store::scheduled_tasks::{NewTask, create_task};
 
 /// Events claimed per transaction.
@@ -27,12 +30,37 @@ const POLL: Duration = Duration::from_secs(5);
 
 impl Automation {
     /// Processes one batch of events; returns how many were claimed.
+    ///
+    /// Each event is evaluated under a savepoint of the batch's transaction: an event whose
+    /// evaluation fails is rolled back alone and its attempt and error recorded, so it holds
+    /// up neither the batch nor the events behind it, and after
+    /// `automation.max_event_attempts` it is no longer claimed. An error the transaction
+    /// itself does not survive (a lost connection) rolls the whole batch back, attempts
+    /// included, for the next claim.
     pub async fn process_events(&self) -> Result<usize, StoreError> {
         let mut tx = self.store.begin().await?;
-        let events = claim_events(&mut tx, BATCH).await?;
+        let events = claim_events(&mut tx, BATCH, self.max_event_attempts).await?;
         for event in &events {
-            self.evaluate_event(&mut tx, event).await?;
-            mark_event_processed(&mut tx, event.account_id, event.id).await?;
+            let mut attempt = sqlx::Acquire::begin(&mut tx).await?;
+            let evaluated = match self.evaluate_event(&mut attempt, event).await {
+                Ok(()) => mark_event_processed(&mut attempt, event.account_id, event.id).await,
+                Err(err) => Err(err),
+            };
+            match evaluated {
+                Ok(()) => attempt.commit().await?,
+                Err(err) => {
+                    attempt.rollback().await?;
+                    let error = error_chain(&err);
+                    let attempts =
+                        record_event_failure(&mut tx, event.account_id, event.id, &error).await?;
+                    if u32::try_from(attempts).unwrap_or(u32::MAX) >= self.max_event_attempts {
+                        metrics::counter!("igny8_automation_events_set_aside_total").increment(1);
+                        tracing::error!(account = %event.account_id, event = %event.id, kind = %event.kind, attempts, error = %error, "An event failed every evaluation allowed; it is set aside with its last error.");
+                    } else {
+                        tracing::warn!(account = %event.account_id, event = %event.id, kind = %event.kind, attempts, error = %error, "Evaluating an event failed; it will be tried again.");
+                    }
+                }
+            }
         }
         tx.commit().await?;
         Ok(events.len())

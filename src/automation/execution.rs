@@ -2,56 +2,22 @@
 //! module on), the limits (today's count, credits available for the rule's limit), the
 //! conditions, the claim of a place in today's count, then the actions in order.
 //!
-//! Each action holds its own credits through the service it calls, under a ledger key named by
-//! the execution, so a retried execution never charges twice for the same work. Before each
-//! action its cost is estimated; an action that would take the execution past
-//! `credit_limit_per_execution` is not run and the execution fails with
+//! The actions themselves are in `actions.rs`: each holds its own credits through the service
+//! it calls, under a ledger key named by the execution, and one whose estimated cost would
+//! take the execution past `credit_limit_per_execution` is not run: the execution fails with
 //! `credit_limit_exceeded`.
 
 use serde_json::{Value, json};
 
 use crate::automation::Automation;
-use crate::credits::CreditError;
+use crate::automation::actions::{ActionOutcome, Run};
 use crate::domain::condition::evaluate;
-use crate::domain::content::EntryPoint;
-use crate::domain::credits::Operation;
 use crate::domain::event::{Causation, CausationLink};
-use crate::domain::ids::{AccountId, ContentId, ScheduledTaskId};
+use crate::domain::ids::{AccountId, ScheduledTaskId};
 use crate::domain::module::Module;
-use crate::domain::rule::{Action, ActionType, RuleDefinition};
-use crate::processing::{ProcessingError, RunKey};
+use crate::domain::rule::RuleDefinition;
 use crate::store::StoreError;
-use crate::store::scheduled_tasks::{ScheduledTask, Settlement};
-
-/// The skip reason of actions whose module is not part of this build yet.
-pub const NOT_AVAILABLE: &str = "module not available";
-
-/// Whether this build can run the action; the others end as skipped with `NOT_AVAILABLE`.
-pub fn available(kind: ActionType) -> bool {
-    match kind {
-        ActionType::LinkContent | ActionType::OptimizeContent | ActionType::PushContent => true,
-        ActionType::ClusterKeywords | ActionType::GenerateIdeas | ActionType::GenerateContent => {
-            false
-        }
-    }
-}
-
-/// How one action ended.
-enum ActionOutcome {
-    Completed { output: Value, credits: i64 },
-    Skipped { reason: String },
-    Failed { code: &'static str, error: String },
-}
-
-/// What an execution's actions work with.
-struct Run<'a> {
-    account: AccountId,
-    task: &'a ScheduledTask,
-    /// The chain the events the actions cause carry.
-    causation: Causation,
-    limit: Option<i64>,
-    used: i64,
-}
+use crate::store::scheduled_tasks::Settlement;
 
 impl Automation {
     /// Runs the execution `id`, unless it is already settled. Database failures are returned
@@ -208,126 +174,6 @@ impl Automation {
             .settle_scheduled_task(account, id, &Value::Array(results), run.used, &settlement)
             .await
     }
-
-    async fn run_action(
-        &self,
-        run: &mut Run<'_>,
-        action: &Action,
-    ) -> Result<ActionOutcome, StoreError> {
-        if !available(action.kind) {
-            return Ok(ActionOutcome::Skipped {
-                reason: NOT_AVAILABLE.to_owned(),
-            });
-        }
-        let module = action.kind.module();
-        if !self.modules.is_enabled(run.account, module).await? {
-            return Ok(ActionOutcome::Skipped {
-                reason: format!("the {module} module is disabled"),
-            });
-        }
-        let subject = action.kind.subject();
-        let Some(target) = action.target(&run.task.trigger_context) else {
-            return Ok(ActionOutcome::Failed {
-                code: "missing_subject",
-                error: format!(
-                    "neither params.{} nor the context's {}.id names the {}",
-                    subject.param, subject.subject_type, subject.subject_type
-                ),
-            });
-        };
-        let content = ContentId::new(target);
-        let key = RunKey::automation(run.task.id);
-        let estimate = match action.kind {
-            ActionType::LinkContent => self.credits.estimate(Operation::Linking, 1),
-            ActionType::OptimizeContent => {
-                match self
-                    .processing
-                    .optimize_estimate(run.account, content)
-                    .await
-                {
-                    Ok(estimate) => estimate,
-                    Err(err) => return failed(err),
-                }
-            }
-            _ => 0,
-        };
-        if let Some(limit) = run.limit
-            && run.used + estimate > limit
-        {
-            return Ok(ActionOutcome::Failed {
-                code: "credit_limit_exceeded",
-                error: format!(
-                    "the action may cost {estimate} credits, and {} of the execution's limit of \
-                     {limit} are used",
-                    run.used
-                ),
-            });
-        }
-        let done =
-            match action.kind {
-                ActionType::LinkContent => self
-                    .processing
-                    .link(run.account, content, &key)
-                    .await
-                    .map(|linking| {
-                        (
-                            json!({
-                                "content_id": content, "links_added": linking.added.len(),
-                                "version": linking.version, "status": linking.status,
-                            }),
-                            linking.credits_used,
-                        )
-                    }),
-                ActionType::OptimizeContent => self
-                    .processing
-                    .optimize_caused(
-                        run.account,
-                        content,
-                        EntryPoint::Automation,
-                        &key,
-                        &run.causation,
-                    )
-                    .await
-                    .map(|optimizing| {
-                        (
-                            json!({
-                                "content_id": content, "optimization_task_id": optimizing.task,
-                                "rules": optimizing.rules, "score_before": optimizing.before,
-                                "score_after": optimizing.after, "version": optimizing.version,
-                            }),
-                            optimizing.credits_used,
-                        )
-                    }),
-                ActionType::PushContent => self
-                    .processing
-                    .queue_push(run.account, content)
-                    .await
-                    .map(|push| {
-                        let output = match push {
-                            Some(push) => json!({ "content_id": content, "push_job_id": push }),
-                            None => json!({
-                                "content_id": content, "push_job_id": null,
-                                "reason": "the item holds no change the CMS lacks",
-                            }),
-                        };
-                        (output, 0)
-                    }),
-                ActionType::ClusterKeywords
-                | ActionType::GenerateIdeas
-                | ActionType::GenerateContent => {
-                    return Ok(ActionOutcome::Skipped {
-                        reason: NOT_AVAILABLE.to_owned(),
-                    });
-                }
-            };
-        match done {
-            Ok((output, credits)) => {
-                run.used += credits;
-                Ok(ActionOutcome::Completed { output, credits })
-            }
-            Err(err) => failed(err),
-        }
-    }
 }
 
 fn daily_limit(rule: &RuleDefinition) -> String {
@@ -335,22 +181,4 @@ fn daily_limit(rule: &RuleDefinition) -> String {
         "daily limit reached: {} executions today",
         rule.max_executions_per_day.unwrap_or_default()
     )
-}
-
-/// An action's processing error as the execution's failure; database trouble is returned so
-/// the job retries.
-fn failed(err: ProcessingError) -> Result<ActionOutcome, StoreError> {
-    let error = err.to_string();
-    let code = match err {
-        ProcessingError::Store(store) => return Err(store),
-        ProcessingError::NotFound => "not_found",
-        ProcessingError::ModuleDisabled(_) => "module_disabled",
-        ProcessingError::NotProcessable { .. } => "not_processable",
-        ProcessingError::Stale(_) => "content_changed",
-        ProcessingError::Unreadable { .. } => "unreadable_html",
-        ProcessingError::Credits(CreditError::Insufficient { .. }) => "insufficient_credits",
-        ProcessingError::Credits(_) => "credits",
-        ProcessingError::Ai(_) => "ai_failed",
-    };
-    Ok(ActionOutcome::Failed { code, error })
 }

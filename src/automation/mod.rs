@@ -3,8 +3,10 @@
 //! Every execution is a `scheduled_tasks` row, created once per idempotency key together with
 //! the job that runs it: by the event worker (`events.rs`) in the transaction that marks the
 //! event processed, by a schedule fire (`schedules.rs`), by a manual run or a retry.
-//! `execution.rs` runs one: active → limits → conditions → actions, in that order.
+//! `execution.rs` runs one: active → limits → conditions → actions, in that order;
+//! `actions.rs` runs each action through the service that owns it.
 
+pub mod actions;
 pub mod events;
 pub mod execution;
 pub mod jobs;
@@ -21,11 +23,13 @@ use crate::domain::event::{Causation, EventKind};
 use crate::domain::ids::{AccountId, RuleId, ScheduledTaskId};
 use crate::domain::rule::{ActionType, RuleDefinition, RuleError, Trigger};
 use crate::modules::Modules;
+use crate::planner::Planner;
 use crate::processing::Processing;
 use crate::settings::Settings;
 use crate::store::automation_rules::StoredRule;
 use crate::store::scheduled_tasks::{NewTask, ScheduledTask, TaskCounts};
 use crate::store::{Store, StoreError};
+use crate::writer::Writer;
 
 /// Why a rule or an execution could not be changed or run as asked.
 #[derive(Debug, thiserror::Error)]
@@ -122,20 +126,32 @@ pub struct Summary {
 pub struct Automation {
     store: Store,
     processing: Processing,
+    planner: Planner,
+    writer: Writer,
     credits: Credits,
     modules: Modules,
     max_depth: usize,
+    max_event_attempts: u32,
     max_attempts: u32,
 }
 
 impl Automation {
-    pub fn new(settings: &Settings, store: Store, processing: Processing) -> Automation {
+    pub fn new(
+        settings: &Settings,
+        store: Store,
+        processing: Processing,
+        planner: Planner,
+        writer: Writer,
+    ) -> Automation {
         Automation {
             credits: Credits::new(store.clone(), &settings.credits),
             modules: Modules::new(store.clone(), settings.modules.defaults.clone()),
             store,
             processing,
+            planner,
+            writer,
             max_depth: settings.automation.max_depth,
+            max_event_attempts: settings.automation.max_event_attempts,
             max_attempts: settings.jobs.max_attempts,
         }
     }
@@ -278,14 +294,17 @@ impl Automation {
         let mut actions = Vec::new();
         for action in &rule.actions {
             let target = action.target(&context);
-            let reason = if !execution::available(action.kind) {
-                Some(execution::NOT_AVAILABLE.to_owned())
-            } else if !self
+            let reason = if !self
                 .modules
                 .is_enabled(account, action.kind.module())
                 .await?
             {
                 Some(format!("the {} module is disabled", action.kind.module()))
+            } else if let Some(refusal) = (action.kind == ActionType::GenerateContent)
+                .then(|| self.writer.ensure_writing().err())
+                .flatten()
+            {
+                Some(refusal.to_string())
             } else if target.is_none() {
                 Some(format!(
                     "the context names no {}",

@@ -15,6 +15,7 @@ use serde_json::json;
 use crate::ai::{AiError, AiProvider, ClusterBrief, KeywordInput, ProposedCluster, Usage};
 use crate::credits::{CreditError, Credits, Placed};
 use crate::domain::credits::Operation;
+use crate::domain::event::Causation;
 use crate::domain::ids::{AccountId, KeywordId, SiteId};
 use crate::domain::intent::SearchIntent;
 use crate::processing::RunKey;
@@ -233,6 +234,54 @@ impl Planner {
         keywords: &[Keyword],
         run: &RunKey,
     ) -> Result<Clustered, PlannerError> {
+        self.cluster(account, site, keywords, run, Placement::Move)
+            .await
+    }
+
+    /// Clusters the site's keywords that are in no cluster (up to
+    /// [`MAX_CLUSTER_KEYWORDS`], 10 credits, held first); the clusters' events carry
+    /// `causation`. Keywords another clustering took meanwhile stay where they are, and a run
+    /// that keeps no cluster costs nothing. With no unclustered keyword, nothing is held.
+    pub async fn cluster_unclustered(
+        &self,
+        account: AccountId,
+        site: SiteId,
+        run: &RunKey,
+        causation: &Causation,
+    ) -> Result<Clustered, PlannerError> {
+        let limit = i64::try_from(MAX_CLUSTER_KEYWORDS).unwrap_or(i64::MAX);
+        let keywords = self
+            .store
+            .unclustered_keywords(account, site, limit)
+            .await?;
+        if keywords.is_empty() {
+            return Ok(Clustered {
+                clusters: Vec::new(),
+                credits_used: 0,
+                usage: Usage {
+                    provider: self.ai.name(),
+                    ..Usage::default()
+                },
+            });
+        }
+        self.cluster(
+            account,
+            site,
+            &keywords,
+            run,
+            Placement::Unclustered(causation),
+        )
+        .await
+    }
+
+    async fn cluster(
+        &self,
+        account: AccountId,
+        site: SiteId,
+        keywords: &[Keyword],
+        run: &RunKey,
+        placement: Placement<'_>,
+    ) -> Result<Clustered, PlannerError> {
         let cost = self.credits.estimate(Operation::Clustering, 1);
         let key = run.operation_key(&format!("clustering:site:{site}"));
         let hold = self
@@ -269,19 +318,29 @@ impl Planner {
                     keywords: c.keyword_ids.clone(),
                 })
                 .collect();
-            let clusters = self
-                .store
-                .create_clusters(account, site, &proposed, true)
-                .await?;
+            let clusters = match placement {
+                Placement::Move => {
+                    self.store
+                        .create_clusters(account, site, &proposed, true, &Causation::root())
+                        .await?
+                }
+                Placement::Unclustered(causation) => {
+                    self.store
+                        .create_clusters_from_unclustered(account, site, &proposed, causation)
+                        .await?
+                }
+            };
             Ok::<_, PlannerError>((clusters, answer.usage))
         }
         .await;
         match outcome {
             Ok((clusters, usage)) => {
-                self.settle(account, &hold, Some(cost)).await?;
+                let used = if clusters.is_empty() { 0 } else { cost };
+                self.settle(account, &hold, (used > 0).then_some(used))
+                    .await?;
                 Ok(Clustered {
                     clusters,
-                    credits_used: cost,
+                    credits_used: used,
                     usage,
                 })
             }
@@ -335,6 +394,19 @@ impl Planner {
         clusters: &[Cluster],
         run: &RunKey,
     ) -> Result<Ideas, PlannerError> {
+        self.generate_ideas_caused(account, clusters, run, &Causation::root())
+            .await
+    }
+
+    /// [`Planner::generate_ideas`] on behalf of a rule execution: the ideas' events carry
+    /// `causation`.
+    pub async fn generate_ideas_caused(
+        &self,
+        account: AccountId,
+        clusters: &[Cluster],
+        run: &RunKey,
+        causation: &Causation,
+    ) -> Result<Ideas, PlannerError> {
         let cost = self
             .credits
             .estimate(Operation::IdeaGeneration, clusters.len() as u64);
@@ -353,7 +425,7 @@ impl Planner {
                 Some(("cluster", clusters[0].id.get())),
             )
             .await?;
-        let outcome = self.ideas_for(account, clusters).await;
+        let outcome = self.ideas_for(account, clusters, causation).await;
         match outcome {
             Ok((ideas, usage)) => {
                 self.settle(account, &hold, Some(cost)).await?;
@@ -374,6 +446,7 @@ impl Planner {
         &self,
         account: AccountId,
         clusters: &[Cluster],
+        causation: &Causation,
     ) -> Result<(Vec<Idea>, Usage), PlannerError> {
         let mut usage = Usage {
             provider: self.ai.name(),
@@ -419,7 +492,7 @@ impl Planner {
                 .collect();
             ideas.extend(
                 self.store
-                    .create_ideas(account, cluster.site_id, &fields)
+                    .create_ideas(account, cluster.site_id, &fields, causation)
                     .await?,
             );
         }
@@ -443,6 +516,15 @@ impl Planner {
             Err(err) => Err(err.into()),
         }
     }
+}
+
+/// Which keywords a clustering may take.
+#[derive(Clone, Copy)]
+enum Placement<'a> {
+    /// Any keyword named, moved from wherever it is.
+    Move,
+    /// Only keywords still in no cluster; the clusters' events carry the causation.
+    Unclustered(&'a Causation),
 }
 
 /// The intent most keywords of a cluster have; ties go to the first in the enum's order.

@@ -2,6 +2,8 @@
 //! or by hand, listed with their keyword counts, renamed, re-filled and deleted. A new cluster
 //! records `cluster_created` in its transaction.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -95,16 +97,57 @@ async fn free_name(
     Ok(free)
 }
 
+async fn insert_cluster(
+    tx: &mut Transaction,
+    account: AccountId,
+    site: SiteId,
+    name: &str,
+    new: &NewCluster,
+) -> Result<ClusterId, StoreError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO clusters (account_id, site_id, name, description) \
+         VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(account)
+    .bind(site)
+    .bind(name)
+    .bind(&new.description)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+async fn record_created(
+    tx: &mut Transaction,
+    account: AccountId,
+    site: SiteId,
+    id: ClusterId,
+    name: &str,
+    keyword_count: usize,
+    causation: &Causation,
+) -> Result<(), StoreError> {
+    let event = NewEvent::new(
+        account,
+        EventKind::ClusterCreated,
+        id.get(),
+        json!({"id": id, "site_id": site, "name": name, "keyword_count": keyword_count}),
+        causation.clone(),
+    );
+    record_event(tx, &event).await?;
+    Ok(())
+}
+
 impl Store {
     /// Creates clusters on `site` and moves their keywords in, in one transaction. With
     /// `number_taken`, a name the site already uses gets a number; otherwise it is
-    /// [`StoreError::Constraint`] naming [`CLUSTER_NAME_TAKEN`].
+    /// [`StoreError::Constraint`] naming [`CLUSTER_NAME_TAKEN`]. Each `cluster_created` event
+    /// carries `causation`.
     pub async fn create_clusters(
         &self,
         account: AccountId,
         site: SiteId,
         clusters: &[NewCluster],
         number_taken: bool,
+        causation: &Causation,
     ) -> Result<Vec<Cluster>, StoreError> {
         let mut tx = self.begin().await?;
         let mut ids = Vec::with_capacity(clusters.len());
@@ -114,25 +157,71 @@ impl Store {
             } else {
                 new.name.trim().to_owned()
             };
-            let id: ClusterId = sqlx::query_scalar(
-                "INSERT INTO clusters (account_id, site_id, name, description) \
-                 VALUES ($1, $2, $3, $4) RETURNING id",
-            )
-            .bind(account)
-            .bind(site)
-            .bind(&name)
-            .bind(&new.description)
-            .fetch_one(&mut *tx)
-            .await?;
+            let id = insert_cluster(&mut tx, account, site, &name, new).await?;
             move_keywords(&mut tx, account, site, id, &new.keywords).await?;
-            let event = NewEvent::new(
+            record_created(
+                &mut tx,
                 account,
-                EventKind::ClusterCreated,
-                id.get(),
-                json!({"id": id, "site_id": site, "name": name, "keyword_count": new.keywords.len()}),
-                Causation::root(),
-            );
-            record_event(&mut tx, &event).await?;
+                site,
+                id,
+                &name,
+                new.keywords.len(),
+                causation,
+            )
+            .await?;
+            ids.push(id);
+        }
+        tx.commit().await?;
+        self.clusters_by_ids(account, &ids).await
+    }
+
+    /// Creates clusters on `site` from keywords that are still in no cluster when this
+    /// transaction locks them; a cluster left with none is not kept. Two clusterings of one
+    /// site's unclustered keywords running at once therefore cannot both take a keyword: the
+    /// second waits on the first's row locks and then finds the keywords taken (and, reading
+    /// the names after that wait, numbers a name the first took). Names the site already uses
+    /// get a number.
+    pub async fn create_clusters_from_unclustered(
+        &self,
+        account: AccountId,
+        site: SiteId,
+        clusters: &[NewCluster],
+        causation: &Causation,
+    ) -> Result<Vec<Cluster>, StoreError> {
+        let mut tx = self.begin().await?;
+        let proposed: Vec<KeywordId> = clusters
+            .iter()
+            .flat_map(|c| c.keywords.iter().copied())
+            .collect();
+        // One statement in id order, so two clusterings lock their common keywords in the
+        // same order and cannot deadlock on them.
+        let free: HashSet<KeywordId> = sqlx::query_scalar::<_, KeywordId>(
+            "SELECT id FROM keywords \
+             WHERE account_id = $1 AND site_id = $2 AND id = ANY($3) AND cluster_id IS NULL \
+             ORDER BY id FOR UPDATE",
+        )
+        .bind(account)
+        .bind(site)
+        .bind(&proposed)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .collect();
+        let mut ids = Vec::with_capacity(clusters.len());
+        for new in clusters {
+            let keywords: Vec<KeywordId> = new
+                .keywords
+                .iter()
+                .copied()
+                .filter(|k| free.contains(k))
+                .collect();
+            if keywords.is_empty() {
+                continue;
+            }
+            let name = free_name(&mut tx, account, site, new.name.trim()).await?;
+            let id = insert_cluster(&mut tx, account, site, &name, new).await?;
+            move_keywords(&mut tx, account, site, id, &keywords).await?;
+            record_created(&mut tx, account, site, id, &name, keywords.len(), causation).await?;
             ids.push(id);
         }
         tx.commit().await?;

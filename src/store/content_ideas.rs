@@ -48,12 +48,14 @@ const COLUMNS: &str = "account_id, id, site_id, cluster_id, title, description, 
     target_keywords, intent, content_type, estimated_word_count, status, created_at, updated_at";
 
 impl Store {
-    /// Creates ideas on `site` in one transaction, each with its event.
+    /// Creates ideas on `site` in one transaction, each with its event, which carries
+    /// `causation`.
     pub async fn create_ideas(
         &self,
         account: AccountId,
         site: SiteId,
         ideas: &[IdeaFields],
+        causation: &Causation,
     ) -> Result<Vec<Idea>, StoreError> {
         let mut tx = self.begin().await?;
         let mut created = Vec::with_capacity(ideas.len());
@@ -88,7 +90,7 @@ impl Store {
                     "intent": idea.intent,
                     "estimated_word_count": idea.estimated_word_count,
                 }),
-                Causation::root(),
+                causation.clone(),
             );
             record_event(&mut tx, &event).await?;
             created.push(idea);

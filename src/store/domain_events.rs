@@ -50,21 +50,44 @@ pub struct ClaimedEvent {
 
 /// Claims up to `limit` unprocessed events, oldest first, on the caller's transaction. Rows
 /// another worker holds are skipped, so workers in several daemons share the outbox; the claim
-/// lasts until the transaction ends.
+/// lasts until the transaction ends. Events already tried `max_attempts` times are set aside
+/// and not claimed (raising the limit brings them back).
 pub async fn claim_events(
     conn: &mut PgConnection,
     limit: i64,
+    max_attempts: u32,
 ) -> Result<Vec<ClaimedEvent>, StoreError> {
     let events = sqlx::query_as(
         "SELECT account_id, id, kind, subject_type, subject_id, payload, causation, depth, \
                 created_at \
-         FROM domain_events WHERE processed_at IS NULL \
+         FROM domain_events WHERE processed_at IS NULL AND attempts < $2 \
          ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED",
     )
     .bind(limit)
+    .bind(i64::from(max_attempts))
     .fetch_all(conn)
     .await?;
     Ok(events)
+}
+
+/// Records a failed evaluation of a claimed event: one more attempt and its error. Returns the
+/// attempts made so far.
+pub async fn record_event_failure(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: EventId,
+    error: &str,
+) -> Result<i32, StoreError> {
+    let attempts = sqlx::query_scalar(
+        "UPDATE domain_events SET attempts = attempts + 1, last_error = $3 \
+         WHERE account_id = $1 AND id = $2 RETURNING attempts",
+    )
+    .bind(account)
+    .bind(id)
+    .bind(error)
+    .fetch_one(conn)
+    .await?;
+    Ok(attempts)
 }
 
 /// Marks a claimed event processed, in the transaction that created its executions.

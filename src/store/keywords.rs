@@ -184,6 +184,24 @@ impl Store {
         .await?)
     }
 
+    /// Up to `limit` of a site's keywords that are in no cluster, by id.
+    pub async fn unclustered_keywords(
+        &self,
+        account: AccountId,
+        site: SiteId,
+        limit: i64,
+    ) -> Result<Vec<Keyword>, StoreError> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM keywords \
+             WHERE account_id = $1 AND site_id = $2 AND cluster_id IS NULL ORDER BY id LIMIT $3"
+        )))
+        .bind(account)
+        .bind(site)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     /// One page of a site's keywords by id, optionally of one cluster.
     pub async fn keywords_page(
         &self,

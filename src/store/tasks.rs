@@ -56,6 +56,8 @@ pub struct Generated<'a> {
     pub word_count: i32,
     pub ai_usage: &'a Value,
     pub credits: i64,
+    /// What led to the generation; the `content_generated` event carries it.
+    pub causation: &'a Causation,
     /// The pipeline job the content is queued for; its payload is completed with the content id.
     pub pipeline_job: &'a (dyn Fn(ContentId) -> NewJob + Sync),
 }
@@ -339,7 +341,7 @@ impl Store {
                 "word_count": generated.word_count,
                 "version": version,
             }),
-            Causation::root(),
+            generated.causation.clone(),
         );
         record_event(&mut tx, &event).await?;
         let job = enqueue(&mut tx, &(generated.pipeline_job)(content)).await?;

@@ -16,6 +16,7 @@ use crate::ai::{AiError, AiProvider, Article, ArticleBrief, Capability, OutlineS
 use crate::credits::{CreditError, Credits, Placed};
 use crate::domain::content::EntryPoint;
 use crate::domain::credits::Operation;
+use crate::domain::event::Causation;
 use crate::domain::ids::{AccountId, ContentId, IdeaId, JobId, SiteId, TaskId};
 use crate::jobs::handler::error_chain;
 use crate::processing::RunKey;
@@ -239,9 +240,22 @@ impl Writer {
         task: TaskId,
         run: &RunKey,
     ) -> Result<Generation, WriterError> {
+        self.generate_caused(account, task, run, &Causation::root())
+            .await
+    }
+
+    /// [`Writer::generate`] on behalf of a rule execution: the `content_generated` event
+    /// carries `causation`.
+    pub async fn generate_caused(
+        &self,
+        account: AccountId,
+        task: TaskId,
+        run: &RunKey,
+        causation: &Causation,
+    ) -> Result<Generation, WriterError> {
         self.ensure_writing()?;
         let task = self.store.task(account, task).await?;
-        self.write(&task, run, "generate").await
+        self.write(&task, run, "generate", causation).await
     }
 
     /// Generates again the article of content the writer made; the body it replaces is kept
@@ -266,7 +280,8 @@ impl Writer {
             }
             Err(err) => return Err(err.into()),
         };
-        self.write(&task, run, "regenerate").await
+        self.write(&task, run, "regenerate", &Causation::root())
+            .await
     }
 
     async fn write(
@@ -274,6 +289,7 @@ impl Writer {
         task: &Task,
         run: &RunKey,
         what: &str,
+        causation: &Causation,
     ) -> Result<Generation, WriterError> {
         let account = task.account_id;
         let target = target_words(task);
@@ -293,7 +309,7 @@ impl Writer {
             .await?;
         self.store.start_generation(account, task.id).await?;
         let outcome = self
-            .compose(task, None, |words| {
+            .compose(task, None, causation, |words| {
                 self.credits
                     .estimate(Operation::ContentGeneration, u64::from(words))
             })
@@ -332,7 +348,10 @@ impl Writer {
         self.store
             .start_generation(task.account_id, task.id)
             .await?;
-        match self.compose(task, Some(context), |_| credits).await {
+        match self
+            .compose(task, Some(context), &Causation::root(), |_| credits)
+            .await
+        {
             Ok(written) => Ok(written),
             Err(err) => {
                 self.store
@@ -349,6 +368,7 @@ impl Writer {
         &self,
         task: &Task,
         context: Option<&str>,
+        causation: &Causation,
         cost: impl Fn(u32) -> i64,
     ) -> Result<Written, WriterError> {
         let account = task.account_id;
@@ -388,6 +408,7 @@ impl Writer {
                     word_count: i32::try_from(words).unwrap_or(i32::MAX),
                     ai_usage: &usage,
                     credits: actual,
+                    causation,
                     pipeline_job: &job,
                 },
             )

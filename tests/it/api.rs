@@ -787,6 +787,16 @@ fn igny8_state(app: &TestApp, modules: Modules) -> igny8::api::AppState {
             &settings,
             app.store.clone(),
             igny8::app::processing(&settings, &app.store),
+            igny8::app::planner(
+                &settings,
+                &app.store,
+                igny8::app::ai_provider(&settings).unwrap(),
+            ),
+            igny8::app::writer(
+                &settings,
+                &app.store,
+                igny8::app::ai_provider(&settings).unwrap(),
+            ),
         ),
         planner: igny8::app::planner(
             &settings,

@@ -27,15 +27,15 @@ use std::sync::Arc;
 use crate::processing::{FRENCH_PRESS, NEEDS_WORK, POUR_OVER, pull_posts};
 use crate::support::{TestApp, database_url, settings_for};
 
-struct Fixture {
-    pool: PgPool,
-    store: Store,
-    automation: Automation,
-    site: Site,
+pub struct Fixture {
+    pub pool: PgPool,
+    pub store: Store,
+    pub automation: Automation,
+    pub site: Site,
 }
 
 impl Fixture {
-    async fn new(pool: PgPool, credits: i64, extra: &str) -> Fixture {
+    pub async fn new(pool: PgPool, credits: i64, extra: &str) -> Fixture {
         let store = Store::from_pool(pool.clone());
         let account = store.create_account("Brew", None).await.unwrap();
         let spec = SiteSpec {
@@ -59,11 +59,11 @@ impl Fixture {
         f
     }
 
-    fn account(&self) -> AccountId {
+    pub fn account(&self) -> AccountId {
         self.site.account_id
     }
 
-    async fn add_credits(&self, credits: i64, key: &str) {
+    pub async fn add_credits(&self, credits: i64, key: &str) {
         if credits > 0 {
             self.store
                 .add_credits(
@@ -79,7 +79,7 @@ impl Fixture {
         }
     }
 
-    async fn rule(&self, rule: Value) -> i64 {
+    pub async fn rule(&self, rule: Value) -> i64 {
         self.automation
             .create_rule(self.account(), &rule)
             .await
@@ -88,12 +88,12 @@ impl Fixture {
             .get()
     }
 
-    async fn pull(&self, posts: &[(&str, &str, &str)]) -> Vec<ContentId> {
+    pub async fn pull(&self, posts: &[(&str, &str, &str)]) -> Vec<ContentId> {
         pull_posts(&self.pool, &self.store, &self.site, posts).await
     }
 
     /// Runs every pending execution, all at once.
-    async fn run_pending(&self) -> usize {
+    pub async fn run_pending(&self) -> usize {
         let ids: Vec<i64> = sqlx::query_scalar(
             "SELECT id FROM scheduled_tasks WHERE status = 'pending' ORDER BY id",
         )
@@ -110,7 +110,7 @@ impl Fixture {
         ids.len()
     }
 
-    async fn tasks(&self) -> Vec<ScheduledTask> {
+    pub async fn tasks(&self) -> Vec<ScheduledTask> {
         let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM scheduled_tasks ORDER BY id")
             .fetch_all(&self.pool)
             .await
@@ -127,7 +127,7 @@ impl Fixture {
         tasks
     }
 
-    async fn count(&self, sql: &str) -> i64 {
+    pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
             .fetch_one(&self.pool)
             .await
@@ -136,12 +136,15 @@ impl Fixture {
 }
 
 /// An automation service on its own pool, as a freshly started daemon would have.
-fn automation_on(pool: &PgPool, store: &Store, extra: &str) -> Automation {
+pub fn automation_on(pool: &PgPool, store: &Store, extra: &str) -> Automation {
     let settings = settings_for(pool, extra);
+    let ai = igny8::app::ai_provider(&settings).unwrap();
     Automation::new(
         &settings,
         store.clone(),
         igny8::app::processing(&settings, store),
+        igny8::app::planner(&settings, store, ai.clone()),
+        igny8::app::writer(&settings, store, ai),
     )
 }
 
@@ -424,11 +427,18 @@ async fn a_disabled_modules_action_is_skipped_with_the_reason(pool: PgPool) {
     f.store
         .set_modules(
             f.account(),
-            &[ModuleOverride {
-                module: Module::Linker,
-                enabled: false,
-                settings: json!({}),
-            }],
+            &[
+                ModuleOverride {
+                    module: Module::Linker,
+                    enabled: false,
+                    settings: json!({}),
+                },
+                ModuleOverride {
+                    module: Module::Planner,
+                    enabled: false,
+                    settings: json!({}),
+                },
+            ],
         )
         .await
         .unwrap();
@@ -459,7 +469,7 @@ async fn a_disabled_modules_action_is_skipped_with_the_reason(pool: PgPool) {
     assert_eq!(task.result[0]["outcome"], "skipped");
     assert_eq!(task.result[0]["reason"], "the linker module is disabled");
     assert_eq!(task.result[1]["outcome"], "skipped");
-    assert_eq!(task.result[1]["reason"], "module not available");
+    assert_eq!(task.result[1]["reason"], "the planner module is disabled");
     assert_eq!(task.result[2]["outcome"], "completed");
     assert_eq!(task.credits_used, 0);
 }
@@ -818,7 +828,7 @@ async fn the_rules_command_lists_shows_and_tests_rules(pool: PgPool) {
         "{tested}"
     );
     assert!(
-        tested.contains("action generate_ideas: skip (module not available)"),
+        tested.contains("action generate_ideas: skip (conditions not met)"),
         "{tested}"
     );
     // Nothing was written.
@@ -847,4 +857,203 @@ async fn a_running_daemon_turns_a_committed_change_into_a_finished_execution(poo
     assert_eq!(task.trigger_context["content"]["id"], ids[0].get());
     assert!(task.event_id.is_some());
     drop(app);
+}
+
+#[sqlx::test]
+async fn an_event_whose_evaluation_fails_is_retried_then_set_aside_without_holding_up_others(
+    pool: PgPool,
+) {
+    let f = Fixture::new(pool.clone(), 0, "[automation]\nmax_event_attempts = 2\n").await;
+    f.rule(synced_rule(
+        "Push synced",
+        json!([{"type": "push_content"}]),
+    ))
+    .await;
+    // A database error for one event only: its execution cannot be written.
+    sqlx::raw_sql(
+        "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             IF NEW.trigger_context->'content'->>'title' = 'Poison' THEN
+                 RAISE EXCEPTION 'this execution cannot be stored';
+             END IF;
+             RETURN NEW;
+         END $$;
+         CREATE TRIGGER refuse_poison BEFORE INSERT ON scheduled_tasks
+             FOR EACH ROW EXECUTE FUNCTION refuse_poison();",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    f.pull(&[
+        ("40", "First", "<p>One.</p>"),
+        ("41", "Poison", "<p>Two.</p>"),
+        ("42", "Third", "<p>Three.</p>"),
+    ])
+    .await;
+    let poison = "SELECT attempts::bigint FROM domain_events \
+                  WHERE payload->'content'->>'title' = 'Poison'";
+
+    assert_eq!(f.automation.process_events().await.unwrap(), 3);
+    assert_eq!(f.count("SELECT count(*) FROM scheduled_tasks").await, 2);
+    assert_eq!(
+        f.count("SELECT count(*) FROM domain_events WHERE processed_at IS NULL")
+            .await,
+        1
+    );
+    assert_eq!(f.count(poison).await, 1);
+    let last_error: String = sqlx::query_scalar(
+        "SELECT last_error FROM domain_events WHERE payload->'content'->>'title' = 'Poison'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(
+        last_error.contains("this execution cannot be stored"),
+        "{last_error}"
+    );
+
+    // The second failure is the last one allowed: then it is no longer claimed, and a new
+    // event behind it goes through.
+    assert_eq!(f.automation.process_events().await.unwrap(), 1);
+    assert_eq!(f.count(poison).await, 2);
+    assert_eq!(f.automation.process_events().await.unwrap(), 0);
+    f.pull(&[("43", "Fourth", "<p>Four.</p>")]).await;
+    assert_eq!(f.automation.process_events().await.unwrap(), 1);
+    assert_eq!(f.count("SELECT count(*) FROM scheduled_tasks").await, 3);
+
+    // Once the cause is gone, a daemon allowed more attempts takes it up again.
+    sqlx::raw_sql("DROP TRIGGER refuse_poison ON scheduled_tasks")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(f.automation.process_events().await.unwrap(), 0);
+    let patient = automation_on(&pool, &f.store, "[automation]\nmax_event_attempts = 3\n");
+    assert_eq!(patient.process_events().await.unwrap(), 1);
+    assert_eq!(f.count("SELECT count(*) FROM scheduled_tasks").await, 4);
+    assert_eq!(
+        f.count("SELECT count(*) FROM domain_events WHERE processed_at IS NULL")
+            .await,
+        0
+    );
+}
+
+/// A pulled item at `modified` seconds past a fixed time.
+fn pulled(
+    id: &str,
+    title: &str,
+    body: &str,
+    modified: u32,
+) -> igny8::connector::remote::RemoteItem {
+    igny8::connector::remote::RemoteItem {
+        external_type: "post".to_owned(),
+        external_id: id.to_owned(),
+        remote_modified: Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, modified).unwrap(),
+        remote_status: "publish".to_owned(),
+        title: title.to_owned(),
+        content_raw: body.to_owned(),
+        content_rendered: None,
+        excerpt: None,
+        slug: None,
+        external_url: None,
+        author: None,
+        categories: Vec::new(),
+        tags: Vec::new(),
+        featured_media: None,
+        focus_keyphrase: None,
+        meta_description: None,
+        published_at: None,
+        metadata: json!({}),
+    }
+}
+
+async fn upsert(
+    f: &Fixture,
+    items: Vec<igny8::connector::remote::RemoteItem>,
+) -> igny8::store::content::UpsertCounts {
+    let mut tx = f.store.begin().await.unwrap();
+    let counts = Store::upsert_pulled(
+        &mut tx,
+        f.account(),
+        f.site.id,
+        ContentSource::Wordpress,
+        &items,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    counts
+}
+
+#[sqlx::test]
+async fn a_pull_writes_content_synced_for_created_and_changed_bodies_only(pool: PgPool) {
+    let f = Fixture::new(pool.clone(), 0, "").await;
+    f.rule(synced_rule(
+        "Push synced",
+        json!([{"type": "push_content"}]),
+    ))
+    .await;
+    let events = || async {
+        sqlx::query_as::<_, (String, String, bool, String)>(
+            "SELECT c.external_id, e.payload->'content'->>'title', \
+                    (e.payload->'content'->>'created')::boolean, e.kind \
+             FROM domain_events e JOIN content c ON c.id = e.subject_id ORDER BY e.id",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+    };
+    upsert(
+        &f,
+        vec![
+            pulled("1", "One", "<p>First body.</p>", 0),
+            pulled("2", "Two", "<p>Second body.</p>", 0),
+        ],
+    )
+    .await;
+    let first = events().await;
+    assert_eq!(first.len(), 2, "{first:?}");
+    assert!(
+        first
+            .iter()
+            .all(|(_, _, created, kind)| *created && kind == "content_synced")
+    );
+
+    // One changed body, one new title over the same body, one new item, one re-read.
+    let counts = upsert(
+        &f,
+        vec![
+            pulled("1", "One", "<p>First body, rewritten.</p>", 5),
+            pulled("2", "Two, renamed", "<p>Second body.</p>", 5),
+            pulled("3", "Three", "<p>Third body.</p>", 5),
+            pulled("1", "One", "<p>First body.</p>", 0),
+        ],
+    )
+    .await;
+    assert_eq!((counts.created, counts.updated), (1, 2));
+    let after = events().await;
+    assert_eq!(
+        after[2..].to_vec(),
+        vec![
+            (
+                "1".to_owned(),
+                "One".to_owned(),
+                false,
+                "content_synced".to_owned()
+            ),
+            (
+                "3".to_owned(),
+                "Three".to_owned(),
+                true,
+                "content_synced".to_owned()
+            ),
+        ]
+    );
+    // The event carries the row as written.
+    let version: i64 = sqlx::query_scalar(
+        "SELECT (payload->'content'->>'version')::bigint FROM domain_events ORDER BY id OFFSET 2 LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(version, 2);
 }

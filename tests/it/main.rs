@@ -4,6 +4,7 @@
 mod analyzer;
 mod api;
 mod automation;
+mod automation_actions;
 mod compliance;
 mod credits;
 mod daemon;
