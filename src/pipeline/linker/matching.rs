@@ -5,6 +5,7 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap};
 
+use rustc_hash::FxHashMap;
 use url::Url;
 
 use super::entities::decode;
@@ -105,7 +106,10 @@ pub(crate) fn choose<'i>(
             .map(|n| if n.prose { n.raw.as_str() } else { "" }),
     );
 
-    let mut scores: HashMap<TargetId, f64> = HashMap::new();
+    // Whether each target met may be linked to from this document, and with what score and
+    // cornerstone flag: a phrase occurs many times and has many owners, so each target is looked
+    // up and weighed once per document.
+    let mut eligible: FxHashMap<TargetId, Option<(f64, bool)>> = FxHashMap::default();
     let mut candidates = Vec::new();
     for (n, node) in scan.nodes.iter().enumerate() {
         if !node.linkable {
@@ -142,28 +146,30 @@ pub(crate) fn choose<'i>(
                 source: phrase_source,
             } in owners
             {
-                let Some(indexed) = index.target(target) else {
-                    continue;
-                };
-                let unwanted = indexed.canonical_url.is_none()
-                    || document.id == Some(target)
-                    || indexed.canonical_url == own_url
-                    || indexed
-                        .canonical_url
-                        .as_ref()
-                        .is_some_and(|u| linked.contains(u));
-                if unwanted {
-                    continue;
-                }
-                let score = *scores.entry(target).or_insert_with(|| {
+                let eligible = *eligible.entry(target).or_insert_with(|| {
+                    let indexed = index.target(target)?;
+                    let unwanted = indexed.canonical_url.is_none()
+                        || document.id == Some(target)
+                        || indexed.canonical_url == own_url
+                        || indexed
+                            .canonical_url
+                            .as_ref()
+                            .is_some_and(|u| linked.contains(u));
+                    if unwanted {
+                        return None;
+                    }
                     let shares = indexed
                         .categories
                         .iter()
                         .any(|c| document.categories.contains(c))
                         || indexed.tags.iter().any(|t| document.tags.contains(t));
-                    source.cosine(&indexed.weights, indexed.norm)
-                        + if shares { SHARED_TAXONOMY_BONUS } else { 0.0 }
+                    let score = source.cosine(&indexed.weights, indexed.norm)
+                        + if shares { SHARED_TAXONOMY_BONUS } else { 0.0 };
+                    Some((score, indexed.cornerstone))
                 });
+                let Some((score, cornerstone)) = eligible else {
+                    continue;
+                };
                 candidates.push(Candidate {
                     node: n,
                     start: raw_start,
@@ -173,7 +179,7 @@ pub(crate) fn choose<'i>(
                     key,
                     target,
                     source: phrase_source,
-                    cornerstone: indexed.cornerstone,
+                    cornerstone,
                     score,
                     paragraph: node.paragraph,
                 });

@@ -10,6 +10,8 @@
 //! with that data (Yoast Premium) it matches word forms as we do.
 
 use std::cell::RefCell;
+use std::ops::Deref;
+use std::rc::Rc;
 
 use crate::pipeline::language::Language;
 use crate::pipeline::linker::tokens::{Normaliser, Piece, pieces};
@@ -17,13 +19,26 @@ use crate::pipeline::word_memo::WordMemo;
 
 use super::function_words::is_english_function_word;
 
-/// A word of a text, as keyphrases compare it.
+/// A word of a text, as keyphrases compare it. Shared with the memory of words already seen,
+/// so a page's words cost a count increment each rather than two strings.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Word {
+pub(crate) struct Word(Rc<Forms>);
+
+/// The forms of a word that keyphrase matching compares.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Forms {
     /// Lower-cased, with typographic apostrophes made typewriter ones: what exact matching and the
     /// function-word list compare.
     pub folded: String,
     pub stem: String,
+}
+
+impl Deref for Word {
+    type Target = Forms;
+
+    fn deref(&self) -> &Forms {
+        &self.0
+    }
 }
 
 thread_local! {
@@ -59,9 +74,11 @@ impl Matcher {
     }
 
     fn word(&self, word: &str) -> Word {
-        WordMemo::get_or_compute(&WORDS, self.language, word, || Word {
-            folded: word.to_lowercase().replace('\u{2019}', "'"),
-            stem: self.normaliser.normalise(word),
+        WordMemo::get_or_compute(&WORDS, self.language, word, || {
+            Word(Rc::new(Forms {
+                folded: word.to_lowercase().replace('\u{2019}', "'"),
+                stem: self.normaliser.normalise(word),
+            }))
         })
     }
 
@@ -114,7 +131,7 @@ impl Phrase {
         }
         Some(Phrase {
             content_words: content.len(),
-            words: words.into_iter().map(|w| w.folded).collect(),
+            words: words.iter().map(|w| w.folded.clone()).collect(),
             stems,
             only_function_words,
             exact,
@@ -318,7 +335,7 @@ mod tests {
                 .unwrap()
                 .without_occurrences(&matcher.words(text), count)
                 .into_iter()
-                .map(|w| w.folded)
+                .map(|w| w.folded.clone())
                 .collect()
         };
         assert_eq!(
