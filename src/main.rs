@@ -1344,8 +1344,13 @@ async fn check_site(
     let store = admin_store(&settings).await?;
     let services = sync_services(&settings, &store).await?;
     let site = chosen_sites(&store, Some(&name), account).await?.remove(0);
-    let diagnosis =
-        site_connector::check_site(&site, services.http.clone(), &services.secrets()).await;
+    let diagnosis = site_connector::check_site(
+        &site,
+        services.http.clone(),
+        &services.secrets(),
+        &services.definitions,
+    )
+    .await;
     println!("{}: {} ({})", site.name, diagnosis.message, diagnosis.code);
     anyhow::ensure!(
         diagnosis.ok,

@@ -288,6 +288,7 @@ pub fn install(registry: &mut Registry, services: SyncServices) -> RecurringJob 
                 &site,
                 services.http.clone(),
                 &services.secrets(),
+                &services.definitions,
             )
             .await;
             let mut check = json!(diagnosis);

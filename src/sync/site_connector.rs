@@ -470,7 +470,15 @@ pub fn webhook_secret(site: &Site, secrets: &Secrets) -> Result<Option<AppPasswo
 }
 
 /// Diagnoses how igny8 reaches a site (`site check`).
-pub async fn check_site(site: &Site, http: Arc<HttpClient>, secrets: &Secrets) -> Diagnosis {
+pub async fn check_site(
+    site: &Site,
+    http: Arc<HttpClient>,
+    secrets: &Secrets,
+    definitions: &Definitions,
+) -> Diagnosis {
+    if site.connector == ConnectorKind::Rest {
+        return check_rest(site, http, secrets, definitions).await;
+    }
     if site.connector == ConnectorKind::Files {
         return check_folder(site).await;
     }
@@ -506,6 +514,32 @@ pub async fn check_site(site: &Site, http: Arc<HttpClient>, secrets: &Secrets) -
 }
 
 /// A Shopify site is reachable when its probe (the shop query, with the token) answers.
+/// Diagnoses a site read through a REST definition: the definition loads, the key resolves,
+/// and the probe reads each stream.
+async fn check_rest(
+    site: &Site,
+    http: Arc<HttpClient>,
+    secrets: &Secrets,
+    definitions: &Definitions,
+) -> Diagnosis {
+    let connector = match rest(site, http, secrets, definitions) {
+        Ok(connector) => connector,
+        Err(err) => return Diagnosis::problem("misconfigured", err.to_string()),
+    };
+    match connector.probe().await {
+        Ok(_) => Diagnosis {
+            ok: true,
+            code: "ok",
+            message: format!(
+                "{} stream(s) of the definition can be read",
+                connector.definition().streams.len()
+            ),
+        },
+        Err(ConnectorError::Auth(message)) => Diagnosis::problem("wrong_credentials", message),
+        Err(err) => Diagnosis::problem("unreachable", err.to_string()),
+    }
+}
+
 async fn check_shopify(site: &Site, http: Arc<HttpClient>, secrets: &Secrets) -> Diagnosis {
     let connector = match shopify(site, http, secrets, None) {
         Ok(connector) => connector,

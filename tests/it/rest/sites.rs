@@ -13,6 +13,7 @@ use igny8::jobs::handler::JobError;
 use igny8::store::Store;
 use igny8::store::sync_runs::Trigger;
 use igny8::sync::jobs::{PullPayload, SyncServices, run_pull};
+use igny8::sync::site_connector::check_site;
 use serde_json::json;
 use sqlx::PgPool;
 use wiremock::matchers::{method, path};
@@ -116,7 +117,8 @@ async fn a_configured_ghost_site_is_pulled_into_postgres(pool: PgPool) {
 async fn a_broken_definition_stops_only_its_own_site(pool: PgPool) {
     let store = Store::from_pool(pool.clone());
     let account = store.create_account("rest", None).await.unwrap().id.get();
-    let cms = ghost_with_posts(2, 3).await;
+    // The journal's check, probe, pull and first ID sweep each list both streams once.
+    let cms = ghost_with_posts(2, 4).await;
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(
         repo().join("connectors/ghost.toml"),
@@ -156,6 +158,34 @@ async fn a_broken_definition_stops_only_its_own_site(pool: PgPool) {
     assert!(message.contains(&format!("line {line}")), "{message}");
     assert!(message.contains("streams[0].records"), "{message}");
     pull(&services, &store, "journal").await.unwrap();
+
+    // `site check` names the same cause, and finds the other site sound.
+    let check = |name: &'static str| {
+        let (store, services) = (store.clone(), services.clone());
+        async move {
+            let (account, id) = site_id(&store, name).await;
+            let site = store.site(account, id).await.unwrap();
+            check_site(
+                &site,
+                services.http.clone(),
+                &services.secrets(),
+                &services.definitions,
+            )
+            .await
+        }
+    };
+    let broken_check = check("other").await;
+    assert_eq!(
+        (broken_check.ok, broken_check.code),
+        (false, "misconfigured")
+    );
+    assert!(
+        broken_check.message.contains("broken.toml"),
+        "{}",
+        broken_check.message
+    );
+    let sound = check("journal").await;
+    assert_eq!((sound.ok, sound.code), (true, "ok"), "{}", sound.message);
 }
 
 #[test]
