@@ -2295,17 +2295,7 @@ impl Checker<'_> {
             }
             (true, None, Some(file)) => {
                 self.check_at(source, &key("app_password_file"), file, |file| {
-                    // Stored as the site's credential reference, so it must not depend on the
-                    // directory a later process starts in.
-                    let path = std::path::absolute(credential_path(&file))
-                        .map_err(|err| format!("cannot resolve {}: {err}", file.display()))?;
-                    match std::fs::read_to_string(&path) {
-                        Ok(text) if text.trim().is_empty() => {
-                            Err(format!("{} is empty", path.display()))
-                        }
-                        Ok(_) => Ok(Some(SitePassword::File(path))),
-                        Err(err) => Err(format!("cannot read {}: {err}", path.display())),
-                    }
+                    secret_file(&file).map(Some)
                 })
             }
             (false, None, None) => Some(None),
@@ -2374,15 +2364,7 @@ impl Checker<'_> {
                 }
             }),
             (None, Some(file)) => self.check_at(source, &key(file_key), file, |file| {
-                let path = std::path::absolute(credential_path(&file))
-                    .map_err(|err| format!("cannot resolve {}: {err}", file.display()))?;
-                match std::fs::read_to_string(&path) {
-                    Ok(text) if text.trim().is_empty() => {
-                        Err(format!("{} is empty", path.display()))
-                    }
-                    Ok(_) => Ok(Some(SitePassword::File(path))),
-                    Err(err) => Err(format!("cannot read {}: {err}", path.display())),
-                }
+                secret_file(&file).map(Some)
             }),
         }
     }
@@ -2430,6 +2412,19 @@ impl Checker<'_> {
 
 fn required<T>(value: Option<T>) -> Result<T, String> {
     value.ok_or_else(|| "required".to_owned())
+}
+
+/// A secret kept in a file of its own: the file must be readable and not empty. The absolute
+/// path is what the site's credential reference stores, so it must not depend on the
+/// directory a later process starts in.
+fn secret_file(file: &Path) -> Result<SitePassword, String> {
+    let path = std::path::absolute(credential_path(file))
+        .map_err(|err| format!("cannot resolve {}: {err}", file.display()))?;
+    match std::fs::read_to_string(&path) {
+        Ok(text) if text.trim().is_empty() => Err(format!("{} is empty", path.display())),
+        Ok(_) => Ok(SitePassword::File(path)),
+        Err(err) => Err(format!("cannot read {}: {err}", path.display())),
+    }
 }
 
 /// A folder a site reads or writes: stored in the site's row, so it must be absolute.

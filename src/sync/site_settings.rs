@@ -163,8 +163,7 @@ impl SyncTimings {
             #[serde(default = "default_reconcile_hours")]
             reconcile_every_hours: u64,
         }
-        let timings: Timings = serde_json::from_value(site.settings.clone())
-            .map_err(|err| SyncError::Site(format!("site {}: settings: {err}", site.name)))?;
+        let timings: Timings = parse(site)?;
         Ok(SyncTimings {
             lookback: seconds(timings.lookback_seconds),
             reconcile_every: hours(timings.reconcile_every_hours),
