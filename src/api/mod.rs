@@ -275,6 +275,7 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
         .route("/webhooks/wordpress/{site}", post(webhooks::wordpress))
         .route("/webhooks/woocommerce/{site}", post(webhooks::woocommerce))
         .route("/webhooks/shopify/{site}", post(webhooks::shopify))
+        .route("/webhooks/rest/{site}", post(webhooks::rest))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(http.body_limit_bytes))

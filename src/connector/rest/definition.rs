@@ -45,7 +45,7 @@ pub struct Definition {
     #[serde(default)]
     pub deletions: Option<DeletionFeed>,
     #[serde(default)]
-    pub webhook: Option<WebhookScheme>,
+    pub webhook: Option<Spanned<WebhookScheme>>,
 }
 
 /// How requests are authenticated with the site's `api_key`.
@@ -474,6 +474,44 @@ impl Definition {
                 }
             }
         }
+        if let Some(webhook) = &self.webhook {
+            self.check_webhook(webhook)?;
+        }
+        Ok(())
+    }
+
+    /// Every delivery must be readable as an item of a stream.
+    fn check_webhook(
+        &self,
+        webhook: &Spanned<WebhookScheme>,
+    ) -> Result<(), (String, usize, String)> {
+        if webhook.get_ref().items.is_empty() {
+            return Err((
+                "webhook.items".to_owned(),
+                webhook.span().start,
+                "at least one [[webhook.items]] is needed to tell which item a delivery is about"
+                    .to_owned(),
+            ));
+        }
+        for (index, item) in webhook.get_ref().items.iter().enumerate() {
+            let at = item.span().start;
+            let key = |name: &str| format!("webhook.items[{index}].{name}");
+            let item = item.get_ref();
+            if self.stream(&item.stream).is_none() {
+                return Err((
+                    key("stream"),
+                    at,
+                    format!("{:?} is not the name of a stream", item.stream),
+                ));
+            }
+            if item.id.is_empty() {
+                return Err((
+                    key("id"),
+                    at,
+                    "at least one pointer to the item's id is needed".to_owned(),
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -645,6 +683,37 @@ data = { html = "{{content}}", version = "{{expected_modified}}" }
         assert_eq!(key, "streams[0].write.precondition");
         assert_eq!(at, line(&text, "[streams.write]"));
         assert!(message.contains("expected_modified"), "{message}");
+    }
+
+    #[test]
+    fn webhook_items_must_name_a_stream_and_an_id() {
+        let hooked = format!(
+            "{VALID}\n[webhook]\nheader = \"X-Sig\"\nalgorithm = \"shared_secret\"\n\n\
+             [[webhook.items]]\nstream = \"articles\"\nmatch = \"/model\"\nid = [\"/entry/id\"]\n"
+        );
+        Definition::parse(Path::new("test.toml"), &hooked).unwrap();
+
+        let text = hooked.replace("stream = \"articles\"", "stream = \"posts\"");
+        let (key, at, message) = error(&text);
+        assert_eq!(key, "webhook.items[0].stream");
+        assert_eq!(at, line(&text, "[[webhook.items]]"));
+        assert!(message.contains("\"posts\""), "{message}");
+
+        let text = hooked.replace("id = [\"/entry/id\"]", "id = []");
+        let (key, _, _) = error(&text);
+        assert_eq!(key, "webhook.items[0].id");
+
+        let text = hooked.replace("id = [\"/entry/id\"]", "id = [\"entry\"]");
+        let (key, at, message) = error(&text);
+        assert_eq!(key, "webhook.items[0].id[0]");
+        assert_eq!(at, line(&text, "id = [\"entry\"]"));
+        assert!(message.contains("not a JSON pointer"), "{message}");
+
+        let text = hooked.split("[[webhook.items]]").next().unwrap().to_owned();
+        let (key, at, message) = error(&text);
+        assert_eq!(key, "webhook.items");
+        assert_eq!(at, line(&text, "[webhook]"));
+        assert!(message.contains("[[webhook.items]]"), "{message}");
     }
 
     #[test]

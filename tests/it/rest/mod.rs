@@ -5,3 +5,4 @@ pub mod fake;
 mod ghost;
 mod sites;
 mod strapi;
+mod webhooks;
