@@ -1,6 +1,9 @@
 //! `/api/v1/sites`: the account's CMSs. Owners and admins see and manage every site; editors and
-//! viewers see only the sites granted to them, and editors may queue syncs of those. Passwords
-//! are write-only, and sites declared in the configuration file are read-only here.
+//! viewers see only the sites granted to them, and editors may queue syncs of those. Passwords,
+//! tokens and keys are write-only, and sites declared in the configuration file are read-only
+//! here. WordPress, Shopify and REST-definition sites can be created here; folder sites only
+//! in the configuration file, since an API caller must not point the daemon at folders of the
+//! server it runs on.
 
 use axum::Json as ResponseJson;
 use axum::extract::State;
@@ -16,20 +19,20 @@ use crate::api::error::{ApiError, ErrorBody};
 use crate::api::extract::{Json, OptionalJson, Path, Query};
 use crate::api::pagination::{PageOf, PageQuery};
 use crate::api::responses::CommonErrors;
+use crate::connector::rest::definition::DefinitionError;
 use crate::connector::wordpress::api::AppPassword;
 use crate::domain::ids::{JobId, SiteId};
 use crate::domain::role::Role;
 use crate::domain::schedule::CronSchedule;
 use crate::domain::site::{
     ConnectorKind, ConnectorOptions, DEFAULT_LOOKBACK_SECONDS, DEFAULT_RECONCILE_EVERY_HOURS,
-    LOOKBACK_SECONDS, PostType, PushPolicy, RECONCILE_EVERY_HOURS, SiteDefinition, SiteName,
-    SiteUrl, SiteUsername, check_webhook_secret,
+    DefinitionName, LOOKBACK_SECONDS, PostType, PushPolicy, RECONCILE_EVERY_HOURS, ShopDomain,
+    ShopifyApiVersion, SiteDefinition, SiteName, SiteUrl, SiteUsername, check_webhook_secret,
 };
 use crate::domain::user::SiteAccess;
 use crate::sites::PasswordChange;
 use crate::store::sites::{Site, SiteScope};
 use crate::store::sync_runs::SyncRun;
-use crate::sync::site_settings::WordPressSettings;
 
 /// Which sites the caller sees.
 pub(crate) fn scope(principal: &Principal) -> SiteScope {
@@ -58,11 +61,23 @@ pub struct SiteView {
     pub base_url: Option<String>,
     /// The WordPress user igny8 signs in as.
     pub username: Option<String>,
-    /// Whether an application password is stored. The password itself is never shown.
+    /// Whether a credential is stored: the WordPress application password, the Shopify access
+    /// token or the REST definition's API key. The credential itself is never shown.
     pub has_credentials: bool,
     /// Whether a webhook signing secret is set. The secret itself is never shown.
     pub has_webhook_secret: bool,
+    /// The WordPress post types synced; empty for other connectors.
     pub post_types: Vec<String>,
+    /// Shopify: the shop's permanent domain.
+    pub shop: Option<String>,
+    /// Shopify: the Admin API version requests are pinned to.
+    pub api_version: Option<String>,
+    /// REST: the definition in the connectors directory the site is read through.
+    pub definition: Option<String>,
+    /// Folder sites: the folder read.
+    pub path: Option<String>,
+    /// Folder sites: where processed files are written.
+    pub output_path: Option<String>,
     /// Cron expression (UTC) of the scheduled pull; null means manual syncs only.
     pub schedule: Option<String>,
     pub push_policy: PushPolicy,
@@ -86,6 +101,16 @@ struct ShownSettings {
     username: Option<String>,
     #[serde(default)]
     post_types: Vec<String>,
+    #[serde(default)]
+    shop: Option<String>,
+    #[serde(default)]
+    api_version: Option<String>,
+    #[serde(default)]
+    definition: Option<String>,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    output_path: Option<String>,
     #[serde(default = "default_lookback")]
     lookback_seconds: u64,
     #[serde(default = "default_reconcile_hours")]
@@ -102,13 +127,18 @@ fn default_reconcile_hours() -> u64 {
     DEFAULT_RECONCILE_EVERY_HOURS
 }
 
+/// The site's settings column; one this daemon cannot read (written by a newer version) is
+/// shown with the defaults rather than failing the whole list.
+fn shown_settings(site: &Site) -> ShownSettings {
+    serde_json::from_value(site.settings.clone()).unwrap_or_else(|err| {
+        tracing::warn!(site = %site.name, account = %site.account_id, error = %err, "A site's settings do not parse; showing defaults.");
+        serde_json::from_value(serde_json::json!({})).expect("every setting has a default")
+    })
+}
+
 impl From<Site> for SiteView {
     fn from(site: Site) -> Self {
-        let settings: ShownSettings = serde_json::from_value(site.settings.clone())
-            .unwrap_or_else(|err| {
-                tracing::warn!(site = %site.name, account = %site.account_id, error = %err, "A site's settings do not parse; showing defaults.");
-                serde_json::from_value(serde_json::json!({})).expect("every setting has a default")
-            });
+        let settings = shown_settings(&site);
         SiteView {
             id: site.id,
             name: site.name,
@@ -118,6 +148,11 @@ impl From<Site> for SiteView {
             has_credentials: site.credentials_ref.is_some(),
             has_webhook_secret: settings.webhook_secret_ref.is_some(),
             post_types: settings.post_types,
+            shop: settings.shop,
+            api_version: settings.api_version,
+            definition: settings.definition,
+            path: settings.path,
+            output_path: settings.output_path,
             schedule: site.schedule,
             push_policy: site.push_policy,
             lookback_seconds: settings.lookback_seconds,
@@ -129,15 +164,6 @@ impl From<Site> for SiteView {
             updated_at: site.updated_at,
         }
     }
-}
-
-/// The site's settings column; one this daemon cannot read (written by a newer version) is
-/// shown with the defaults rather than failing the whole list.
-fn wordpress_settings(site: &Site) -> WordPressSettings {
-    serde_json::from_value(site.settings.clone()).unwrap_or_else(|err| {
-        tracing::warn!(site = %site.name, account = %site.account_id, error = %err, "A site's settings do not parse; showing defaults.");
-        serde_json::from_value(serde_json::json!({})).expect("every setting has a default")
-    })
 }
 
 /// The sites the caller may see, by id.
@@ -159,24 +185,40 @@ pub struct CreateSite {
     /// 1 to 64 lowercase letters, digits, '-' and '_', unique among the account's sites.
     #[schema(pattern = "^[a-z0-9][a-z0-9_-]{0,63}$")]
     name: String,
-    /// `wordpress`, the only connector for now.
+    /// `wordpress`, `shopify` or `rest`. Folder sites (`files`) are declared in the
+    /// configuration file only. A key of another connector is refused, naming it.
     connector: String,
-    /// The site's address, http or https (an application password needs https unless the
-    /// host is local).
-    base_url: String,
-    /// The WordPress user to sign in as; needs `app_password`.
+    /// WordPress and REST: the site's address, http or https (a credential needs https
+    /// unless the host is local). Shopify sites take `shop` instead.
+    base_url: Option<String>,
+    /// WordPress: the user to sign in as; needs `app_password`.
     username: Option<String>,
-    /// The user's application password. Write-only: stored outside the database and never
-    /// shown.
+    /// WordPress: the user's application password. Write-only: stored outside the database
+    /// and never shown.
     #[schema(write_only)]
     app_password: Option<String>,
-    /// The secret that signs the site's webhooks (at least 16 characters, no whitespace), as
-    /// set in the companion plugin's `igny8_webhook_secret` option or a WooCommerce webhook.
+    /// Shopify: the shop's permanent domain, `{name}.myshopify.com`.
+    shop: Option<String>,
+    /// Shopify: the Admin API version, such as `2025-10` (default `2025-10`).
+    api_version: Option<String>,
+    /// Shopify: the Admin API access token (required). Write-only: stored outside the database
+    /// and never shown.
+    #[schema(write_only)]
+    access_token: Option<String>,
+    /// REST: the name of a definition in the connectors directory, such as `ghost`.
+    definition: Option<String>,
+    /// REST: the key the definition authenticates with (Ghost: the Admin API key `id:secret`).
+    /// Write-only: stored outside the database and never shown.
+    #[schema(write_only)]
+    api_key: Option<String>,
+    /// The secret that signs the site's webhooks (at least 16 characters, no whitespace): the
+    /// companion plugin's `igny8_webhook_secret` option, a WooCommerce webhook's secret,
+    /// the Shopify app's client secret, or what the REST definition's `[webhook]` checks.
     /// Write-only: stored outside the database and never shown. Without one the site's
     /// webhooks are refused.
     #[schema(write_only, min_length = 16)]
     webhook_secret: Option<String>,
-    /// Post types to sync; default `["post", "page"]`.
+    /// WordPress: post types to sync; default `["post", "page"]`.
     post_types: Option<Vec<String>>,
     /// Cron expression (UTC) for scheduled pulls; none for manual syncs only.
     schedule: Option<String>,
@@ -192,13 +234,16 @@ pub struct CreateSite {
     link_enabled: Option<bool>,
 }
 
-/// A site's fields other than its password, as a body gives them (or a PATCH merges them).
+/// A site's fields other than its secrets, as a body gives them (or a PATCH merges them).
 struct SiteFields {
     name: String,
-    connector: String,
-    base_url: String,
+    connector: ConnectorKind,
+    base_url: Option<String>,
     username: Option<String>,
     post_types: Option<Vec<String>>,
+    shop: Option<String>,
+    api_version: Option<String>,
+    definition: Option<String>,
     schedule: Option<String>,
     push_policy: Option<PushPolicy>,
     lookback_seconds: Option<u64>,
@@ -206,48 +251,142 @@ struct SiteFields {
     link_enabled: Option<bool>,
 }
 
+/// The keys only one connector takes, and which.
+const CONNECTOR_KEYS: [(&str, ConnectorKind); 8] = [
+    ("username", ConnectorKind::Wordpress),
+    ("app_password", ConnectorKind::Wordpress),
+    ("post_types", ConnectorKind::Wordpress),
+    ("shop", ConnectorKind::Shopify),
+    ("api_version", ConnectorKind::Shopify),
+    ("access_token", ConnectorKind::Shopify),
+    ("definition", ConnectorKind::Rest),
+    ("api_key", ConnectorKind::Rest),
+];
+
+/// Refuses the first key of `given` (those present in the body) that `connector` does not
+/// take: another connector's key is a mistake worth naming, not something to ignore.
+fn foreign_keys(connector: ConnectorKind, given: &[&str]) -> Result<(), ApiError> {
+    for (key, owner) in CONNECTOR_KEYS {
+        if owner != connector && given.contains(&key) {
+            return Err(ApiError::invalid(
+                key,
+                format!("a key of the {owner} connector; this site uses the {connector} connector"),
+            ));
+        }
+    }
+    if connector == ConnectorKind::Shopify && given.contains(&"base_url") {
+        return Err(ApiError::invalid(
+            "base_url",
+            "the shopify connector does not take base_url; the Admin API is at the shop's \
+             domain (shop)",
+        ));
+    }
+    Ok(())
+}
+
+fn present<const N: usize>(keys: [(&'static str, bool); N]) -> Vec<&'static str> {
+    keys.into_iter()
+        .filter_map(|(key, given)| given.then_some(key))
+        .collect()
+}
+
+/// The connector a body names; folder sites are refused (see the module's documentation).
+fn connector(text: &str) -> Result<ConnectorKind, ApiError> {
+    match text {
+        "wordpress" => Ok(ConnectorKind::Wordpress),
+        "shopify" => Ok(ConnectorKind::Shopify),
+        "rest" => Ok(ConnectorKind::Rest),
+        "files" => Err(ApiError::invalid(
+            "connector",
+            "folder sites (\"files\") are declared in the configuration file only: the API \
+             cannot point the daemon at folders on its server",
+        )),
+        other => Err(ApiError::invalid(
+            "connector",
+            format!("expected \"wordpress\", \"shopify\" or \"rest\", found {other:?}"),
+        )),
+    }
+}
+
 impl CreateSite {
-    fn split(self) -> (SiteFields, Option<String>, Option<String>) {
-        (
+    /// The keys present in the body that belong to one connector or are refused by one.
+    fn given(&self) -> Vec<&'static str> {
+        present([
+            ("base_url", self.base_url.is_some()),
+            ("username", self.username.is_some()),
+            ("app_password", self.app_password.is_some()),
+            ("post_types", self.post_types.is_some()),
+            ("shop", self.shop.is_some()),
+            ("api_version", self.api_version.is_some()),
+            ("access_token", self.access_token.is_some()),
+            ("definition", self.definition.is_some()),
+            ("api_key", self.api_key.is_some()),
+        ])
+    }
+
+    /// The fields, the credential (of whichever connector) and the webhook secret, once no key
+    /// of another connector is present.
+    fn split(self) -> Result<(SiteFields, Option<AppPassword>, Option<String>), ApiError> {
+        let kind = connector(&self.connector)?;
+        foreign_keys(kind, &self.given())?;
+        let credential = match kind {
+            ConnectorKind::Wordpress => self.app_password.as_deref().map(app_password),
+            ConnectorKind::Shopify => self
+                .access_token
+                .as_deref()
+                .map(|token| api_credential("access_token", token)),
+            ConnectorKind::Rest | ConnectorKind::Files => self
+                .api_key
+                .as_deref()
+                .map(|key| api_credential("api_key", key)),
+        }
+        .transpose()?;
+        Ok((
             SiteFields {
                 name: self.name,
-                connector: self.connector,
+                connector: kind,
                 base_url: self.base_url,
                 username: self.username,
                 post_types: self.post_types,
+                shop: self.shop,
+                api_version: self.api_version,
+                definition: self.definition,
                 schedule: self.schedule,
                 push_policy: self.push_policy,
                 lookback_seconds: self.lookback_seconds,
                 reconcile_every_hours: self.reconcile_every_hours,
                 link_enabled: self.link_enabled,
             },
-            self.app_password,
+            credential,
             self.webhook_secret,
-        )
+        ))
     }
 }
 
-/// The checked site `fields` describe, for a site that will (or will not) have a password.
-fn definition(fields: SiteFields, has_password: bool) -> Result<SiteDefinition, ApiError> {
-    let name = SiteName::parse(&fields.name).map_err(|err| ApiError::invalid("name", err))?;
-    match fields.connector.as_str() {
-        "wordpress" => {}
-        other => {
-            return Err(ApiError::invalid(
-                "connector",
-                format!("only the wordpress connector is supported for now, found {other:?}"),
-            ));
-        }
-    };
-    let base_url =
-        SiteUrl::parse(&fields.base_url).map_err(|err| ApiError::invalid("base_url", err))?;
+/// The base URL a WordPress or REST site needs.
+fn required_base_url(fields: &SiteFields) -> Result<SiteUrl, ApiError> {
+    let text = fields.base_url.as_deref().ok_or_else(|| {
+        ApiError::invalid(
+            "base_url",
+            format!("required for the {} connector", fields.connector),
+        )
+    })?;
+    SiteUrl::parse(text).map_err(|err| ApiError::invalid("base_url", err))
+}
+
+/// What a WordPress site needs besides what every site has.
+fn wordpress_options(
+    fields: &SiteFields,
+    has_credential: bool,
+) -> Result<(ConnectorOptions, SiteUrl), ApiError> {
+    let base_url = required_base_url(fields)?;
     let username = fields
         .username
         .as_deref()
         .map(SiteUsername::parse)
         .transpose()
         .map_err(|err| ApiError::invalid("username", err))?;
-    match (&username, has_password) {
+    match (&username, has_credential) {
         (Some(_), false) => {
             return Err(ApiError::invalid(
                 "app_password",
@@ -262,14 +401,80 @@ fn definition(fields: SiteFields, has_password: bool) -> Result<SiteDefinition, 
         }
         _ => {}
     }
-    if has_password {
-        base_url
-            .allows_password()
-            .map_err(|err| ApiError::invalid("base_url", err))?;
-    }
-    let post_types = match fields.post_types {
+    let post_types = match &fields.post_types {
         None => PostType::defaults(),
-        Some(names) => post_types(&names)?,
+        Some(names) => post_types(names)?,
+    };
+    Ok((
+        ConnectorOptions::Wordpress {
+            username,
+            post_types,
+        },
+        base_url,
+    ))
+}
+
+/// What a Shopify site needs: its shop, the API version, and a token to sign in with.
+fn shopify_options(
+    fields: &SiteFields,
+    has_credential: bool,
+) -> Result<(ConnectorOptions, SiteUrl), ApiError> {
+    let shop = ShopDomain::parse(fields.shop.as_deref().unwrap_or_default())
+        .map_err(|err| ApiError::invalid("shop", err))?;
+    let api_version = match fields.api_version.as_deref() {
+        None => ShopifyApiVersion::DEFAULT,
+        Some(text) => {
+            ShopifyApiVersion::parse(text).map_err(|err| ApiError::invalid("api_version", err))?
+        }
+    };
+    if !has_credential {
+        return Err(ApiError::invalid(
+            "access_token",
+            "a shopify site needs the Admin API access token of the shop's app",
+        ));
+    }
+    let base_url = shop.base_url();
+    Ok((ConnectorOptions::Shopify { shop, api_version }, base_url))
+}
+
+/// What a REST site needs: the definition it is read through and where it answers.
+fn rest_options(
+    fields: &SiteFields,
+    has_credential: bool,
+) -> Result<(ConnectorOptions, SiteUrl), ApiError> {
+    let definition = DefinitionName::parse(fields.definition.as_deref().unwrap_or_default())
+        .map_err(|err| ApiError::invalid("definition", err))?;
+    let base_url = required_base_url(fields)?;
+    if has_credential {
+        base_url.allows_password().map_err(|_| {
+            ApiError::invalid(
+                "base_url",
+                "an api_key would be sent in the clear over http; use https or a local \
+                     address",
+            )
+        })?;
+    }
+    Ok((ConnectorOptions::Rest { definition }, base_url))
+}
+
+/// The checked site `fields` describe, for a site that will (or will not) have a credential.
+fn definition(fields: SiteFields, has_credential: bool) -> Result<SiteDefinition, ApiError> {
+    let name = SiteName::parse(&fields.name).map_err(|err| ApiError::invalid("name", err))?;
+    let (options, base_url) = match fields.connector {
+        ConnectorKind::Wordpress => {
+            let (options, base_url) = wordpress_options(&fields, has_credential)?;
+            if has_credential {
+                base_url
+                    .allows_password()
+                    .map_err(|err| ApiError::invalid("base_url", err))?;
+            }
+            (options, base_url)
+        }
+        ConnectorKind::Shopify => shopify_options(&fields, has_credential)?,
+        ConnectorKind::Rest => rest_options(&fields, has_credential)?,
+        ConnectorKind::Files => {
+            return Err(connector("files").expect_err("folder sites are refused"));
+        }
     };
     let schedule = fields
         .schedule
@@ -291,10 +496,7 @@ fn definition(fields: SiteFields, has_password: bool) -> Result<SiteDefinition, 
     )?;
     Ok(SiteDefinition {
         name,
-        options: ConnectorOptions::Wordpress {
-            username,
-            post_types,
-        },
+        options,
         base_url: Some(base_url),
         schedule,
         push_policy: fields.push_policy.unwrap_or_default(),
@@ -304,6 +506,22 @@ fn definition(fields: SiteFields, has_password: bool) -> Result<SiteDefinition, 
         // Set by the sites service, which stores the secret.
         webhook_secret_ref: None,
     })
+}
+
+/// A REST site's definition must be installed and sound when it is named: a site that could
+/// never sync is refused now rather than failing every job.
+fn installed_definition(state: &AppState, site: &SiteDefinition) -> Result<(), ApiError> {
+    let ConnectorOptions::Rest { definition } = &site.options else {
+        return Ok(());
+    };
+    match state.sync.definitions.get(definition) {
+        Ok(_) => Ok(()),
+        Err(DefinitionError::Unreadable { .. }) => Err(ApiError::invalid(
+            "definition",
+            format!("no connector definition named {definition:?} is installed"),
+        )),
+        Err(err) => Err(ApiError::invalid("definition", err.to_string())),
+    }
 }
 
 fn post_types(names: &[String]) -> Result<Vec<PostType>, ApiError> {
@@ -333,6 +551,18 @@ fn app_password(text: &str) -> Result<AppPassword, ApiError> {
         return Err(ApiError::invalid(
             "app_password",
             "expected 1 to 256 characters without control characters",
+        ));
+    }
+    Ok(AppPassword::new(text))
+}
+
+/// A Shopify access token or a REST API key: tokens run long (Strapi's are 256 hex digits), so
+/// the bound is wider than a password's.
+fn api_credential(field: &str, text: &str) -> Result<AppPassword, ApiError> {
+    if text.trim().is_empty() || text.chars().count() > 4096 || text.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            field,
+            "expected 1 to 4096 characters without control characters",
         ));
     }
     Ok(AppPassword::new(text))
@@ -370,10 +600,10 @@ pub async fn create(
     Json(body): Json<CreateSite>,
 ) -> Result<(StatusCode, ResponseJson<SiteView>), ApiError> {
     principal.require(Role::Admin)?;
-    let (fields, password, secret) = body.split();
-    let password = password.as_deref().map(app_password).transpose()?;
+    let (fields, password, secret) = body.split()?;
     let secret = secret.as_deref().map(webhook_secret).transpose()?;
     let site = definition(fields, password.is_some())?;
+    installed_definition(&state, &site)?;
     let created = state
         .sites
         .create(
@@ -407,8 +637,9 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-/// Only the fields given change; `null` clears `username` with `app_password`, `schedule`, or
-/// `webhook_secret`.
+/// Only the fields given change; `null` clears `username` with `app_password`, `api_key`,
+/// `schedule`, or `webhook_secret`. The connector cannot change, and a key of another
+/// connector is refused as on creation.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSite {
@@ -422,6 +653,17 @@ pub struct UpdateSite {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, write_only)]
     app_password: Option<Option<String>>,
+    shop: Option<String>,
+    api_version: Option<String>,
+    /// Write-only; replaces the stored Shopify access token (which cannot be removed).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, write_only)]
+    access_token: Option<Option<String>>,
+    definition: Option<String>,
+    /// Write-only; replaces the stored REST API key, or removes it with `null`.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, write_only)]
+    api_key: Option<Option<String>>,
     /// Write-only; replaces the webhook signing secret (at least 16 characters), or removes it
     /// with `null`.
     #[serde(default, deserialize_with = "nullable")]
@@ -458,10 +700,16 @@ pub async fn update(
     if current.config_managed {
         return Err(config_managed());
     }
-    let password = match body.app_password {
-        None => PasswordChange::Keep,
-        Some(None) => PasswordChange::Remove,
-        Some(Some(password)) => PasswordChange::Set(app_password(&password)?),
+    foreign_keys(current.connector, &body.given())?;
+    let definition_named = body.definition.is_some();
+    let password = match current.connector {
+        ConnectorKind::Wordpress => credential_change(body.app_password, app_password)?,
+        ConnectorKind::Shopify => credential_change(body.access_token, |token| {
+            api_credential("access_token", token)
+        })?,
+        ConnectorKind::Rest | ConnectorKind::Files => {
+            credential_change(body.api_key, |key| api_credential("api_key", key))?
+        }
     };
     let secret = match body.webhook_secret {
         None => PasswordChange::Keep,
@@ -474,16 +722,21 @@ pub async fn update(
         PasswordChange::Remove => false,
     };
     // The merged site is checked exactly as a new one would be.
-    let settings = wordpress_settings(&current);
+    let settings = shown_settings(&current);
+    let is_wordpress = current.connector == ConnectorKind::Wordpress;
     let merged = SiteFields {
         name: body.name.unwrap_or_else(|| current.name.to_string()),
-        connector: current.connector.as_str().to_owned(),
-        base_url: body
-            .base_url
-            .or_else(|| current.base_url.clone())
-            .unwrap_or_default(),
+        connector: current.connector,
+        // A Shopify site's stored base URL is its shop's; it is derived again from `shop`.
+        base_url: match current.connector {
+            ConnectorKind::Shopify => None,
+            _ => body.base_url.or_else(|| current.base_url.clone()),
+        },
         username: body.username.unwrap_or(settings.username),
-        post_types: Some(body.post_types.unwrap_or(settings.post_types)),
+        post_types: is_wordpress.then(|| body.post_types.unwrap_or(settings.post_types)),
+        shop: body.shop.or(settings.shop),
+        api_version: body.api_version.or(settings.api_version),
+        definition: body.definition.or(settings.definition),
         schedule: body.schedule.unwrap_or_else(|| current.schedule.clone()),
         push_policy: Some(body.push_policy.unwrap_or(current.push_policy)),
         lookback_seconds: Some(body.lookback_seconds.unwrap_or(settings.lookback_seconds)),
@@ -494,11 +747,43 @@ pub async fn update(
         link_enabled: Some(body.link_enabled.unwrap_or(current.link_enabled)),
     };
     let site = definition(merged, has_password)?;
+    if definition_named {
+        installed_definition(&state, &site)?;
+    }
     let updated = state
         .sites
         .update(&current, &site, password, secret)
         .await?;
     Ok(ResponseJson(updated.into()))
+}
+
+impl UpdateSite {
+    /// The keys present in the body that belong to one connector or are refused by one.
+    fn given(&self) -> Vec<&'static str> {
+        present([
+            ("base_url", self.base_url.is_some()),
+            ("username", self.username.is_some()),
+            ("app_password", self.app_password.is_some()),
+            ("post_types", self.post_types.is_some()),
+            ("shop", self.shop.is_some()),
+            ("api_version", self.api_version.is_some()),
+            ("access_token", self.access_token.is_some()),
+            ("definition", self.definition.is_some()),
+            ("api_key", self.api_key.is_some()),
+        ])
+    }
+}
+
+/// What a PATCH does to the site's credential: absent keeps it, `null` removes it.
+fn credential_change(
+    given: Option<Option<String>>,
+    check: impl Fn(&str) -> Result<AppPassword, ApiError>,
+) -> Result<PasswordChange, ApiError> {
+    Ok(match given {
+        None => PasswordChange::Keep,
+        Some(None) => PasswordChange::Remove,
+        Some(Some(text)) => PasswordChange::Set(check(&text)?),
+    })
 }
 
 /// Deletes a site (owner or admin): it disappears from every list and sync, and its stored

@@ -20,6 +20,7 @@ mod scheduler;
 mod shopify;
 mod site_builder;
 mod sites;
+mod sites_connectors;
 mod support;
 mod users;
 mod wordpress;

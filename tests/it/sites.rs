@@ -466,8 +466,13 @@ async fn bad_sites_are_refused_naming_the_field(pool: PgPool) {
         ),
         (
             with(json!({ "connector": "shopify" })),
+            "username",
+            "a key of the wordpress connector; this site uses the shopify connector",
+        ),
+        (
+            with(json!({ "connector": "drupal" })),
             "connector",
-            "only the wordpress connector",
+            "expected \"wordpress\", \"shopify\" or \"rest\"",
         ),
         (with(json!({ "name": "Not OK" })), "name", "site name"),
         (
