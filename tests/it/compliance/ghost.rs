@@ -68,19 +68,19 @@ pub(crate) async fn unauthorized_with(flavour: Flavour) -> (FakeCms, Rest) {
     // The stand-in refuses credentials other than its own; these requests carry none it knows.
     Mock::given(method("GET"))
         .and(path_regex(cms.list_path()))
-        .respond_with(cms.clone())
+        .respond_with(cms.answers())
         .expect(2)
         .mount(&cms.server)
         .await;
     Mock::given(method("GET"))
         .and(path_regex(cms.item_path()))
-        .respond_with(cms.clone())
+        .respond_with(cms.answers())
         .expect(0..=1)
         .mount(&cms.server)
         .await;
     Mock::given(method("PUT"))
         .and(path_regex(cms.item_path()))
-        .respond_with(cms.clone())
+        .respond_with(cms.answers())
         .expect(0..=1)
         .mount(&cms.server)
         .await;

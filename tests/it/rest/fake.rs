@@ -56,6 +56,13 @@ pub fn at(offset: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + Duration::seconds(offset)
 }
 
+fn item_path(flavour: Flavour) -> &'static str {
+    match flavour {
+        Flavour::Ghost => r"^/ghost/api/admin/posts/[^/]+/$",
+        Flavour::Strapi => r"^/api/articles/[^/]+$",
+    }
+}
+
 impl FakeCms {
     pub async fn start(flavour: Flavour, items: Vec<FakeItem>) -> FakeCms {
         FakeCms {
@@ -89,29 +96,26 @@ impl FakeCms {
     }
 
     pub fn item_path(&self) -> &'static str {
-        match self.flavour {
-            Flavour::Ghost => r"^/ghost/api/admin/posts/[^/]+/$",
-            Flavour::Strapi => r"^/api/articles/[^/]+$",
-        }
+        item_path(self.flavour)
     }
 
     /// Answers every list, read and write as the CMS would, `expected` calls of each at least.
     pub async fn serve(&self, lists: impl Into<Times>, reads: impl Into<Times>) {
         Mock::given(method("GET"))
             .and(path_regex(self.list_path()))
-            .respond_with(self.clone())
+            .respond_with(self.answers())
             .expect(lists)
             .mount(&self.server)
             .await;
         Mock::given(method("GET"))
             .and(path_regex(self.item_path()))
-            .respond_with(self.clone())
+            .respond_with(self.answers())
             .expect(reads)
             .mount(&self.server)
             .await;
         Mock::given(method("PUT"))
             .and(path_regex(self.item_path()))
-            .respond_with(self.clone())
+            .respond_with(self.answers())
             .expect(0..)
             .mount(&self.server)
             .await;
@@ -187,6 +191,27 @@ impl FakeCms {
         item.updated_at = latest + Duration::seconds(1);
     }
 
+    /// What answers this stand-in's requests. It shares the items but not the server: a mock
+    /// holding its own server would keep it alive, and a server checks its mocks' expected call
+    /// counts only when it is dropped.
+    pub fn answers(&self) -> Answers {
+        Answers {
+            flavour: self.flavour,
+            items: self.items.clone(),
+            max_page: self.max_page,
+        }
+    }
+}
+
+/// How a stand-in answers, over the items it shares with its `FakeCms`.
+#[derive(Clone)]
+pub struct Answers {
+    flavour: Flavour,
+    items: Arc<Mutex<Vec<FakeItem>>>,
+    max_page: usize,
+}
+
+impl Answers {
     fn record(&self, item: &FakeItem) -> Value {
         match self.flavour {
             Flavour::Ghost => json!({
@@ -339,7 +364,7 @@ impl FakeCms {
     }
 
     fn read(&self, request: &Request) -> ResponseTemplate {
-        let id = FakeCms::id_of(request);
+        let id = Answers::id_of(request);
         let found = self
             .items
             .lock()
@@ -357,7 +382,7 @@ impl FakeCms {
     }
 
     fn update(&self, request: &Request) -> ResponseTemplate {
-        let id = FakeCms::id_of(request);
+        let id = Answers::id_of(request);
         let body: Value = serde_json::from_slice(&request.body).unwrap();
         let fields = match self.flavour {
             Flavour::Ghost => body["posts"][0].clone(),
@@ -404,12 +429,12 @@ impl FakeCms {
     }
 }
 
-impl Respond for FakeCms {
+impl Respond for Answers {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         if !self.authorized(request) {
             return self.error(401, "UnauthorizedError", "Authorization failed");
         }
-        let is_item = regex::Regex::new(self.item_path())
+        let is_item = regex::Regex::new(item_path(self.flavour))
             .unwrap()
             .is_match(request.url.path());
         match (request.method.as_str(), is_item) {

@@ -72,8 +72,8 @@ async fn pull(services: &SyncServices, store: &Store, name: &str) -> Result<(), 
 async fn a_configured_ghost_site_is_pulled_into_postgres(pool: PgPool) {
     let store = Store::from_pool(pool.clone());
     let account = store.create_account("rest", None).await.unwrap().id.get();
-    // The probe, the pull and the first ID sweep each list both streams once.
-    let cms = ghost_with_posts(3, 3).await;
+    // The pull and the first ID sweep each probe and then list both streams once.
+    let cms = ghost_with_posts(3, 4).await;
     let settings = settings_for(
         &pool,
         &format!(
@@ -117,8 +117,9 @@ async fn a_configured_ghost_site_is_pulled_into_postgres(pool: PgPool) {
 async fn a_broken_definition_stops_only_its_own_site(pool: PgPool) {
     let store = Store::from_pool(pool.clone());
     let account = store.create_account("rest", None).await.unwrap().id.get();
-    // The journal's check, probe, pull and first ID sweep each list both streams once.
-    let cms = ghost_with_posts(2, 4).await;
+    // The journal's pull and first ID sweep each probe and then list both streams once, and
+    // its check below lists them once more.
+    let cms = ghost_with_posts(2, 5).await;
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(
         repo().join("connectors/ghost.toml"),
