@@ -3,7 +3,8 @@
 # PostgreSQL (DATABASE_URL's server, database igny8_bench_api), driven by wrk with 64
 # connections for 15 s. Target: >= 5,000 requests/s with p99 < 10 ms.
 #
-# Run: benches/api_balance.sh   (needs wrk: apt-get install -y wrk)
+# Run: benches/api_balance.sh   (needs wrk: apt-get install -y wrk). The daemon is built with
+# `cargo build --release`, into CARGO_TARGET_DIR when that is set.
 # WRK_DURATION, WRK_CONNECTIONS and WRK_THREADS override the load.
 set -euo pipefail
 
@@ -18,7 +19,7 @@ threads=${WRK_THREADS:-2}
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install -y wrk" >&2; exit 1; }
 
 cargo build --release
-binary=target/release/igny8
+binary=${CARGO_TARGET_DIR:-target}/release/igny8
 
 workdir=$(mktemp -d)
 daemon_pid=
