@@ -7,7 +7,7 @@
 //! by its caller's key, so a retry finds the first result instead of moving credits again.
 //!
 //! Holds, captures and releases run as the database functions `credit_hold` and
-//! `credit_settle` (migrations 0010, 0016 and 0018): one round trip each, which is what lets many
+//! `credit_settle` (migrations 0010, 0016 and 0017): one round trip each, which is what lets many
 //! callers share an account row quickly. They answer with row values, whose fields the queries
 //! here select by name.
 
