@@ -9,9 +9,12 @@
 //! - `cargo bench --bench pipeline -- --headline` measures once each, over the whole site: the
 //!   pipeline's MB/s on one thread, the site linked on 2 threads, the index build, and memory;
 //! - `cargo bench --bench pipeline -- --write-corpus DIR` writes the posts' HTML to DIR (for the
-//!   comparison with textstat, `benches/textstat_compare.py`) and measures nothing.
+//!   comparison with textstat, `benches/textstat_compare.py`) and measures nothing;
+//! - `cargo bench --bench pipeline -- --profile N` links and optimizes N posts of the site once
+//!   each and prints a digest of the outputs, for `valgrind --tool=callgrind` and the like.
 
 mod headline;
+mod profile;
 mod site;
 
 use std::hint::black_box;
@@ -113,6 +116,14 @@ fn main() {
         let posts = site::generate(POSTS, site::SEED);
         site::write_corpus(&posts, &PathBuf::from(dir)).expect("the corpus is written");
         println!("{} posts written to {dir}", posts.len());
+        return;
+    }
+    if let Some(at) = args.iter().position(|arg| arg == "--profile") {
+        let Some(sample) = args.get(at + 1).and_then(|n| n.parse().ok()) else {
+            eprintln!("--profile needs a number of posts");
+            std::process::exit(2);
+        };
+        profile::run(POSTS, sample);
         return;
     }
     if args.iter().any(|arg| arg == "--headline") {

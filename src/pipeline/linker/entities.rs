@@ -2,28 +2,45 @@
 //! is two words, not "rust", "nbsp", "async"), while injection must keep the raw bytes, so decoding
 //! also returns where every decoded byte came from.
 
+use std::borrow::Cow;
+
 /// Text of one node as a reader sees it, with the raw byte offset of every decoded byte.
-pub(crate) struct Decoded {
-    pub(crate) text: String,
-    /// `raw[i]` is the raw offset of the character that decoded byte `i` belongs to;
-    /// `raw[text.len()]` is the raw length.
-    raw: Vec<usize>,
-    /// Where each decoded character ends in the raw text, indexed like `raw`.
-    raw_end: Vec<usize>,
+pub(crate) struct Decoded<'r> {
+    pub(crate) text: Cow<'r, str>,
+    /// Raw offsets, `None` when the text is the raw text itself, as it is for most nodes.
+    offsets: Option<Offsets>,
 }
 
-impl Decoded {
+struct Offsets {
+    /// `starts[i]` is the raw offset of the character that decoded byte `i` belongs to;
+    /// `starts[text.len()]` is the raw length.
+    starts: Vec<usize>,
+    /// Where each decoded character ends in the raw text, indexed like `starts`.
+    ends: Vec<usize>,
+}
+
+impl Decoded<'_> {
     /// The raw byte range of the decoded byte range `start..end` (both on character boundaries).
     pub(crate) fn raw_range(&self, start: usize, end: usize) -> (usize, usize) {
-        let raw_start = self.raw[start];
-        let raw_end = if end == 0 { 0 } else { self.raw_end[end - 1] };
+        let Some(offsets) = &self.offsets else {
+            return (start, end);
+        };
+        let raw_start = offsets.starts[start];
+        let raw_end = if end == 0 { 0 } else { offsets.ends[end - 1] };
         (raw_start, raw_end)
     }
 }
 
 /// Decodes the references that occur in prose. An unknown named reference stays as written: it is
 /// then punctuation to the tokenizer, which is what a reader would see too.
-pub(crate) fn decode(raw: &str) -> Decoded {
+pub(crate) fn decode(raw: &str) -> Decoded<'_> {
+    // Every reference starts with `&`; without one the text is its own decoding.
+    if !raw.contains('&') {
+        return Decoded {
+            text: Cow::Borrowed(raw),
+            offsets: None,
+        };
+    }
     let mut text = String::with_capacity(raw.len());
     let mut starts = Vec::with_capacity(raw.len() + 1);
     let mut ends = Vec::with_capacity(raw.len() + 1);
@@ -47,9 +64,8 @@ pub(crate) fn decode(raw: &str) -> Decoded {
     starts.push(raw.len());
     ends.push(raw.len());
     Decoded {
-        text,
-        raw: starts,
-        raw_end: ends,
+        text: Cow::Owned(text),
+        offsets: Some(Offsets { starts, ends }),
     }
 }
 
@@ -108,5 +124,13 @@ mod tests {
         assert_eq!(d.raw_range(start, start + 5), (10, 15));
         let start = d.text.find("Müller").unwrap();
         assert_eq!(d.raw_range(start, start + "Müller".len()), (22, 33));
+    }
+
+    #[test]
+    fn text_without_references_maps_to_itself() {
+        let d = decode("Grüße aus Köln");
+        assert_eq!(d.text, "Grüße aus Köln");
+        let start = d.text.find("aus").unwrap();
+        assert_eq!(d.raw_range(start, start + 3), (start, start + 3));
     }
 }

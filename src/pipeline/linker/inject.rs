@@ -1,18 +1,15 @@
-//! Writing links into a document and taking them out again, through lol_html text nodes. Only
-//! the chosen text nodes are touched, and in them only `<a …>` and `</a>` are added around the
-//! anchor's raw bytes, so every other byte of the document (entities, white space, comments,
-//! attributes) is written back exactly as it was read.
+//! Writing links into a document and taking them out again. Links go into text nodes the scan
+//! found, around an anchor's raw bytes, so only `<a …>` and `</a>` are added and every other
+//! byte of the document (entities, white space, comments, attributes) is written back exactly as
+//! it was read. The scan recorded where each node is in the input, so writing is a splice at
+//! those offsets rather than a second pass of the tokenizer.
 
-use std::cell::RefCell;
-use std::collections::BTreeMap;
-use std::rc::Rc;
-
-use lol_html::{RewriteStrSettings, doc_text, element, rewrite_str};
+use lol_html::{RewriteStrSettings, element, rewrite_str};
 
 use super::scan::MARKER;
 
-/// One link to write: raw bytes `start..end` of the text node at input offset `node` are wrapped
-/// in `open` and `</a>`.
+/// One link to write: input bytes `start..end`, inside one text node, are wrapped in `open` and
+/// `</a>`.
 pub(crate) struct Insertion {
     pub(crate) start: usize,
     pub(crate) end: usize,
@@ -37,54 +34,19 @@ fn escape_attribute(value: &str) -> String {
         .replace('<', "&lt;")
 }
 
-/// The text node being read: its insertions and, when there are some, its raw text so far.
-struct OpenNode<'a> {
-    insertions: Option<&'a [Insertion]>,
-    raw: String,
-}
-
-/// `html` with the insertions made; the map is keyed by the input offset of each text node and
-/// its insertions are in order and do not overlap. `None` when the tokenizer gives up.
-pub(crate) fn inject(html: &str, by_node: &BTreeMap<usize, Vec<Insertion>>) -> Option<String> {
-    let current: Rc<RefCell<Option<OpenNode<'_>>>> = Rc::default();
-    let settings = RewriteStrSettings::new()
-        .with_strict(false)
-        .with_enable_esi_tags(false)
-        .append_document_content_handler(doc_text!(move |chunk| {
-            let mut current = current.borrow_mut();
-            let start = chunk.source_location().bytes().start;
-            let OpenNode { insertions, raw } = current.get_or_insert_with(|| OpenNode {
-                insertions: by_node.get(&start).map(Vec::as_slice),
-                raw: String::new(),
-            });
-            if let Some(insertions) = insertions {
-                raw.push_str(chunk.as_str());
-                if chunk.last_in_text_node() {
-                    chunk.set_str(wrap(raw, insertions));
-                } else {
-                    chunk.set_str(String::new());
-                }
-            }
-            if chunk.last_in_text_node() {
-                *current = None;
-            }
-            Ok(())
-        }));
-    rewrite_str(html, settings).ok()
-}
-
-fn wrap(raw: &str, insertions: &[Insertion]) -> String {
+/// `html` with the insertions made; they are in input order and do not overlap.
+pub(crate) fn inject(html: &str, insertions: &[Insertion]) -> String {
     let extra: usize = insertions.iter().map(|i| i.open.len() + CLOSE.len()).sum();
-    let mut out = String::with_capacity(raw.len() + extra);
+    let mut out = String::with_capacity(html.len() + extra);
     let mut at = 0;
     for insertion in insertions {
-        out.push_str(&raw[at..insertion.start]);
+        out.push_str(&html[at..insertion.start]);
         out.push_str(&insertion.open);
-        out.push_str(&raw[insertion.start..insertion.end]);
+        out.push_str(&html[insertion.start..insertion.end]);
         out.push_str(CLOSE);
         at = insertion.end;
     }
-    out.push_str(&raw[at..]);
+    out.push_str(&html[at..]);
     out
 }
 

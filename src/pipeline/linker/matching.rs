@@ -73,10 +73,12 @@ pub(crate) fn choose<'i>(
 
     let mut words = 0usize;
     let mut terms = Terms::new(index);
-    let mut source_terms: HashMap<u32, u32> = HashMap::new();
+    let mut source_terms: FxHashMap<u32, u32> = FxHashMap::default();
     let mut node_tokens = Vec::with_capacity(scan.nodes.len());
     for node in &scan.nodes {
-        let decoded = decode(&node.raw);
+        // Scripts and styles are neither counted nor linked, so their words are not read.
+        let raw = if node.prose { node.raw } else { "" };
+        let decoded = decode(raw);
         let tokens: Vec<Word> = pieces(&decoded.text)
             .into_iter()
             .map(|piece| match piece {
@@ -88,36 +90,33 @@ pub(crate) fn choose<'i>(
                 Piece::Break => Word::Break,
             })
             .collect();
-        if node.prose {
-            for token in &tokens {
-                if let Word::Term { term, .. } = token {
-                    words += 1;
-                    *source_terms.entry(*term).or_default() += 1;
-                }
+        for token in &tokens {
+            if let Word::Term { term, .. } = token {
+                words += 1;
+                *source_terms.entry(*term).or_default() += 1;
             }
         }
         node_tokens.push((decoded, tokens));
     }
     let source = SourceVector::new(index, &terms, &source_terms);
     // Brackets in scripts and styles are code, not shortcodes.
-    let shortcodes = protected_ranges(
-        scan.nodes
-            .iter()
-            .map(|n| if n.prose { n.raw.as_str() } else { "" }),
-    );
+    let shortcodes = protected_ranges(scan.nodes.iter().map(|n| if n.prose { n.raw } else { "" }));
 
     // Whether each target met may be linked to from this document, and with what score and
     // cornerstone flag: a phrase occurs many times and has many owners, so each target is looked
     // up and weighed once per document.
     let mut eligible: FxHashMap<TargetId, Option<(f64, bool)>> = FxHashMap::default();
     let mut candidates = Vec::new();
+    // The node's words as automaton characters, and where each starts; reused node to node.
+    let mut haystack = String::new();
+    let mut offsets = Vec::new();
     for (n, node) in scan.nodes.iter().enumerate() {
         if !node.linkable {
             continue;
         }
         let (decoded, tokens) = &node_tokens[n];
-        let mut haystack = String::new();
-        let mut offsets = Vec::with_capacity(tokens.len());
+        haystack.clear();
+        offsets.clear();
         for token in tokens {
             offsets.push(haystack.len());
             haystack.push(match *token {
@@ -255,8 +254,8 @@ enum Word {
 /// when the index has met it as written.
 struct Terms<'i> {
     index: &'i LinkIndex,
-    unknown_words: HashMap<Box<str>, u32>,
-    new_stems: HashMap<String, u32>,
+    unknown_words: FxHashMap<Box<str>, u32>,
+    new_stems: FxHashMap<String, u32>,
     new_stem_list: Vec<String>,
 }
 
@@ -264,8 +263,8 @@ impl<'i> Terms<'i> {
     fn new(index: &'i LinkIndex) -> Terms<'i> {
         Terms {
             index,
-            unknown_words: HashMap::new(),
-            new_stems: HashMap::new(),
+            unknown_words: FxHashMap::default(),
+            new_stems: FxHashMap::default(),
             new_stem_list: Vec::new(),
         }
     }
@@ -320,7 +319,7 @@ struct SourceVector {
 }
 
 impl SourceVector {
-    fn new(index: &LinkIndex, terms: &Terms, counts: &HashMap<u32, u32>) -> SourceVector {
+    fn new(index: &LinkIndex, terms: &Terms, counts: &FxHashMap<u32, u32>) -> SourceVector {
         // Squares are summed in stem order, so the norm is the same on every run.
         let mut by_stem: Vec<(&str, Option<u32>, u32)> = counts
             .iter()

@@ -18,8 +18,6 @@ mod url;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
-
 pub use index::{ClusterKeyword, KeywordRule, LinkIndex, PhraseSource, Target, TargetId};
 pub use inject::remove_links;
 pub use scan::MARKER;
@@ -131,11 +129,12 @@ pub fn link(document: &Document, index: &LinkIndex, limits: &Limits) -> Linked {
     if chosen.is_empty() {
         return unchanged();
     }
-    let mut by_node: BTreeMap<usize, Vec<Insertion>> = BTreeMap::new();
+    let mut insertions = Vec::with_capacity(chosen.len());
     let mut links = Vec::with_capacity(chosen.len());
     let mut added = 0;
     for candidate in chosen {
-        let node_start = scan.nodes[candidate.node].start;
+        let start = scan.nodes[candidate.node].start + candidate.start;
+        let end = scan.nodes[candidate.node].start + candidate.end;
         let Some(target) = index.target(candidate.target) else {
             continue;
         };
@@ -153,17 +152,13 @@ pub fn link(document: &Document, index: &LinkIndex, limits: &Limits) -> Linked {
                 .iter()
                 .filter_map(|&id| index.word(id).map(str::to_owned))
                 .collect(),
-            offset: node_start + candidate.start + added,
+            offset: start + added,
         });
         added += open.len() + CLOSE.len();
-        by_node.entry(node_start).or_default().push(Insertion {
-            start: candidate.start,
-            end: candidate.end,
-            open,
-        });
+        insertions.push(Insertion { start, end, open });
     }
-    match inject(&document.html, &by_node) {
-        Some(html) => Linked { html, links },
-        None => unchanged(),
+    Linked {
+        html: inject(&document.html, &insertions),
+        links,
     }
 }

@@ -6,10 +6,12 @@
 //! protects the rest of the document: when unsure, no link.
 
 use std::cell::RefCell;
+use std::ops::Range;
 use std::rc::Rc;
 
+use lol_html::errors::RewritingError;
 use lol_html::html_content::{Element, TextType};
-use lol_html::{RewriteStrSettings, doc_text, element, rewrite_str};
+use lol_html::{HtmlRewriter, Settings, doc_text, element};
 
 /// The attribute that marks links this linker inserted, with the rule or source as its value.
 pub const MARKER: &str = "data-igny8-link";
@@ -88,10 +90,11 @@ const BLOCKS: &[&str] = &[
 
 /// A text node as written in the input.
 #[derive(Debug, Clone)]
-pub(crate) struct TextNode {
+pub(crate) struct TextNode<'h> {
     /// Byte offset of the node in the input.
     pub(crate) start: usize,
-    pub(crate) raw: String,
+    /// The node's bytes in the input, character references and all.
+    pub(crate) raw: &'h str,
     /// Outside every protected element.
     pub(crate) linkable: bool,
     /// Prose a reader sees (not script, style or similar raw text).
@@ -107,62 +110,110 @@ pub(crate) struct MarkedLink {
 }
 
 #[derive(Debug, Default)]
-pub(crate) struct Scan {
-    pub(crate) nodes: Vec<TextNode>,
+pub(crate) struct Scan<'h> {
+    pub(crate) nodes: Vec<TextNode<'h>>,
     /// Every `href` of an `<a>`, as written, and whether that link carries the marker.
     pub(crate) hrefs: Vec<(String, bool)>,
     pub(crate) marked: Vec<MarkedLink>,
 }
 
+/// A text node while the pass runs: where it is rather than its bytes, since the handlers of end
+/// tags may not borrow the input.
+struct NodeAt {
+    range: Range<usize>,
+    linkable: bool,
+    prose: bool,
+    paragraph: usize,
+}
+
+#[derive(Default)]
+struct Found {
+    nodes: Vec<NodeAt>,
+    hrefs: Vec<(String, bool)>,
+    marked: Vec<MarkedLink>,
+}
+
 #[derive(Default)]
 struct State {
-    scan: Scan,
+    found: Found,
     protected_depth: usize,
     paragraph: usize,
-    /// Index into `scan.marked` of the marked link being read.
+    /// Index into `found.marked` of the marked link being read.
     in_marked: Option<usize>,
-    node: Option<(usize, String, bool)>,
+    /// Where the text node being read starts and ends so far, and whether it is prose.
+    node: Option<(usize, usize, bool)>,
+}
+
+/// Runs `settings`' handlers over `html` in one pass of the tokenizer, in its non-strict mode.
+/// Nothing is rewritten, so the output is thrown away rather than built.
+pub(crate) fn read(html: &str, settings: Settings<'_, '_>) -> Result<(), RewritingError> {
+    let mut rewriter = HtmlRewriter::new(
+        settings.with_strict(false).with_enable_esi_tags(false),
+        |_: &[u8]| {},
+    );
+    rewriter.write(html.as_bytes())?;
+    rewriter.end()
 }
 
 /// Reads `html`; `None` when the tokenizer gives up on it, in which case nothing is linked.
-pub(crate) fn scan(html: &str) -> Option<Scan> {
+pub(crate) fn scan(html: &str) -> Option<Scan<'_>> {
     let state = Rc::new(RefCell::new(State::default()));
     let on_element = state.clone();
     let on_text = state.clone();
-    let settings = RewriteStrSettings::new()
-        .with_strict(false)
-        .with_enable_esi_tags(false)
+    let settings = Settings::new()
         .append_element_content_handler(element!("*", move |el| {
             open(&on_element, el);
             Ok(())
         }))
         .append_document_content_handler(doc_text!(move |chunk| {
             let mut s = on_text.borrow_mut();
-            let start = chunk.source_location().bytes().start;
+            let location = chunk.source_location().bytes();
             let prose = chunk.text_type() == TextType::Data;
-            let (_, text, _) = s.node.get_or_insert_with(|| (start, String::new(), prose));
-            text.push_str(chunk.as_str());
+            let (start, end, prose) = s
+                .node
+                .get_or_insert((location.start, location.start, prose));
+            // A node's last chunk may be empty, and where it says it is then tells nothing.
+            if !chunk.as_str().is_empty() {
+                *end = location.end;
+            }
+            let (start, end, prose) = (*start, *end, *prose);
             if chunk.last_in_text_node() {
-                let (start, raw, prose) = s.node.take().unwrap_or_default();
+                s.node = None;
+                // The tokenizer hands text over unchanged, so a node is its bytes in the input.
+                let raw = html.get(start..end).unwrap_or_default();
                 if !raw.is_empty() {
-                    let node = TextNode {
-                        start,
+                    let node = NodeAt {
+                        range: start..end,
                         linkable: prose && s.protected_depth == 0,
                         prose,
                         paragraph: s.paragraph,
-                        raw,
                     };
                     if let Some(i) = s.in_marked {
-                        s.scan.marked[i].raw_text.push_str(&node.raw);
+                        s.found.marked[i].raw_text.push_str(raw);
                     }
-                    s.scan.nodes.push(node);
+                    s.found.nodes.push(node);
                 }
             }
             Ok(())
         }));
-    rewrite_str(html, settings).ok()?;
-    let state = Rc::try_unwrap(state).ok()?.into_inner();
-    Some(state.scan)
+    read(html, settings).ok()?;
+    let found = Rc::try_unwrap(state).ok()?.into_inner().found;
+    let nodes = found
+        .nodes
+        .into_iter()
+        .map(|node| TextNode {
+            start: node.range.start,
+            raw: &html[node.range],
+            linkable: node.linkable,
+            prose: node.prose,
+            paragraph: node.paragraph,
+        })
+        .collect();
+    Some(Scan {
+        nodes,
+        hrefs: found.hrefs,
+        marked: found.marked,
+    })
 }
 
 fn open(state: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) {
@@ -182,7 +233,7 @@ fn open(state: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) {
         if name == "a"
             && let Some(href) = el.get_attribute("href")
         {
-            s.scan.hrefs.push((href, marked));
+            s.found.hrefs.push((href, marked));
         }
     }
     let Some(handlers) = el.end_tag_handlers() else {
@@ -197,11 +248,11 @@ fn open(state: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) {
     }
     if marked {
         let paragraph = s.paragraph;
-        s.scan.marked.push(MarkedLink {
+        s.found.marked.push(MarkedLink {
             raw_text: String::new(),
             paragraph,
         });
-        s.in_marked = Some(s.scan.marked.len() - 1);
+        s.in_marked = Some(s.found.marked.len() - 1);
     }
     drop(s);
     let state = state.clone();

@@ -15,9 +15,9 @@ use std::ops::Range;
 use std::rc::Rc;
 
 use lol_html::html_content::{Element as HtmlElement, TextType};
-use lol_html::{RewriteStrSettings, doc_comments, doc_text, element, rewrite_str};
+use lol_html::{Settings, doc_comments, doc_text, element};
 
-use crate::pipeline::linker::scan::PROTECTED;
+use crate::pipeline::linker::scan::{self, PROTECTED};
 use crate::pipeline::linker::shortcodes::protected_ranges;
 
 /// Elements the linker protects that rules here are about, so they do not protect their content.
@@ -86,9 +86,10 @@ struct Figure {
 #[derive(Default)]
 struct State {
     elements: Vec<Element>,
-    /// Input offset and raw bytes of every prose text node, in order.
-    texts: Vec<(usize, String)>,
-    text: Option<(usize, String, bool)>,
+    /// Where every prose text node is in the input, in order.
+    texts: Vec<Range<usize>>,
+    /// Where the text node being read starts and ends so far, and whether it is prose.
+    text: Option<(usize, usize, bool)>,
     protected_depth: usize,
     /// Where the outermost protected element being read starts.
     protected_start: usize,
@@ -108,25 +109,35 @@ pub(crate) fn read(html: &str) -> Option<Markup> {
     let on_element = state.clone();
     let on_text = state.clone();
     let on_comment = state.clone();
-    let settings = RewriteStrSettings::new()
-        .with_strict(false)
-        .with_enable_esi_tags(false)
+    let settings = Settings::new()
         .append_element_content_handler(element!("*", move |el| {
             open(&on_element, el);
             Ok(())
         }))
         .append_document_content_handler(doc_text!(move |chunk| {
             let mut s = on_text.borrow_mut();
-            let start = chunk.source_location().bytes().start;
+            let location = chunk.source_location().bytes();
             let prose = chunk.text_type() == TextType::Data;
-            let (_, text, _) = s.text.get_or_insert_with(|| (start, String::new(), prose));
-            text.push_str(chunk.as_str());
-            if chunk.last_in_text_node()
-                && let Some((start, raw, prose)) = s.text.take()
-                && prose
-                && !raw.is_empty()
-            {
-                let decoded = html_escape::decode_html_entities(&raw).into_owned();
+            let (start, end, prose) = s
+                .text
+                .get_or_insert((location.start, location.start, prose));
+            // A node's last chunk may be empty, and where it says it is then tells nothing.
+            if !chunk.as_str().is_empty() {
+                *end = location.end;
+            }
+            let (start, end, prose) = (*start, *end, *prose);
+            if !chunk.last_in_text_node() {
+                return Ok(());
+            }
+            s.text = None;
+            // The tokenizer hands text over unchanged, so a node is its bytes in the input.
+            let raw = html.get(start..end).unwrap_or_default();
+            if !prose || raw.is_empty() {
+                return Ok(());
+            }
+            let in_caption = s.figcaption_depth > 0 && !s.open_figures.is_empty();
+            if s.open_heading.is_some() || in_caption {
+                let decoded = html_escape::decode_html_entities(raw);
                 if let Some(heading) = s.open_heading {
                     s.elements[heading].text.push_str(&decoded);
                 }
@@ -135,8 +146,8 @@ pub(crate) fn read(html: &str) -> Option<Markup> {
                 {
                     s.figures[figure].caption.push_str(&decoded);
                 }
-                s.texts.push((start, raw));
             }
+            s.texts.push(start..end);
             Ok(())
         }))
         .append_document_content_handler(doc_comments!(move |comment| {
@@ -153,7 +164,7 @@ pub(crate) fn read(html: &str) -> Option<Markup> {
             }
             Ok(())
         }));
-    rewrite_str(html, settings).ok()?;
+    scan::read(html, settings).ok()?;
     let state = Rc::try_unwrap(state).ok()?.into_inner();
     let State {
         mut elements,
@@ -179,6 +190,10 @@ pub(crate) fn read(html: &str) -> Option<Markup> {
     for element in &mut elements {
         element.text = normalize(&element.text);
     }
+    let texts: Vec<(usize, &str)> = texts
+        .into_iter()
+        .map(|range| (range.start, &html[range]))
+        .collect();
     protected.extend(protect_shortcodes(&mut elements, &texts));
     protected.sort_by_key(|range| (range.start, range.end));
     protected.dedup();
@@ -311,8 +326,8 @@ fn open(state: &Rc<RefCell<State>>, el: &mut HtmlElement<'_, '_>) {
 /// Marks elements inside an enclosing shortcode (`[note]<img …>[/note]`) as not editable, and
 /// returns the input ranges of shortcodes. Such an element lies between two text nodes where the
 /// first one's protected range runs to its end and the next one's starts at its beginning.
-fn protect_shortcodes(elements: &mut [Element], texts: &[(usize, String)]) -> Vec<Range<usize>> {
-    let ranges = protected_ranges(texts.iter().map(|(_, raw)| raw.as_str()));
+fn protect_shortcodes(elements: &mut [Element], texts: &[(usize, &str)]) -> Vec<Range<usize>> {
+    let ranges = protected_ranges(texts.iter().map(|&(_, raw)| raw));
     let enclosed_after: Vec<bool> = (0..texts.len())
         .map(|i| {
             let runs_to_end = ranges[i]
