@@ -4,9 +4,13 @@
 //! readability numbers (words, sentences, syllables, reading ease), measured without the
 //! assessments: the same work a readability library does, for comparing with one.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 
 use serde_json::{Value, json};
 
@@ -151,30 +155,116 @@ pub fn json_line(path: &Path, report: &Report) -> Value {
     })
 }
 
-/// Analyses every file and writes the results to `out`; returns the files that failed.
-pub fn run(paths: &[PathBuf], options: &Options, out: &mut impl Write) -> io::Result<Vec<Failure>> {
-    let (files, mut failures) = files(paths);
-    let mut rows = Vec::new();
-    for path in files {
-        if options.numbers_only {
-            match measure_file(&path, options.language) {
-                Ok(numbers) => writeln!(out, "{}", numbers_line(&path, &numbers))?,
-                Err(reason) => failures.push(Failure { path, reason }),
-            }
-            continue;
-        }
-        match analyze_file(&path, options) {
-            Ok(report) if options.json => {
-                writeln!(out, "{}", json_line(&path, &report))?;
-            }
-            Ok(report) => rows.push((path, report)),
-            Err(reason) => failures.push(Failure { path, reason }),
-        }
+/// What became of one file.
+enum Outcome {
+    /// The file's JSON line, without its newline.
+    Line(String),
+    /// The file's report, for the table.
+    Row(Report),
+    Failed(String),
+}
+
+fn outcome(path: &Path, options: &Options) -> Outcome {
+    if options.numbers_only {
+        return match measure_file(path, options.language) {
+            Ok(numbers) => Outcome::Line(numbers_line(path, &numbers).to_string()),
+            Err(reason) => Outcome::Failed(reason),
+        };
     }
+    match analyze_file(path, options) {
+        Ok(report) if options.json => Outcome::Line(json_line(path, &report).to_string()),
+        Ok(report) => Outcome::Row(report),
+        Err(reason) => Outcome::Failed(reason),
+    }
+}
+
+/// Analyses every file and writes the results to `out`; returns the files that failed. Files are
+/// analysed on as many threads as the process may run on (one when confined to one core), and
+/// written in path order whatever order they finish in.
+pub fn run(paths: &[PathBuf], options: &Options, out: &mut impl Write) -> io::Result<Vec<Failure>> {
+    let workers = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    run_on(paths, options, workers, out)
+}
+
+/// [`run`] on `workers` threads.
+pub fn run_on(
+    paths: &[PathBuf],
+    options: &Options,
+    workers: usize,
+    out: &mut impl Write,
+) -> io::Result<Vec<Failure>> {
+    let (files, mut failures) = files(paths);
+    // One write per line would make the output a system call per file.
+    let mut out = io::BufWriter::new(out);
+    let mut rows = Vec::new();
+    in_order(
+        &files,
+        workers,
+        |path| outcome(path, options),
+        |path, outcome| {
+            match outcome {
+                Outcome::Line(line) => writeln!(out, "{line}")?,
+                Outcome::Row(report) => rows.push((path.clone(), report)),
+                Outcome::Failed(reason) => failures.push(Failure {
+                    path: path.clone(),
+                    reason,
+                }),
+            }
+            Ok(())
+        },
+    )?;
     if !options.json && !options.numbers_only {
         out.write_all(table(&rows).as_bytes())?;
     }
+    out.flush()?;
     Ok(failures)
+}
+
+/// Runs `work` on every item, on up to `workers` threads, and hands each result to `take` in the
+/// items' order. A thread claims the next unclaimed item when it is done with one, so a slow item
+/// holds up no other thread; results that finish early wait until those before them are taken.
+/// The first error of `take` stops the run.
+fn in_order<T: Sync, R: Send>(
+    items: &[T],
+    workers: usize,
+    work: impl Fn(&T) -> R + Sync,
+    mut take: impl FnMut(&T, R) -> io::Result<()>,
+) -> io::Result<()> {
+    let workers = workers.min(items.len());
+    if workers <= 1 {
+        return items.iter().try_for_each(|item| take(item, work(item)));
+    }
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        let (sender, receiver) = mpsc::channel();
+        for _ in 0..workers {
+            let sender = sender.clone();
+            let (next, work) = (&next, &work);
+            scope.spawn(move || {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(index) else {
+                        break;
+                    };
+                    // The receiver is gone only when `take` failed: stop claiming work.
+                    if sender.send((index, work(item))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(sender);
+        let mut waiting = BTreeMap::new();
+        let mut due = 0;
+        for (index, result) in receiver {
+            waiting.insert(index, result);
+            while let Some(result) = waiting.remove(&due) {
+                take(&items[due], result)?;
+                due += 1;
+            }
+        }
+        Ok(())
+    })
 }
 
 /// The results as an aligned table.
@@ -299,6 +389,42 @@ mod tests {
                 "flesch_reading_ease": full.numbers.flesch_reading_ease,
             })
         );
+    }
+
+    #[test]
+    fn threads_keep_the_output_in_path_order() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in 0..40 {
+            // Pages of different lengths finish out of order on several threads.
+            let page = format!(
+                "<p>{}</p>",
+                "Coarse grounds steep slowly. ".repeat(n * 7 % 40 + 1)
+            );
+            std::fs::write(dir.path().join(format!("{n:02}.html")), page).unwrap();
+        }
+        let paths = [dir.path().to_owned()];
+        for options in [
+            options(true),
+            Options {
+                numbers_only: true,
+                ..options(true)
+            },
+            options(false),
+        ] {
+            let mut alone = Vec::new();
+            run_on(&paths, &options, 1, &mut alone).unwrap();
+            let mut shared = Vec::new();
+            run_on(&paths, &options, 3, &mut shared).unwrap();
+            let alone = String::from_utf8(alone).unwrap();
+            assert_eq!(alone, String::from_utf8(shared).unwrap());
+            let names: Vec<&str> = alone
+                .lines()
+                .filter_map(|line| line.split(".html").next()?.rsplit('/').next())
+                .filter(|name| name.len() == 2)
+                .collect();
+            let expected: Vec<String> = (0..40).map(|n| format!("{n:02}")).collect();
+            assert_eq!(names, expected);
+        }
     }
 
     #[test]

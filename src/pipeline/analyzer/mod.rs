@@ -65,6 +65,8 @@ pub struct Readability {
 #[derive(Clone, Debug)]
 pub struct Analysis {
     pub blocks: Vec<Block>,
+    /// The number of words of each block, in the order of `blocks`.
+    pub block_words: Vec<usize>,
     pub sentences: Vec<Sentence>,
     pub readability: Readability,
 }
@@ -90,19 +92,40 @@ fn measure(blocks: Vec<Block>, language: Language) -> Analysis {
     let mut sentence_list = Vec::new();
     let mut word_count = 0;
     let mut syllable_count = 0;
+    let mut block_words = Vec::with_capacity(blocks.len());
     for (index, block) in blocks.iter().enumerate() {
-        for word in words::words(&block.text) {
-            word_count += 1;
-            syllable_count += syllables::count(language, &word.text);
+        let words_before = word_count;
+        let ranges = sentences::sentences(block);
+        // Where whitespace separates every sentence from the next, no word spans two sentences
+        // and the block's words are its sentences' words: one pass counts both. A sentence that
+        // ends at a tag with no space after it ("line.<b>Next") splits a word in two, and the
+        // block is then counted as whole words.
+        let words_within_sentences = ranges.windows(2).all(|pair| pair[0].end < pair[1].start);
+        if !words_within_sentences {
+            for word in words::words(&block.text) {
+                word_count += 1;
+                syllable_count += syllables::count(language, &word.text);
+            }
         }
-        for range in sentences::sentences(block) {
+        for range in ranges {
+            let mut words = 0;
+            for word in words::words(&block.text[range.clone()]) {
+                words += 1;
+                if words_within_sentences {
+                    syllable_count += syllables::count(language, &word.text);
+                }
+            }
+            if words_within_sentences {
+                word_count += words;
+            }
             sentence_list.push(Sentence {
                 block: index,
                 source: block.source_range(range.clone()),
-                words: words::words(&block.text[range.clone()]).count(),
+                words,
                 text: range,
             });
         }
+        block_words.push(word_count - words_before);
     }
     let counts = Counts {
         words: word_count,
@@ -118,6 +141,7 @@ fn measure(blocks: Vec<Block>, language: Language) -> Analysis {
     };
     Analysis {
         blocks,
+        block_words,
         sentences: sentence_list,
         readability,
     }
@@ -196,6 +220,15 @@ mod tests {
         fn never_panics_on_html_like_input(html in r#"(<(/?)(p|h2|li|ul|table|td|pre|br|a|em|script|!--)( [a-z]+="[^"]*")?>|\[/?[a-z]+[^\]]*\]|&[a-z#0-9]{0,8};?|[A-Za-z .,!?'"\n\u{a0}\u{2014}\u{e9}\u{4e2d}0-9]{0,12}){0,40}"#) {
             let analysis = analyze(&html, Language::English).unwrap();
             readability::assess(&analysis);
+            // Counted from sentences where they allow it, the totals are still those of the
+            // blocks' words.
+            let block_words = analysis.blocks.iter().flat_map(|b| words::words(&b.text));
+            let (words, syllables) = block_words.fold((0, 0), |(n, s), w| {
+                (n + 1, s + syllables::count(Language::English, &w.text))
+            });
+            prop_assert_eq!((analysis.readability.words, analysis.readability.syllables), (words, syllables));
+            let each: Vec<usize> = analysis.blocks.iter().map(|b| words::words(&b.text).count()).collect();
+            prop_assert_eq!(&analysis.block_words, &each);
             for sentence in &analysis.sentences {
                 prop_assert!(sentence.source.start <= sentence.source.end && sentence.source.end <= html.len());
                 prop_assert!(html.is_char_boundary(sentence.source.start) && html.is_char_boundary(sentence.source.end));

@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use super::words::{lowercase, words};
+use super::words::folded_words;
 
 /// Forms of "to be" and "to get" that can carry a passive.
 const AUXILIARIES: &[&str] = &[
@@ -181,18 +181,19 @@ fn is_participle(word: &str) -> bool {
 
 /// Whether `sentence` has a passive construction.
 pub fn is_passive(sentence: &str) -> bool {
-    let lowered: Vec<Cow<'_, str>> = words(sentence)
-        .map(|w| match lowercase(w.text) {
-            word if word.contains('\u{2019}') => Cow::Owned(word.replace('\u{2019}', "'")),
-            word => word,
-        })
-        .collect();
-    lowered
+    let mut folded = Vec::new();
+    folded_words(sentence, &mut folded);
+    is_passive_in(&folded)
+}
+
+/// [`is_passive`] of a sentence given as its [`folded_words`].
+pub(crate) fn is_passive_in(folded: &[Cow<'_, str>]) -> bool {
+    folded
         .iter()
         .enumerate()
         .filter(|(_, word)| AUXILIARIES.contains(&word.as_ref()))
         .any(|(at, _)| {
-            lowered[at + 1..]
+            folded[at + 1..]
                 .iter()
                 .find(|word| {
                     !(IN_BETWEEN.contains(&word.as_ref())

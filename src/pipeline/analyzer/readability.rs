@@ -12,10 +12,10 @@ use std::ops::Range;
 use serde::Serialize;
 
 use super::assessment::{Rating, Threshold};
-use super::passive_voice::is_passive;
-use super::transition_words::has_transition;
-use super::words::words;
-use super::{Analysis, BlockKind, Language, Support};
+use super::passive_voice::is_passive_in;
+use super::transition_words::has_transition_in;
+use super::words::{folded_words, words};
+use super::{Analysis, BlockKind, Language, Sentence, Support};
 use crate::pipeline::ruleset::{Profile, ReadabilityRules, Ruleset};
 
 /// Which assessment a result belongs to.
@@ -95,8 +95,9 @@ pub fn assess(analysis: &Analysis) -> ReadabilityReport {
 /// Assesses an analysed document under a profile's limits.
 pub fn assess_with(analysis: &Analysis, rules: &ReadabilityRules) -> ReadabilityReport {
     let support = analysis.readability.language.support();
+    let prose = prose_sentences(analysis, support);
     let assessments: Vec<Assessment> = [
-        sentence_length(analysis, rules),
+        sentence_length(analysis, &prose, rules),
         paragraph_length(analysis),
         subheading_distribution(analysis, rules),
         text_presence(analysis),
@@ -106,11 +107,11 @@ pub fn assess_with(analysis: &Analysis, rules: &ReadabilityRules) -> Readability
             .flatten(),
         support
             .transition_words
-            .then(|| transition_words(analysis))
+            .then(|| transition_words(&prose))
             .flatten(),
         support
             .passive_voice
-            .then(|| passive_voice(analysis))
+            .then(|| passive_voice(&prose))
             .flatten(),
     ]
     .into_iter()
@@ -143,12 +144,47 @@ fn aggregate(assessments: &[Assessment], fully_supported: bool) -> u8 {
     }
 }
 
+/// A sentence of a prose block, with what the word-level assessments found in it.
+struct ProseSentence<'a> {
+    sentence: &'a Sentence,
+    transition: bool,
+    passive: bool,
+}
+
+/// The sentences of prose blocks, each read once for transition words and passive voice (as far
+/// as `support` has them).
+fn prose_sentences(analysis: &Analysis, support: Support) -> Vec<ProseSentence<'_>> {
+    let read_words = support.transition_words || support.passive_voice;
+    let mut folded = Vec::new();
+    analysis
+        .sentences
+        .iter()
+        .filter(|s| analysis.blocks[s.block].kind.is_prose())
+        .map(|sentence| {
+            folded.clear();
+            if read_words {
+                let text = &analysis.blocks[sentence.block].text[sentence.text.clone()];
+                folded_words(text, &mut folded);
+            }
+            ProseSentence {
+                sentence,
+                transition: support.transition_words && has_transition_in(&folded),
+                passive: support.passive_voice && is_passive_in(&folded),
+            }
+        })
+        .collect()
+}
+
 /// Yoast's one-decimal rounding of a percentage.
 fn percentage(part: usize, whole: usize) -> f64 {
     (part as f64 / whole as f64 * 1000.0 + 0.5).floor() / 10.0
 }
 
-fn sentence_length(analysis: &Analysis, rules: &ReadabilityRules) -> Option<Assessment> {
+fn sentence_length(
+    analysis: &Analysis,
+    prose: &[ProseSentence<'_>],
+    rules: &ReadabilityRules,
+) -> Option<Assessment> {
     let recommended = match analysis.readability.language {
         Language::Spanish | Language::Italian | Language::Portuguese => 25,
         Language::Russian => 15,
@@ -158,18 +194,13 @@ fn sentence_length(analysis: &Analysis, rules: &ReadabilityRules) -> Option<Asse
         rules.long_sentences_slightly_too_many_percent,
         rules.long_sentences_far_too_many_percent,
     );
-    let prose: Vec<_> = analysis
-        .sentences
-        .iter()
-        .filter(|s| analysis.blocks[s.block].kind.is_prose())
-        .collect();
     if prose.is_empty() {
         return None;
     }
     let long: Vec<Range<usize>> = prose
         .iter()
-        .filter(|s| s.words > recommended)
-        .map(|s| s.source.clone())
+        .filter(|p| p.sentence.words > recommended)
+        .map(|p| p.sentence.source.clone())
         .collect();
     let share = percentage(long.len(), prose.len());
     let score = lower_is_better(share, slightly, far);
@@ -204,8 +235,9 @@ fn paragraph_length(analysis: &Analysis) -> Option<Assessment> {
     let paragraphs: Vec<(usize, Range<usize>)> = analysis
         .blocks
         .iter()
-        .filter(|b| b.kind == BlockKind::Paragraph)
-        .map(|b| (words(&b.text).count(), b.source_range(0..b.text.len())))
+        .zip(&analysis.block_words)
+        .filter(|(b, _)| b.kind == BlockKind::Paragraph)
+        .map(|(b, &words)| (words, b.source_range(0..b.text.len())))
         .collect();
     let longest = paragraphs.iter().map(|(count, _)| *count).max()?;
     let score = lower_is_better(longest, recommended, maximum);
@@ -238,14 +270,14 @@ fn subheading_distribution(analysis: &Analysis, rules: &ReadabilityRules) -> Opt
     ];
     // Sections: the text before the first heading, then each heading with the text after it.
     let mut sections: Vec<(Option<Range<usize>>, usize)> = vec![(None, 0)];
-    for block in &analysis.blocks {
+    for (block, &words) in analysis.blocks.iter().zip(&analysis.block_words) {
         match block.kind {
             BlockKind::Heading(_) => {
                 sections.push((Some(block.source_range(0..block.text.len())), 0))
             }
             BlockKind::Paragraph => {
                 if let Some(section) = sections.last_mut() {
-                    section.1 += words(&block.text).count();
+                    section.1 += words;
                 }
             }
             _ => {}
@@ -365,23 +397,18 @@ fn sentence_beginnings(analysis: &Analysis) -> Option<Assessment> {
     ))
 }
 
-fn transition_words(analysis: &Analysis) -> Option<Assessment> {
+fn transition_words(prose: &[ProseSentence<'_>]) -> Option<Assessment> {
     let (needed_above_words, ok_percent, good_percent) = (200, 20.0, 30.0);
-    let prose: Vec<_> = analysis
-        .sentences
-        .iter()
-        .filter(|s| analysis.blocks[s.block].kind.is_prose())
-        .collect();
     if prose.is_empty() {
         return None;
     }
     let with_transition: Vec<Range<usize>> = prose
         .iter()
-        .filter(|s| has_transition(&analysis.blocks[s.block].text[s.text.clone()]))
-        .map(|s| s.source.clone())
+        .filter(|p| p.transition)
+        .map(|p| p.sentence.source.clone())
         .collect();
     let share = percentage(with_transition.len(), prose.len());
-    let prose_words: usize = prose.iter().map(|s| s.words).sum();
+    let prose_words: usize = prose.iter().map(|p| p.sentence.words).sum();
     // Short texts need no transitions.
     let score = if prose_words < needed_above_words || share >= good_percent {
         9
@@ -404,20 +431,15 @@ fn transition_words(analysis: &Analysis) -> Option<Assessment> {
     ))
 }
 
-fn passive_voice(analysis: &Analysis) -> Option<Assessment> {
+fn passive_voice(prose: &[ProseSentence<'_>]) -> Option<Assessment> {
     let (good_percent, ok_percent) = (10.0, 15.0);
-    let prose: Vec<_> = analysis
-        .sentences
-        .iter()
-        .filter(|s| analysis.blocks[s.block].kind.is_prose())
-        .collect();
     if prose.is_empty() {
         return None;
     }
     let passive: Vec<Range<usize>> = prose
         .iter()
-        .filter(|s| is_passive(&analysis.blocks[s.block].text[s.text.clone()]))
-        .map(|s| s.source.clone())
+        .filter(|p| p.passive)
+        .map(|p| p.sentence.source.clone())
         .collect();
     let share = percentage(passive.len(), prose.len());
     let score = lower_is_better(share, good_percent, ok_percent);

@@ -128,7 +128,12 @@ impl Block {
     }
 }
 
-/// Elements whose start or end begins a new block.
+/// Whether `name` is in `list`, which is sorted: every start and end tag is looked up.
+fn is_listed(list: &[&str], name: &str) -> bool {
+    list.binary_search(&name).is_ok()
+}
+
+/// Elements whose start or end begins a new block, sorted.
 const BLOCK_ELEMENTS: &[&str] = &[
     "address",
     "article",
@@ -178,7 +183,7 @@ const BLOCK_ELEMENTS: &[&str] = &[
     "video",
 ];
 
-/// Elements whose content is not read as text.
+/// Elements whose content is not read as text, sorted.
 const HIDDEN_ELEMENTS: &[&str] = &[
     "head", "iframe", "math", "noscript", "object", "script", "select", "style", "svg", "template",
     "textarea",
@@ -276,7 +281,7 @@ impl Builder {
     }
 
     fn start(&mut self, name: &str) {
-        if HIDDEN_ELEMENTS.contains(&name) {
+        if is_listed(HIDDEN_ELEMENTS, name) {
             self.hidden += 1;
             self.inline_edge();
             return;
@@ -285,7 +290,7 @@ impl Builder {
             self.line_break();
             return;
         }
-        if !BLOCK_ELEMENTS.contains(&name) {
+        if !is_listed(BLOCK_ELEMENTS, name) {
             self.inline_edge();
             return;
         }
@@ -303,11 +308,11 @@ impl Builder {
     }
 
     fn end(&mut self, name: &str) {
-        if HIDDEN_ELEMENTS.contains(&name) {
+        if is_listed(HIDDEN_ELEMENTS, name) {
             self.hidden = self.hidden.saturating_sub(1);
             return;
         }
-        if !BLOCK_ELEMENTS.contains(&name) {
+        if !is_listed(BLOCK_ELEMENTS, name) {
             self.inline_edge();
             return;
         }
@@ -488,6 +493,11 @@ mod tests {
             .map(|b| format!("{:?}: {}", b.kind, b.text.trim().replace('\n', "|")))
             .collect();
         assert_eq!(actual, expected, "{html}");
+    }
+
+    #[test]
+    fn element_lists_are_sorted() {
+        assert!(BLOCK_ELEMENTS.is_sorted() && HIDDEN_ELEMENTS.is_sorted());
     }
 
     #[test]

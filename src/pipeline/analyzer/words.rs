@@ -79,6 +79,15 @@ pub(crate) fn lowercase(text: Cow<'_, str>) -> Cow<'_, str> {
     Cow::Owned(owned)
 }
 
+/// The words of `text` lower-cased, typographic apostrophes made typewriter ones (the form the
+/// English word lists are written in), appended to `into`.
+pub(crate) fn folded_words<'a>(text: &'a str, into: &mut Vec<Cow<'a, str>>) {
+    into.extend(words(text).map(|w| match lowercase(w.text) {
+        word if word.contains('\u{2019}') => Cow::Owned(word.replace('\u{2019}', "'")),
+        word => word,
+    }));
+}
+
 /// `token` without runs of digits that stand alone: "3.5" becomes ".", "v2" stays.
 fn strip_numbers(token: &str) -> Cow<'_, str> {
     if !token.bytes().any(|b| b.is_ascii_digit()) {

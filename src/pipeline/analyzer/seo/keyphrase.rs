@@ -13,6 +13,8 @@ use std::cell::RefCell;
 use std::ops::Deref;
 use std::rc::Rc;
 
+use unicode_segmentation::UnicodeSegmentation;
+
 use crate::pipeline::language::Language;
 use crate::pipeline::linker::tokens::{Normaliser, Piece, pieces};
 use crate::pipeline::word_memo::WordMemo;
@@ -64,13 +66,9 @@ impl Matcher {
     }
 
     pub(crate) fn words(&self, text: &str) -> Vec<Word> {
-        pieces(text)
-            .into_iter()
-            .filter_map(|piece| match piece {
-                Piece::Word { word, .. } => Some(self.word(word)),
-                Piece::Break => None,
-            })
-            .collect()
+        let mut words = Vec::new();
+        for_each_word(text, |word| words.push(self.word(word)));
+        words
     }
 
     fn word(&self, word: &str) -> Word {
@@ -84,6 +82,21 @@ impl Matcher {
 
     fn is_function_word(&self, word: &Word) -> bool {
         self.function_words && is_english_function_word(&word.folded)
+    }
+}
+
+/// Calls `f` with each UAX #29 word of `text`: the linker's word pieces.
+fn for_each_word<'t>(text: &'t str, mut f: impl FnMut(&'t str)) {
+    if text.is_ascii() {
+        // unicode-segmentation segments ASCII text on a faster path, but only for this entry
+        // point; its words are the same.
+        text.unicode_words().for_each(f);
+        return;
+    }
+    for piece in pieces(text) {
+        if let Piece::Word { word, .. } = piece {
+            f(word);
+        }
     }
 }
 
@@ -273,6 +286,8 @@ impl Topic {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn english() -> Matcher {
@@ -356,5 +371,21 @@ mod tests {
         assert!(phrase.is_whole_of(&matcher.words("the green teas"), &matcher));
         assert!(!phrase.is_whole_of(&matcher.words("green tea recipes"), &matcher));
         assert!(!phrase.is_whole_of(&matcher.words("green"), &matcher));
+    }
+
+    proptest! {
+        #[test]
+        fn ascii_words_are_the_linkers_words(text in "[aZ19 .,;:'\"_\n\r\t()!?&%-]{0,60}") {
+            let expected: Vec<&str> = pieces(&text)
+                .into_iter()
+                .filter_map(|piece| match piece {
+                    Piece::Word { word, .. } => Some(word),
+                    Piece::Break => None,
+                })
+                .collect();
+            let mut actual = Vec::new();
+            for_each_word(&text, |word| actual.push(word));
+            prop_assert_eq!(actual, expected);
+        }
     }
 }
