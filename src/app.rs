@@ -18,7 +18,7 @@ use tower_http::normalize_path::NormalizePathLayer;
 use crate::ai::AiProvider;
 use crate::api::rate_limit::{self, RateLimits};
 use crate::api::token_cache::TokenCache;
-use crate::api::{self, AppState};
+use crate::api::{self, AppState, Services};
 use crate::automation::Automation;
 use crate::automation::jobs as automation_jobs;
 use crate::automation::schedules::RuleSchedules;
@@ -220,7 +220,7 @@ impl App {
     /// workers stop claiming when it begins; this returns once running jobs are settled.
     pub async fn run(self, shutdown: Shutdown) -> anyhow::Result<()> {
         let rate_limits = Arc::new(RateLimits::new(&self.settings.rate_limits));
-        let state = AppState {
+        let state = AppState::new(Services {
             store: self.store.clone(),
             prometheus: telemetry::prometheus(),
             credits: Credits::new(self.store.clone(), &self.settings.credits),
@@ -239,7 +239,7 @@ impl App {
                 self.settings.jobs.max_attempts,
             ),
             site_builder: site_builder(&self.settings, &self.store, self.ai.clone()),
-        };
+        });
         // Trailing slashes are trimmed before routing, so `/api/v1/me/` is `/api/v1/me`.
         let service = NormalizePathLayer::trim_trailing_slash()
             .layer(api::router(state, &self.settings.http));

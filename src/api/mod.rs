@@ -62,9 +62,28 @@ use crate::store::Store;
 use crate::sync::jobs::SyncServices;
 use crate::writer::Writer;
 
-/// What every handler can reach.
+/// What every handler can reach: a shared handle, because axum clones the state into every
+/// request's middleware and extractors, and a deep clone of the services (their maps and
+/// settings) per request cost more than the balance query it served.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    pub fn new(services: Services) -> AppState {
+        AppState(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// The services behind [`AppState`].
+pub struct Services {
     pub store: Store,
     pub prometheus: PrometheusHandle,
     pub credits: Credits,

@@ -754,7 +754,7 @@ fn igny8_state(app: &TestApp, modules: Modules) -> igny8::api::AppState {
         overrides: Vec::new(),
     })
     .unwrap();
-    igny8::api::AppState {
+    igny8::api::AppState::new(igny8::api::Services {
         store: app.store.clone(),
         prometheus: igny8::telemetry::prometheus(),
         credits: igny8::credits::Credits::new(app.store.clone(), &settings.credits),
@@ -809,7 +809,7 @@ fn igny8_state(app: &TestApp, modules: Modules) -> igny8::api::AppState {
             igny8::app::ai_provider(&settings).unwrap(),
         ),
         ai: igny8::app::ai_provider(&settings).unwrap(),
-    }
+    })
 }
 
 #[sqlx::test]
