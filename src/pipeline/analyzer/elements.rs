@@ -9,7 +9,7 @@ use std::ops::Range;
 use std::rc::Rc;
 
 use lol_html::html_content::{Element, EndTag, TextChunk};
-use lol_html::{Settings, doc_text, element, end_tag};
+use lol_html::{HandlerResult, Settings, doc_text, element, end_tag};
 
 use super::text::{TextError, parse};
 
@@ -93,8 +93,11 @@ pub struct Elements {
     pub blockquotes: usize,
 }
 
-const INVISIBLE: &str =
-    "head, iframe, math, noscript, object, script, select, style, svg, template, textarea";
+/// Elements whose content a reader does not see, sorted.
+const INVISIBLE: &[&str] = &[
+    "head", "iframe", "math", "noscript", "object", "script", "select", "style", "svg", "template",
+    "textarea",
+];
 
 #[derive(Default)]
 struct Collector {
@@ -123,120 +126,43 @@ impl ElementReader {
         }
     }
 
-    /// `settings` with this reader's handlers added.
+    /// `settings` with this reader's handlers added. One handler for every element, which tells
+    /// them apart by name, costs the parser less than a selector per kind of element: selectors
+    /// are parsed and compiled for each pass, and matched against every start tag.
     pub(crate) fn handlers<'h, 's>(&self, settings: Settings<'h, 's>) -> Settings<'h, 's> {
-        let state = &self.state;
-        let on_invisible = Rc::clone(state);
-        let on_image = Rc::clone(state);
-        let on_link = Rc::clone(state);
-        let on_button = Rc::clone(state);
-        let on_input = Rc::clone(state);
-        let on_format = Rc::clone(state);
-        let on_text = Rc::clone(state);
+        let on_element = Rc::clone(&self.state);
+        let on_text = Rc::clone(&self.state);
         settings
-            .append_element_content_handler(element!(INVISIBLE, move |el: &mut Element| {
-                on_invisible.borrow_mut().invisible += 1;
-                if el.can_have_content() {
-                    let on_end = Rc::clone(&on_invisible);
-                    el.on_end_tag(end_tag!(move |_: &mut EndTag| {
-                        let mut state = on_end.borrow_mut();
-                        state.invisible = state.invisible.saturating_sub(1);
-                        Ok(())
-                    }))?;
-                }
-                Ok(())
-            }))
-            .append_element_content_handler(element!("img", move |el: &mut Element| {
-                let mut state = on_image.borrow_mut();
-                if state.invisible == 0 {
-                    state.elements.images.push(Image {
-                        source: el.source_location().bytes(),
-                        alt: el.get_attribute("alt").map(|alt| decode(&alt)),
-                    });
-                }
-                Ok(())
-            }))
-            .append_element_content_handler(element!("a[href]", move |el: &mut Element| {
-                let mut state = on_link.borrow_mut();
-                if state.invisible > 0 {
+            .append_element_content_handler(element!("*", move |el: &mut Element| {
+                let name = el.tag_name();
+                if INVISIBLE.binary_search(&name.as_str()).is_ok() {
+                    on_element.borrow_mut().invisible += 1;
+                    if el.can_have_content() {
+                        let on_end = Rc::clone(&on_element);
+                        el.on_end_tag(end_tag!(move |_: &mut EndTag| {
+                            let mut state = on_end.borrow_mut();
+                            state.invisible = state.invisible.saturating_sub(1);
+                            Ok(())
+                        }))?;
+                    }
                     return Ok(());
                 }
-                let rel = el.get_attribute("rel").unwrap_or_default();
-                let index = state.elements.links.len();
-                state.elements.links.push(Link {
-                    source: el.source_location().bytes(),
-                    href: decode(el.get_attribute("href").unwrap_or_default().trim()),
-                    nofollow: rel
-                        .split_ascii_whitespace()
-                        .any(|r| r.eq_ignore_ascii_case("nofollow")),
-                    text: String::new(),
-                });
-                if el.can_have_content() {
-                    state.open_links.push(index);
-                    let on_end = Rc::clone(&on_link);
-                    el.on_end_tag(end_tag!(move |end: &mut EndTag| {
-                        let mut state = on_end.borrow_mut();
-                        state.open_links.retain(|&open| open != index);
-                        if let Some(link) = state.elements.links.get_mut(index) {
-                            link.source.end = end.source_location().bytes().end;
-                        }
-                        Ok(())
-                    }))?;
-                }
-                Ok(())
-            }))
-            .append_element_content_handler(element!("button", move |el: &mut Element| {
-                let mut state = on_button.borrow_mut();
-                if state.invisible > 0 {
+                if on_element.borrow().invisible > 0 {
                     return Ok(());
                 }
-                let index = state.elements.buttons.len();
-                state.elements.buttons.push(Button {
-                    source: el.source_location().bytes(),
-                    text: String::new(),
-                });
-                state.open_buttons.push(index);
-                let on_end = Rc::clone(&on_button);
-                el.on_end_tag(end_tag!(move |end: &mut EndTag| {
-                    let mut state = on_end.borrow_mut();
-                    state.open_buttons.retain(|&open| open != index);
-                    if let Some(button) = state.elements.buttons.get_mut(index) {
-                        button.source.end = end.source_location().bytes().end;
-                    }
-                    Ok(())
-                }))?;
+                match name.as_str() {
+                    "img" => image(&on_element, el),
+                    "a" if el.has_attribute("href") => link(&on_element, el)?,
+                    "button" => button(&on_element, el)?,
+                    "input" if is_button_input(el) => input(&on_element, el),
+                    "ul" | "ol" => on_element.borrow_mut().elements.lists += 1,
+                    "strong" | "b" => on_element.borrow_mut().elements.bold += 1,
+                    "em" | "i" => on_element.borrow_mut().elements.italic += 1,
+                    "blockquote" => on_element.borrow_mut().elements.blockquotes += 1,
+                    _ => {}
+                }
                 Ok(())
             }))
-            .append_element_content_handler(element!(
-                "input[type=submit i], input[type=button i]",
-                move |el: &mut Element| {
-                    let mut state = on_input.borrow_mut();
-                    if state.invisible == 0 {
-                        state.elements.buttons.push(Button {
-                            source: el.source_location().bytes(),
-                            text: decode(&el.get_attribute("value").unwrap_or_default()),
-                        });
-                    }
-                    Ok(())
-                }
-            ))
-            .append_element_content_handler(element!(
-                "ul, ol, strong, b, em, i, blockquote",
-                move |el: &mut Element| {
-                    let mut state = on_format.borrow_mut();
-                    if state.invisible > 0 {
-                        return Ok(());
-                    }
-                    let facts = &mut state.elements;
-                    match el.tag_name().as_str() {
-                        "ul" | "ol" => facts.lists += 1,
-                        "strong" | "b" => facts.bold += 1,
-                        "em" | "i" => facts.italic += 1,
-                        _ => facts.blockquotes += 1,
-                    }
-                    Ok(())
-                }
-            ))
             .append_document_content_handler(doc_text!(move |chunk: &mut TextChunk| {
                 let mut state = on_text.borrow_mut();
                 if state.invisible > 0
@@ -274,6 +200,76 @@ impl ElementReader {
     }
 }
 
+type Shared = Rc<RefCell<Collector>>;
+
+fn image(state: &Shared, el: &Element) {
+    state.borrow_mut().elements.images.push(Image {
+        source: el.source_location().bytes(),
+        alt: el.get_attribute("alt").map(|alt| decode(&alt)),
+    });
+}
+
+fn link(state: &Shared, el: &mut Element) -> HandlerResult {
+    let rel = el.get_attribute("rel").unwrap_or_default();
+    let mut collector = state.borrow_mut();
+    let index = collector.elements.links.len();
+    collector.elements.links.push(Link {
+        source: el.source_location().bytes(),
+        href: decode(el.get_attribute("href").unwrap_or_default().trim()),
+        nofollow: rel
+            .split_ascii_whitespace()
+            .any(|r| r.eq_ignore_ascii_case("nofollow")),
+        text: String::new(),
+    });
+    if el.can_have_content() {
+        collector.open_links.push(index);
+        let on_end = Rc::clone(state);
+        el.on_end_tag(end_tag!(move |end: &mut EndTag| {
+            let mut state = on_end.borrow_mut();
+            state.open_links.retain(|&open| open != index);
+            if let Some(link) = state.elements.links.get_mut(index) {
+                link.source.end = end.source_location().bytes().end;
+            }
+            Ok(())
+        }))?;
+    }
+    Ok(())
+}
+
+fn button(state: &Shared, el: &mut Element) -> HandlerResult {
+    let mut collector = state.borrow_mut();
+    let index = collector.elements.buttons.len();
+    collector.elements.buttons.push(Button {
+        source: el.source_location().bytes(),
+        text: String::new(),
+    });
+    collector.open_buttons.push(index);
+    let on_end = Rc::clone(state);
+    el.on_end_tag(end_tag!(move |end: &mut EndTag| {
+        let mut state = on_end.borrow_mut();
+        state.open_buttons.retain(|&open| open != index);
+        if let Some(button) = state.elements.buttons.get_mut(index) {
+            button.source.end = end.source_location().bytes().end;
+        }
+        Ok(())
+    }))?;
+    Ok(())
+}
+
+/// An `<input>` of type submit or button, the type compared without regard to ASCII case.
+fn is_button_input(el: &Element) -> bool {
+    el.get_attribute("type").is_some_and(|kind| {
+        kind.eq_ignore_ascii_case("submit") || kind.eq_ignore_ascii_case("button")
+    })
+}
+
+fn input(state: &Shared, el: &Element) {
+    state.borrow_mut().elements.buttons.push(Button {
+        source: el.source_location().bytes(),
+        text: decode(&el.get_attribute("value").unwrap_or_default()),
+    });
+}
+
 fn decode(raw: &str) -> String {
     html_escape::decode_html_entities(raw).into_owned()
 }
@@ -309,6 +305,11 @@ mod tests {
             (facts.lists, facts.bold, facts.italic, facts.blockquotes),
             (1, 1, 2, 1)
         );
+    }
+
+    #[test]
+    fn invisible_elements_are_sorted() {
+        assert!(INVISIBLE.is_sorted());
     }
 
     #[test]

@@ -81,6 +81,11 @@ pub(crate) fn analyze_with_elements(
     html: &str,
     language: Language,
 ) -> Result<(Analysis, Elements), TextError> {
+    // Nothing to read: the parser's set-up would cost more than the rest of the analysis of
+    // a lone meta description, which is all some callers score.
+    if html.is_empty() {
+        return Ok((measure(Vec::new(), language), Elements::default()));
+    }
     let blocks = text::BlockReader::new();
     let elements = elements::ElementReader::new();
     text::parse(html, elements.handlers(blocks.handlers(Settings::new())))?;

@@ -71,7 +71,8 @@ const WORDS: &[&str] = &[
     "while",
 ];
 
-/// Transition phrases, matched as whole words in order.
+/// Transition phrases, matched as whole words in order; sorted by first word, so a word's
+/// phrases are found by a binary search.
 const PHRASES: &[&[&str]] = &[
     &["above", "all"],
     &["after", "all"],
@@ -105,6 +106,46 @@ const PHRASES: &[&[&str]] = &[
     &["to", "sum", "up"],
 ];
 
+/// One more than the length in bytes of the longest listed word or phrase's first word.
+const LONGEST: usize = 16;
+
+/// For each length, the initial letters of the listed words and phrases' first words of that
+/// length, as bits (`a` the lowest): most words of a text are ruled out by this one lookup
+/// before any list is searched.
+const INITIALS: [u32; LONGEST] = initials();
+
+const fn initials() -> [u32; LONGEST] {
+    let mut table = [0; LONGEST];
+    let mut i = 0;
+    while i < WORDS.len() {
+        mark_initial(&mut table, WORDS[i]);
+        i += 1;
+    }
+    let mut i = 0;
+    while i < PHRASES.len() {
+        mark_initial(&mut table, PHRASES[i][0]);
+        i += 1;
+    }
+    table
+}
+
+const fn mark_initial(table: &mut [u32; LONGEST], word: &str) {
+    let bytes = word.as_bytes();
+    assert!(bytes.len() < LONGEST && bytes[0].is_ascii_lowercase());
+    table[bytes.len()] |= 1 << (bytes[0] - b'a');
+}
+
+/// Whether a listed word or phrase's first word could be `word`.
+fn may_be_listed(word: &str) -> bool {
+    let bytes = word.as_bytes();
+    match bytes.first() {
+        Some(&initial @ b'a'..=b'z') if bytes.len() < LONGEST => {
+            INITIALS[bytes.len()] & (1 << (initial - b'a')) != 0
+        }
+        _ => false,
+    }
+}
+
 /// Whether `sentence` contains an English transition word or phrase.
 pub fn has_transition(sentence: &str) -> bool {
     let mut folded = Vec::new();
@@ -115,10 +156,20 @@ pub fn has_transition(sentence: &str) -> bool {
 /// [`has_transition`] of a sentence given as its [`folded_words`].
 pub(crate) fn has_transition_in(folded: &[Cow<'_, str>]) -> bool {
     folded.iter().enumerate().any(|(at, word)| {
-        WORDS.binary_search(&word.as_ref()).is_ok()
-            || PHRASES.iter().any(|phrase| {
-                phrase[0] == word.as_ref()
-                    && folded.len() - at >= phrase.len()
+        let word = word.as_ref();
+        if !may_be_listed(word) {
+            return false;
+        }
+        if WORDS.binary_search(&word).is_ok() {
+            return true;
+        }
+        // Only the phrases starting with this word can match here; they sit side by side.
+        let first = PHRASES.partition_point(|phrase| phrase[0] < word);
+        PHRASES[first..]
+            .iter()
+            .take_while(|phrase| phrase[0] == word)
+            .any(|phrase| {
+                folded.len() - at >= phrase.len()
                     && folded[at + 1..]
                         .iter()
                         .zip(&phrase[1..])
@@ -132,8 +183,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_words_are_sorted() {
+    fn the_words_and_phrases_are_sorted() {
         assert!(WORDS.is_sorted());
+        assert!(PHRASES.is_sorted_by_key(|phrase| phrase[0]));
+    }
+
+    #[test]
+    fn the_initials_rule_out_only_unlisted_words() {
+        let listed = WORDS.iter().chain(PHRASES.iter().map(|p| &p[0]));
+        assert!(listed.into_iter().all(|w| may_be_listed(w)));
+        for word in ["the", "and", "", "\u{e9}t\u{e9}", "incomprehensibilities"] {
+            assert!(!may_be_listed(word), "{word}");
+        }
     }
 
     #[test]
