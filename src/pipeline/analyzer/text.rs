@@ -372,6 +372,11 @@ impl Builder {
     }
 
     fn text(&mut self, raw: &str, at: Range<usize>) {
+        // Text without a square bracket holds no shortcode, and is nearly all text.
+        if !raw.contains('[') {
+            self.push_decoded(raw, at.start);
+            return;
+        }
         let mut offset = 0;
         for piece in without_shortcodes(raw) {
             if piece.start > offset {

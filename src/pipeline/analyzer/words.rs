@@ -39,40 +39,97 @@ fn is_word_char(c: char) -> bool {
 
 /// The words of `text`, in order.
 pub fn words(text: &str) -> impl Iterator<Item = Word<'_>> {
-    text.split(|c: char| c.is_whitespace() || c == '\u{2014}')
-        .filter_map(move |token| {
-            let offset = token.as_ptr() as usize - text.as_ptr() as usize;
-            let text = strip_numbers(token);
-            let trimmed = text.trim_matches(is_punctuation);
-            if trimmed.is_empty() {
-                return None;
+    tokens(text).filter_map(|(offset, token)| {
+        let text = if token.has_digit {
+            strip_numbers(token.text)
+        } else {
+            Cow::Borrowed(token.text)
+        };
+        let token = token.text;
+        let trimmed = trim_punctuation(&text);
+        if trimmed.is_empty() {
+            return None;
+        }
+        let text = match text {
+            Cow::Borrowed(token) => {
+                // Trimming returns a part of the token: where it starts is where it points.
+                let start = trimmed.as_ptr() as usize - token.as_ptr() as usize;
+                return Some(Word {
+                    range: offset + start..offset + start + trimmed.len(),
+                    text: Cow::Borrowed(&token[start..start + trimmed.len()]),
+                });
             }
-            let text = match text {
-                Cow::Borrowed(token) => {
-                    // Trimming returns a part of the token: where it starts is where it points.
-                    let start = trimmed.as_ptr() as usize - token.as_ptr() as usize;
-                    return Some(Word {
-                        range: offset + start..offset + start + trimmed.len(),
-                        text: Cow::Borrowed(&token[start..start + trimmed.len()]),
-                    });
-                }
-                Cow::Owned(ref owned) => owned.trim_matches(is_punctuation).to_owned(),
-            };
-            Some(Word {
-                range: offset..offset + token.len(),
-                text: Cow::Owned(text),
-            })
+            Cow::Owned(ref owned) => trim_punctuation(owned).to_owned(),
+        };
+        Some(Word {
+            range: offset..offset + token.len(),
+            text: Cow::Owned(text),
         })
+    })
+}
+
+/// A run of text between whitespace and em dashes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Token<'a> {
+    text: &'a str,
+    /// It holds an ASCII digit, which may be a number to drop.
+    has_digit: bool,
+}
+
+/// The tokens of `text`, none empty, with their byte offsets. Read byte by byte: ASCII, which
+/// most text is, needs no decoding to tell a separator, and digits are noticed on the way.
+fn tokens(text: &str) -> impl Iterator<Item = (usize, Token<'_>)> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let start = loop {
+            let (separator, len) = character_at(text, at)?;
+            if !separator {
+                break at;
+            }
+            at += len;
+        };
+        let mut has_digit = false;
+        while let Some((false, len)) = character_at(text, at) {
+            has_digit |= text.as_bytes()[at].is_ascii_digit();
+            at += len;
+        }
+        let text = &text[start..at];
+        Some((start, Token { text, has_digit }))
+    })
+}
+
+/// Whether the character at byte `at` of `text` separates words, and its length in bytes;
+/// `None` at the end.
+fn character_at(text: &str, at: usize) -> Option<(bool, usize)> {
+    let byte = *text.as_bytes().get(at)?;
+    if byte.is_ascii() {
+        return Some((matches!(byte, b'\t'..=b'\r' | b' '), 1));
+    }
+    let c = text[at..].chars().next()?;
+    Some((c.is_whitespace() || c == '\u{2014}', c.len_utf8()))
+}
+
+/// `word` without the punctuation at either end. A word that starts and ends with an ASCII
+/// letter or digit, as most do, has none to lose.
+fn trim_punctuation(word: &str) -> &str {
+    match word.as_bytes() {
+        [first, .., last] if first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric() => word,
+        [only] if only.is_ascii_alphanumeric() => word,
+        _ => word.trim_matches(is_punctuation),
+    }
 }
 
 /// `text` lower-cased, borrowed when it has no upper case to change: most words of a text are
 /// already lower-case ASCII, and comparing them against word lists needs no copy.
 pub(crate) fn lowercase(text: Cow<'_, str>) -> Cow<'_, str> {
+    if !text
+        .bytes()
+        .any(|b| !b.is_ascii() || b.is_ascii_uppercase())
+    {
+        return text;
+    }
     if !text.is_ascii() {
         return Cow::Owned(text.to_lowercase());
-    }
-    if !text.bytes().any(|b| b.is_ascii_uppercase()) {
-        return text;
     }
     let mut owned = text.into_owned();
     owned.make_ascii_lowercase();
@@ -124,6 +181,8 @@ fn strip_numbers(token: &str) -> Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn check(text: &str, expected: &[&str]) {
@@ -173,5 +232,25 @@ mod tests {
     #[test]
     fn punctuation_alone_is_not_a_word() {
         check("\u{2013} & ... -- ?", &[]);
+    }
+
+    proptest! {
+        #[test]
+        fn words_are_the_whitespace_and_em_dash_separated_tokens(
+            text in "[a-c1 .,'\"()\t\n\u{b}\u{a0}\u{2014}\u{2019}\u{3000}\u{e9}-]{0,40}"
+        ) {
+            let expected: Vec<(usize, Token<'_>)> = text
+                .split(|c: char| c.is_whitespace() || c == '\u{2014}')
+                .filter(|token| !token.is_empty())
+                .map(|token| {
+                    let has_digit = token.bytes().any(|b| b.is_ascii_digit());
+                    (token.as_ptr() as usize - text.as_ptr() as usize, Token { text: token, has_digit })
+                })
+                .collect();
+            prop_assert_eq!(tokens(&text).collect::<Vec<_>>(), expected.clone());
+            for (_, token) in expected {
+                prop_assert_eq!(trim_punctuation(token.text), token.text.trim_matches(is_punctuation));
+            }
+        }
     }
 }
