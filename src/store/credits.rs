@@ -9,12 +9,13 @@
 //! Holds, captures and releases run as the database functions `credit_hold` and
 //! `credit_settle` (migrations 0010, 0016 and 0017): one round trip each, which is what lets many
 //! callers share an account row quickly. They answer with row values, whose fields the queries
-//! here select by name.
+//! here select by name. Calls that arrive together run in one transaction through
+//! `credit_batch` (see `credit_batches`); a lone call runs on its own.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::postgres::PgRow;
-use sqlx::{FromRow, PgConnection, Row};
+use sqlx::{FromRow, PgConnection, PgPool, Row};
 
 use crate::domain::credits::IdempotencyKey;
 use crate::domain::ids::{AccountId, HoldId, TransactionId};
@@ -236,13 +237,14 @@ async fn balance_in(conn: &mut PgConnection, account: AccountId) -> Result<Balan
 const UNCOVERED_CHARGE: &str = "IG402";
 
 /// The fields of the `hold` row value the credit functions answer with, named as [`Hold`]'s.
-const HOLD_FIELDS: &str = "(hold).id, (hold).account_id, (hold).operation_type, (hold).amount,
+pub(crate) const HOLD_FIELDS: &str =
+    "(hold).id, (hold).account_id, (hold).operation_type, (hold).amount,
     (hold).state, (hold).idempotency_key, (hold).captured_amount, (hold).related_object_type,
     (hold).related_object_id, (hold).expires_at, (hold).resolved_at, (hold).created_at";
 
 /// The fields of the `entry` row value `credit_settle` answers with, prefixed so they do not
 /// collide with the hold's; read back by [`settled_entry`].
-const ENTRY_FIELDS: &str = "(entry).id AS entry_id, (entry).kind AS entry_kind,
+pub(crate) const ENTRY_FIELDS: &str = "(entry).id AS entry_id, (entry).kind AS entry_kind,
     (entry).amount AS entry_amount, (entry).held_change AS entry_held_change,
     (entry).balance_after AS entry_balance_after, (entry).held_after AS entry_held_after,
     (entry).hold_id AS entry_hold_id, (entry).operation_type AS entry_operation_type,
@@ -265,6 +267,117 @@ fn settled_entry(row: &PgRow) -> Result<LedgerEntry, sqlx::Error> {
     })
 }
 
+/// A hold to place, owned so that it can wait for a batch.
+#[derive(Debug, Clone)]
+pub(crate) struct HoldRequest {
+    pub account_id: AccountId,
+    pub operation_type: String,
+    pub amount: i64,
+    pub idempotency_key: String,
+    pub related: Option<(String, i64)>,
+    pub ttl_seconds: f64,
+}
+
+/// A capture (`charge` set) or a release of a pending hold.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SettleRequest {
+    pub account_id: AccountId,
+    pub hold_id: HoldId,
+    pub charge: Option<i64>,
+    pub expired: bool,
+}
+
+/// Places one hold in a transaction of its own.
+pub(crate) async fn hold_alone(
+    pool: &PgPool,
+    request: &HoldRequest,
+) -> Result<HoldOutcome, StoreError> {
+    let (related_type, related_id) = request
+        .related
+        .as_ref()
+        .map(|(kind, id)| (kind.as_str(), *id))
+        .unzip();
+    // One statement: see `credit_hold` in the migrations for the steps and their order.
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT outcome, available, {HOLD_FIELDS}
+         FROM credit_hold($1, $2, $3, $4, $5, $6, $7)"
+    )))
+    .bind(request.account_id)
+    .bind(&request.operation_type)
+    .bind(request.amount)
+    .bind(&request.idempotency_key)
+    .bind(related_type)
+    .bind(related_id)
+    .bind(request.ttl_seconds)
+    .fetch_one(pool)
+    .await?;
+    hold_outcome(&row, request.amount)
+}
+
+/// Settles one hold in a transaction of its own.
+pub(crate) async fn settle_alone(
+    pool: &PgPool,
+    request: SettleRequest,
+) -> Result<SettleOutcome, StoreError> {
+    // One statement: see `credit_settle` in the migrations for the steps and their order.
+    let settled = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT outcome, {HOLD_FIELDS}, {ENTRY_FIELDS}
+         FROM credit_settle($1, $2, $3, $4)"
+    )))
+    .bind(request.account_id)
+    .bind(request.hold_id)
+    .bind(request.charge)
+    .bind(request.expired)
+    .fetch_one(pool)
+    .await;
+    match settled {
+        Ok(row) => settle_outcome(&row),
+        Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some(UNCOVERED_CHARGE) => {
+            // Nothing moved; say what could have been charged.
+            let available: i64 = sqlx::query_scalar(
+                "SELECT a.credits - a.credits_held + h.amount
+                 FROM accounts a JOIN credit_holds h ON h.account_id = a.id
+                 WHERE a.id = $1 AND h.id = $2",
+            )
+            .bind(request.account_id)
+            .bind(request.hold_id)
+            .fetch_one(pool)
+            .await?;
+            Ok(SettleOutcome::Insufficient {
+                available,
+                required: request.charge.unwrap_or(0),
+            })
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Reads `credit_hold`'s answer (`outcome`, `available` and the hold's fields).
+pub(crate) fn hold_outcome(row: &PgRow, required: i64) -> Result<HoldOutcome, StoreError> {
+    match row.try_get("outcome")? {
+        "held" => Ok(HoldOutcome::Held(Hold::from_row(row)?)),
+        "replayed" => Ok(HoldOutcome::Replayed(Hold::from_row(row)?)),
+        "key_reused" => Ok(HoldOutcome::KeyReused(Hold::from_row(row)?)),
+        "insufficient" => Ok(HoldOutcome::Insufficient {
+            available: row.try_get::<Option<i64>, _>("available")?.unwrap_or(0),
+            required,
+        }),
+        _ => Err(StoreError::NotFound),
+    }
+}
+
+/// Reads `credit_settle`'s answer (`outcome`, the hold's and the entry's fields).
+pub(crate) fn settle_outcome(row: &PgRow) -> Result<SettleOutcome, StoreError> {
+    match row.try_get("outcome")? {
+        "settled" => Ok(SettleOutcome::Settled {
+            hold: Hold::from_row(row)?,
+            entry: settled_entry(row)?,
+        }),
+        "not_pending" => Ok(SettleOutcome::NotPending(Hold::from_row(row)?)),
+        _ => Err(StoreError::NotFound),
+    }
+}
+
 impl Store {
     pub async fn balance(&self, account: AccountId) -> Result<Balance, StoreError> {
         let mut conn = self.pool().acquire().await?;
@@ -274,31 +387,15 @@ impl Store {
     /// Reserves `amount` credits if that many are free. Concurrent holds on one account queue
     /// on the account row, so together they never reserve more than its balance.
     pub async fn hold_credits(&self, new: &NewHold<'_>) -> Result<HoldOutcome, StoreError> {
-        let (related_type, related_id) = new.related.unzip();
-        // One statement: see `credit_hold` in the migrations for the steps and their order.
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT outcome, available, {HOLD_FIELDS}
-             FROM credit_hold($1, $2, $3, $4, $5, $6, $7)"
-        )))
-        .bind(new.account_id)
-        .bind(new.operation_type)
-        .bind(new.amount)
-        .bind(new.idempotency_key.as_str())
-        .bind(related_type)
-        .bind(related_id)
-        .bind(new.ttl.as_secs_f64())
-        .fetch_one(self.pool())
-        .await?;
-        match row.try_get("outcome")? {
-            "held" => Ok(HoldOutcome::Held(Hold::from_row(&row)?)),
-            "replayed" => Ok(HoldOutcome::Replayed(Hold::from_row(&row)?)),
-            "key_reused" => Ok(HoldOutcome::KeyReused(Hold::from_row(&row)?)),
-            "insufficient" => Ok(HoldOutcome::Insufficient {
-                available: row.try_get::<Option<i64>, _>("available")?.unwrap_or(0),
-                required: new.amount,
-            }),
-            _ => Err(StoreError::NotFound),
-        }
+        let request = HoldRequest {
+            account_id: new.account_id,
+            operation_type: new.operation_type.to_owned(),
+            amount: new.amount,
+            idempotency_key: new.idempotency_key.as_str().to_owned(),
+            related: new.related.map(|(kind, id)| (kind.to_owned(), id)),
+            ttl_seconds: new.ttl.as_secs_f64(),
+        };
+        self.credit_batches().hold(self.pool(), request).await
     }
 
     /// Charges `actual` for a pending hold and frees the reservation. `actual` may exceed the
@@ -309,7 +406,13 @@ impl Store {
         id: HoldId,
         actual: i64,
     ) -> Result<SettleOutcome, StoreError> {
-        self.settle(account, id, Some(actual), false).await
+        self.settle(SettleRequest {
+            account_id: account,
+            hold_id: id,
+            charge: Some(actual),
+            expired: false,
+        })
+        .await
     }
 
     /// Frees a pending hold without charging. `expired` marks the sweeper's releases.
@@ -319,55 +422,17 @@ impl Store {
         id: HoldId,
         expired: bool,
     ) -> Result<SettleOutcome, StoreError> {
-        self.settle(account, id, None, expired).await
+        self.settle(SettleRequest {
+            account_id: account,
+            hold_id: id,
+            charge: None,
+            expired,
+        })
+        .await
     }
 
-    async fn settle(
-        &self,
-        account: AccountId,
-        id: HoldId,
-        charge: Option<i64>,
-        expired: bool,
-    ) -> Result<SettleOutcome, StoreError> {
-        // One statement: see `credit_settle` in the migrations for the steps and their order.
-        let settled = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT outcome, {HOLD_FIELDS}, {ENTRY_FIELDS}
-             FROM credit_settle($1, $2, $3, $4)"
-        )))
-        .bind(account)
-        .bind(id)
-        .bind(charge)
-        .bind(expired)
-        .fetch_one(self.pool())
-        .await;
-        let row = match settled {
-            Ok(row) => row,
-            Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some(UNCOVERED_CHARGE) => {
-                // Nothing moved; say what could have been charged.
-                let available: i64 = sqlx::query_scalar(
-                    "SELECT a.credits - a.credits_held + h.amount
-                     FROM accounts a JOIN credit_holds h ON h.account_id = a.id
-                     WHERE a.id = $1 AND h.id = $2",
-                )
-                .bind(account)
-                .bind(id)
-                .fetch_one(self.pool())
-                .await?;
-                return Ok(SettleOutcome::Insufficient {
-                    available,
-                    required: charge.unwrap_or(0),
-                });
-            }
-            Err(err) => return Err(err.into()),
-        };
-        match row.try_get("outcome")? {
-            "settled" => Ok(SettleOutcome::Settled {
-                hold: Hold::from_row(&row)?,
-                entry: settled_entry(&row)?,
-            }),
-            "not_pending" => Ok(SettleOutcome::NotPending(Hold::from_row(&row)?)),
-            _ => Err(StoreError::NotFound),
-        }
+    async fn settle(&self, request: SettleRequest) -> Result<SettleOutcome, StoreError> {
+        self.credit_batches().settle(self.pool(), request).await
     }
 
     /// Pending holds past their expiry, oldest first.

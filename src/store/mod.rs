@@ -7,6 +7,7 @@ pub mod content;
 pub mod content_events;
 pub mod content_ideas;
 pub mod content_views;
+pub mod credit_batches;
 pub mod credits;
 pub mod cron_fires;
 pub mod domain_events;
@@ -28,12 +29,15 @@ pub mod tokens;
 pub mod users;
 pub mod webhooks;
 
+use std::sync::Arc;
+
 use sqlx::migrate::{MigrateDatabase, Migrator};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgPool, Postgres};
 
 use crate::domain::ids::{AccountId, ClusterId, SiteId};
 use crate::settings::DatabaseSettings;
+use crate::store::credit_batches::CreditBatches;
 
 /// The schema, embedded at build time.
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -49,6 +53,7 @@ pub type Transaction = sqlx::Transaction<'static, Postgres>;
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: PgPool,
+    credit_batches: Arc<CreditBatches>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -143,11 +148,15 @@ impl Store {
             })
             .connect_with(settings.url.connect_options())
             .await?;
-        Ok(Store { pool })
+        Ok(Store::from_pool(pool))
     }
 
     pub fn from_pool(pool: PgPool) -> Store {
-        Store { pool }
+        let credit_batches = CreditBatches::for_pool(pool.options().get_max_connections());
+        Store {
+            pool,
+            credit_batches: Arc::new(credit_batches),
+        }
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
@@ -217,5 +226,10 @@ impl Store {
 
     pub(crate) fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// Where credit holds, captures and releases queue to run together.
+    pub(crate) fn credit_batches(&self) -> &Arc<CreditBatches> {
+        &self.credit_batches
     }
 }
