@@ -68,9 +68,8 @@ impl CreditBatches {
         pool: &PgPool,
         request: HoldRequest,
     ) -> Result<HoldOutcome, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        self.enqueue(pool, Waiting::Hold(request, reply));
-        answer.await.map_err(|_| runner_lost())?
+        self.wait_for(pool, |reply| Waiting::Hold(request, reply))
+            .await
     }
 
     /// Captures or releases a hold, alone or with other calls made at the same time.
@@ -79,8 +78,18 @@ impl CreditBatches {
         pool: &PgPool,
         request: SettleRequest,
     ) -> Result<SettleOutcome, StoreError> {
+        self.wait_for(pool, |reply| Waiting::Settle(request, reply))
+            .await
+    }
+
+    /// Queues the call `waiting` builds around its reply, and waits for the reply.
+    async fn wait_for<T>(
+        self: &Arc<Self>,
+        pool: &PgPool,
+        waiting: impl FnOnce(Reply<T>) -> Waiting,
+    ) -> Result<T, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.enqueue(pool, Waiting::Settle(request, reply));
+        self.enqueue(pool, waiting(reply));
         answer.await.map_err(|_| runner_lost())?
     }
 

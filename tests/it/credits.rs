@@ -9,6 +9,7 @@ use igny8::credits::{replenishment, sweeper};
 use igny8::domain::credits::IdempotencyKey;
 use igny8::settings::PlanSettings;
 use igny8::store::Store;
+use igny8::store::accounts::Account;
 use igny8::store::credits::{HoldOutcome, HoldState, NewHold, SettleOutcome};
 use serde_json::json;
 use sqlx::PgPool;
@@ -74,21 +75,27 @@ async fn replenishment_twice_in_a_month_or_on_two_daemons_grants_once(pool: PgPo
     assert_eq!(keys, vec![grant("2026-11"), grant("2026-12")]);
 }
 
-#[sqlx::test]
-async fn the_sweeper_releases_expired_holds_only(pool: PgPool) {
-    let store = Store::from_pool(pool.clone());
-    let account = store.create_account("a", None).await.unwrap();
+/// A new account holding `credits`.
+async fn funded_account(store: &Store, credits: i64) -> Account {
+    let account = store.create_account("funded", None).await.unwrap();
     store
         .add_credits(
             account.id,
             igny8::store::credits::AdditionKind::Add,
-            20,
+            credits,
             &IdempotencyKey::parse("seed").unwrap(),
             "initial_credits",
             None,
         )
         .await
         .unwrap();
+    account
+}
+
+#[sqlx::test]
+async fn the_sweeper_releases_expired_holds_only(pool: PgPool) {
+    let store = Store::from_pool(pool.clone());
+    let account = funded_account(&store, 20).await;
     let hold = |key: &'static str| {
         let store = store.clone();
         async move {
@@ -147,18 +154,7 @@ async fn concurrent_calls_share_transactions_and_keep_their_own_outcomes(
         .await
         .unwrap();
     let store = Store::from_pool(pool.clone());
-    let account = store.create_account("busy", None).await.unwrap();
-    store
-        .add_credits(
-            account.id,
-            igny8::store::credits::AdditionKind::Add,
-            100,
-            &IdempotencyKey::parse("seed").unwrap(),
-            "initial_credits",
-            None,
-        )
-        .await
-        .unwrap();
+    let account = funded_account(&store, 100).await;
     let hold = |key: String| {
         let store = store.clone();
         async move {
