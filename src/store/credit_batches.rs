@@ -120,11 +120,19 @@ impl CreditBatches {
 
     /// Runs batches until nothing waits.
     async fn drain(self: Arc<Self>, pool: PgPool) {
-        let runner = Runner(&self);
+        let mut runner = Runner {
+            batches: &self,
+            stopped: false,
+        };
         loop {
             let batch: Vec<Waiting> = {
-                let mut queue = runner.0.lock();
+                let mut queue = self.lock();
                 if queue.waiting.is_empty() {
+                    // Stopping under the lock that saw the queue empty: a call queued after
+                    // this sees one runner fewer and starts its own, instead of waiting for a
+                    // runner that is already on its way out.
+                    queue.running -= 1;
+                    runner.stopped = true;
                     return;
                 }
                 let take = queue.waiting.len().min(MOST_PER_BATCH);
@@ -140,12 +148,18 @@ fn runner_lost() -> StoreError {
     StoreError::Database(sqlx::Error::WorkerCrashed)
 }
 
-/// A running runner; it counts as stopped when dropped, however its task ends.
-struct Runner<'a>(&'a CreditBatches);
+/// A running runner. A task that ends before it stops in `drain` (the runtime dropped it, or a
+/// panic) still counts as stopped.
+struct Runner<'a> {
+    batches: &'a CreditBatches,
+    stopped: bool,
+}
 
 impl Drop for Runner<'_> {
     fn drop(&mut self) {
-        self.0.lock().running -= 1;
+        if !self.stopped {
+            self.batches.lock().running -= 1;
+        }
     }
 }
 
