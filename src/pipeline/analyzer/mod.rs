@@ -22,6 +22,7 @@ pub mod text;
 pub mod transition_words;
 pub mod words;
 
+use std::cell::OnceCell;
 use std::ops::Range;
 
 use lol_html::Settings;
@@ -34,7 +35,7 @@ pub use engagement::{EngagementReport, Signal, SignalId};
 pub use flesch::Counts;
 pub use readability::ReadabilityReport;
 pub use report::{Page, Report, overall, report};
-pub(crate) use report::{report_and_analysis, seo_assessment};
+pub(crate) use report::{report_after, report_of, seo_assessment};
 pub use seo::{Missing, SeoAssessment, SeoAssessmentId, SeoReport, aggregate};
 pub use text::{Block, BlockKind, TextError};
 
@@ -69,37 +70,134 @@ pub struct Analysis {
     pub block_words: Vec<usize>,
     pub sentences: Vec<Sentence>,
     pub readability: Readability,
+    /// The number of syllables of each block, in the order of `blocks`.
+    block_syllables: Vec<usize>,
+    /// What the assessments read in each sentence, in the order of `sentences`.
+    readings: Vec<Readings>,
+}
+
+/// What assessments read in a sentence's words, each filled by the first assessment that asks
+/// and then kept with the analysis: a pure function of the sentence's text, so an analysis of a
+/// page whose block has the same text takes it over instead of reading the words again.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Readings {
+    /// Whether the sentence holds a transition word, and whether it is in the passive voice.
+    pub(crate) transition_and_passive: OnceCell<(bool, bool)>,
+    /// The sentence's words as keyphrases are compared with them.
+    pub(crate) keyphrase_words: OnceCell<Vec<seo::keyphrase::Word>>,
+}
+
+impl Analysis {
+    /// What the assessments read in sentence `index`.
+    pub(crate) fn readings(&self, index: usize) -> &Readings {
+        &self.readings[index]
+    }
+
+    /// The sentences of block `index`, as a range of indices into `sentences`.
+    fn sentences_of(&self, index: usize) -> Range<usize> {
+        let start = self.sentences.partition_point(|s| s.block < index);
+        let end = self.sentences.partition_point(|s| s.block <= index);
+        start..end
+    }
+
+    /// Block `index` of this analysis when `block`, read in `language`, has the same text and
+    /// the same tag edges, so that its sentences, words and syllables are those of `block`.
+    fn same_block(&self, index: usize, block: &Block, language: Language) -> bool {
+        self.readability.language == language
+            && self
+                .blocks
+                .get(index)
+                .is_some_and(|b| b.text == block.text && b.tag_edges == block.tag_edges)
+    }
 }
 
 /// Segments and measures `html` as text in `language`.
 pub fn analyze(html: &str, language: Language) -> Result<Analysis, TextError> {
-    Ok(measure(text::blocks(html)?, language))
+    Ok(measure(text::blocks(html)?, language, None))
 }
 
-/// [`analyze`] and [`elements::elements`] from one pass over `html`.
+/// [`analyze`] and [`elements::elements`] from one pass over `html`. Where a block is, by its
+/// position, text and tag edges, one of `earlier`'s (an analysis of the same page before a
+/// change to its markup), that block's sentences, counts and readings are taken over from it;
+/// their source offsets are those of `html`.
 pub(crate) fn analyze_with_elements(
     html: &str,
     language: Language,
+    earlier: Option<&Analysis>,
 ) -> Result<(Analysis, Elements), TextError> {
     // Nothing to read: the parser's set-up would cost more than the rest of the analysis of
     // a lone meta description, which is all some callers score.
     if html.is_empty() {
-        return Ok((measure(Vec::new(), language), Elements::default()));
+        return Ok((measure(Vec::new(), language, None), Elements::default()));
     }
-    let blocks = text::BlockReader::new();
-    let elements = elements::ElementReader::new();
-    text::parse(html, elements.handlers(blocks.handlers(Settings::new())))?;
-    Ok((measure(blocks.finish(), language), elements.finish()))
+    let reader = PageReader::new();
+    text::parse(html, reader.handlers(Settings::new()))?;
+    Ok(reader.finish(language, earlier))
 }
 
-/// The sentences and readability numbers of `blocks`.
-fn measure(blocks: Vec<Block>, language: Language) -> Analysis {
+/// The analyzer's readers for one pass over a page (its text blocks and its element facts), for
+/// a caller that adds readers of its own to the same pass.
+pub(crate) struct PageReader {
+    blocks: text::BlockReader,
+    elements: elements::ElementReader,
+}
+
+impl PageReader {
+    pub(crate) fn new() -> PageReader {
+        PageReader {
+            blocks: text::BlockReader::new(),
+            elements: elements::ElementReader::new(),
+        }
+    }
+
+    /// `settings` with the analyzer's handlers added.
+    pub(crate) fn handlers<'h, 's>(&self, settings: Settings<'h, 's>) -> Settings<'h, 's> {
+        self.elements.handlers(self.blocks.handlers(settings))
+    }
+
+    /// The page measured in `language`, as [`analyze_with_elements`] measures it, once the pass
+    /// is done.
+    pub(crate) fn finish(
+        self,
+        language: Language,
+        earlier: Option<&Analysis>,
+    ) -> (Analysis, Elements) {
+        (
+            measure(self.blocks.finish(), language, earlier),
+            self.elements.finish(),
+        )
+    }
+}
+
+/// The sentences and readability numbers of `blocks`, taken over from `earlier` for the blocks
+/// it has too.
+fn measure(blocks: Vec<Block>, language: Language, earlier: Option<&Analysis>) -> Analysis {
     let mut sentence_list = Vec::new();
+    let mut readings = Vec::new();
     let mut word_count = 0;
     let mut syllable_count = 0;
     let mut block_words = Vec::with_capacity(blocks.len());
+    let mut block_syllables = Vec::with_capacity(blocks.len());
     for (index, block) in blocks.iter().enumerate() {
+        if let Some(earlier) = earlier.filter(|e| e.same_block(index, block, language)) {
+            for at in earlier.sentences_of(index) {
+                let sentence = &earlier.sentences[at];
+                sentence_list.push(Sentence {
+                    block: index,
+                    source: block.source_range(sentence.text.clone()),
+                    text: sentence.text.clone(),
+                    words: sentence.words,
+                });
+                readings.push(earlier.readings[at].clone());
+            }
+            word_count += earlier.block_words[index];
+            syllable_count += earlier.block_syllables[index];
+            block_words.push(earlier.block_words[index]);
+            block_syllables.push(earlier.block_syllables[index]);
+            continue;
+        }
         let words_before = word_count;
+        let syllables_before = syllable_count;
         let ranges = sentences::sentences(block);
         // Where whitespace separates every sentence from the next, no word spans two sentences
         // and the block's words are its sentences' words: one pass counts both. A sentence that
@@ -129,8 +227,10 @@ fn measure(blocks: Vec<Block>, language: Language) -> Analysis {
                 words,
                 text: range,
             });
+            readings.push(Readings::default());
         }
         block_words.push(word_count - words_before);
+        block_syllables.push(syllable_count - syllables_before);
     }
     let counts = Counts {
         words: word_count,
@@ -149,6 +249,8 @@ fn measure(blocks: Vec<Block>, language: Language) -> Analysis {
         block_words,
         sentences: sentence_list,
         readability,
+        block_syllables,
+        readings,
     }
 }
 

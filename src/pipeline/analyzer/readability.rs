@@ -159,17 +159,26 @@ fn prose_sentences(analysis: &Analysis, support: Support) -> Vec<ProseSentence<'
     analysis
         .sentences
         .iter()
-        .filter(|s| analysis.blocks[s.block].kind.is_prose())
-        .map(|sentence| {
-            folded.clear();
-            if read_words {
-                let text = &analysis.blocks[sentence.block].text[sentence.text.clone()];
-                folded_words(text, &mut folded);
-            }
+        .enumerate()
+        .filter(|(_, s)| analysis.blocks[s.block].kind.is_prose())
+        .map(|(index, sentence)| {
+            let (transition, passive) = if read_words {
+                *analysis
+                    .readings(index)
+                    .transition_and_passive
+                    .get_or_init(|| {
+                        folded.clear();
+                        let text = &analysis.blocks[sentence.block].text[sentence.text.clone()];
+                        folded_words(text, &mut folded);
+                        (has_transition_in(&folded), is_passive_in(&folded))
+                    })
+            } else {
+                (false, false)
+            };
             ProseSentence {
                 sentence,
-                transition: support.transition_words && has_transition_in(&folded),
-                passive: support.passive_voice && is_passive_in(&folded),
+                transition: support.transition_words && transition,
+                passive: support.passive_voice && passive,
             }
         })
         .collect()

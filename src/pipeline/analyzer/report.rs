@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use super::elements::Elements;
 use super::engagement::{self, EngagementReport};
 use super::readability::{self, ReadabilityReport};
 use super::seo::{self, SeoAssessment, SeoAssessmentId, SeoReport};
@@ -51,27 +52,40 @@ pub struct Report {
 
 /// Analyses `page` under `ruleset`.
 pub fn report(page: &Page<'_>, ruleset: &Ruleset) -> Result<Report, TextError> {
-    report_and_analysis(page, ruleset).map(|(report, _)| report)
+    report_after(page, ruleset, None).map(|(report, _)| report)
 }
 
-/// [`report`] with the analysis it was computed from, for a caller that reads the page's text
-/// blocks too.
-pub(crate) fn report_and_analysis(
+/// [`report`] of a page whose markup changed since `earlier` analysed it, with the analysis it
+/// was computed from: every block is read from the page again, and a block whose text is as it
+/// was keeps what `earlier` measured and read in it, so only text that changed is read again.
+pub(crate) fn report_after(
     page: &Page<'_>,
     ruleset: &Ruleset,
+    earlier: Option<&Analysis>,
 ) -> Result<(Report, Analysis), TextError> {
-    let (analysis, facts) = analyze_with_elements(page.html, page.language)?;
-    let seo = seo::assess(page, &analysis, &facts, &ruleset.seo);
-    let readability = readability::assess_with(&analysis, &ruleset.readability);
+    let (analysis, facts) = analyze_with_elements(page.html, page.language, earlier)?;
+    Ok((report_of(page, ruleset, &analysis, &facts), analysis))
+}
+
+/// The report of `page` from its analysis and element facts, for a caller that read them in a
+/// pass of its own.
+pub(crate) fn report_of(
+    page: &Page<'_>,
+    ruleset: &Ruleset,
+    analysis: &Analysis,
+    facts: &Elements,
+) -> Report {
+    let seo = seo::assess(page, analysis, facts, &ruleset.seo);
+    let readability = readability::assess_with(analysis, &ruleset.readability);
     let host = page.host();
-    let engagement = engagement::assess(&analysis, &facts, host.as_deref(), &ruleset.engagement);
+    let engagement = engagement::assess(analysis, facts, host.as_deref(), &ruleset.engagement);
     let overall = overall(
         &ruleset.overall,
         seo.score,
         readability.score,
         engagement.score,
     );
-    let report = Report {
+    Report {
         profile: ruleset.profile(),
         ruleset_version: ruleset.version().to_owned(),
         numbers: analysis.readability.clone(),
@@ -79,8 +93,7 @@ pub(crate) fn report_and_analysis(
         readability,
         engagement,
         overall,
-    };
-    Ok((report, analysis))
+    }
 }
 
 /// Assessment `id` of `page` under `ruleset`, as [`report`] would score it, without the other
@@ -90,7 +103,7 @@ pub(crate) fn seo_assessment(
     ruleset: &Ruleset,
     id: SeoAssessmentId,
 ) -> Result<Option<SeoAssessment>, TextError> {
-    let (analysis, facts) = analyze_with_elements(page.html, page.language)?;
+    let (analysis, facts) = analyze_with_elements(page.html, page.language, None)?;
     Ok(seo::assess_one(page, &analysis, &facts, &ruleset.seo, id))
 }
 
@@ -194,6 +207,28 @@ mod tests {
                         prop_assert!(range.start <= range.end && range.end <= html.len());
                     }
                 }
+            }
+        }
+
+        #[test]
+        fn an_earlier_analysis_never_changes_the_report(
+            html in r#"(<(/?)(p|h2|li|ul|a|img|b|em|br|!--)( (href|alt|class)="[^"]*")?>|[A-Za-z .,!?'\n\u{a0}\u{e9}0-9]{0,12}| green tea ){0,40}"#,
+            other in r#"(<(/?)(p|h2|li|a|em)>|[A-Za-z .,!?\n]{0,12}| green tea ){0,20}"#,
+            level in 1u8..=6,
+        ) {
+            let ruleset = Ruleset::for_profile(Profile::Default);
+            // The same text under other markup, as the optimizer leaves it; then a page with
+            // other text altogether, of which nothing can be taken over.
+            let retagged = html
+                .replace("<h2", &format!("<h{level}"))
+                .replace("<p>", "<p class=\"lead\">")
+                .replace("<img", "<img loading=\"lazy\"");
+            let other = format!("{other}{html}");
+            for (earlier, now) in [(&html, &retagged), (&other, &html), (&html, &other)] {
+                // Scoring the earlier page fills its readings, which the later one takes over.
+                let (_, analysis) = report_after(&page(earlier), ruleset, None).unwrap();
+                let (taken_over, _) = report_after(&page(now), ruleset, Some(&analysis)).unwrap();
+                prop_assert_eq!(taken_over, report(&page(now), ruleset).unwrap());
             }
         }
 

@@ -105,67 +105,99 @@ struct State {
 
 /// Reads `html`; `None` when the tokenizer gives up on it, in which case nothing is changed.
 pub(crate) fn read(html: &str) -> Option<Markup> {
-    let state = Rc::new(RefCell::new(State::default()));
-    let on_element = state.clone();
-    let on_text = state.clone();
-    let on_comment = state.clone();
-    let settings = Settings::new()
-        .append_element_content_handler(element!("*", move |el| {
-            open(&on_element, el);
-            Ok(())
-        }))
-        .append_document_content_handler(doc_text!(move |chunk| {
-            let mut s = on_text.borrow_mut();
-            let location = chunk.source_location().bytes();
-            let prose = chunk.text_type() == TextType::Data;
-            let (start, end, prose) = s
-                .text
-                .get_or_insert((location.start, location.start, prose));
-            // A node's last chunk may be empty, and where it says it is then tells nothing.
-            if !chunk.as_str().is_empty() {
-                *end = location.end;
-            }
-            let (start, end, prose) = (*start, *end, *prose);
-            if !chunk.last_in_text_node() {
-                return Ok(());
-            }
-            s.text = None;
-            // The tokenizer hands text over unchanged, so a node is its bytes in the input.
-            let raw = html.get(start..end).unwrap_or_default();
-            if !prose || raw.is_empty() {
-                return Ok(());
-            }
-            let in_caption = s.figcaption_depth > 0 && !s.open_figures.is_empty();
-            if s.open_heading.is_some() || in_caption {
-                let decoded = html_escape::decode_html_entities(raw);
-                if let Some(heading) = s.open_heading {
-                    s.elements[heading].text.push_str(&decoded);
+    let reader = MarkupReader::new();
+    scan::read(html, reader.handlers(html, Settings::new())).ok()?;
+    Some(reader.finish(html))
+}
+
+/// Gathers the markup from the handlers it adds to a pass, which may feed other readers too.
+pub(crate) struct MarkupReader {
+    state: Rc<RefCell<State>>,
+}
+
+impl MarkupReader {
+    pub(crate) fn new() -> MarkupReader {
+        MarkupReader {
+            state: Rc::new(RefCell::new(State::default())),
+        }
+    }
+
+    /// `settings` with this reader's handlers for a pass over `html` added.
+    pub(crate) fn handlers<'h, 's>(
+        &self,
+        html: &'h str,
+        settings: Settings<'h, 's>,
+    ) -> Settings<'h, 's> {
+        let on_element = self.state.clone();
+        let on_text = self.state.clone();
+        let on_comment = self.state.clone();
+        settings
+            .append_element_content_handler(element!("*", move |el| {
+                open(&on_element, el);
+                Ok(())
+            }))
+            .append_document_content_handler(doc_text!(move |chunk| {
+                let mut s = on_text.borrow_mut();
+                let location = chunk.source_location().bytes();
+                let prose = chunk.text_type() == TextType::Data;
+                let (start, end, prose) =
+                    s.text
+                        .get_or_insert((location.start, location.start, prose));
+                // A node's last chunk may be empty, and where it says it is then tells nothing.
+                if !chunk.as_str().is_empty() {
+                    *end = location.end;
                 }
-                if s.figcaption_depth > 0
-                    && let Some(&figure) = s.open_figures.last()
-                {
-                    s.figures[figure].caption.push_str(&decoded);
+                let (start, end, prose) = (*start, *end, *prose);
+                if !chunk.last_in_text_node() {
+                    return Ok(());
                 }
-            }
-            s.texts.push(start..end);
-            Ok(())
-        }))
-        .append_document_content_handler(doc_comments!(move |comment| {
-            let text = comment.text();
-            let text = text.trim();
-            let mut s = on_comment.borrow_mut();
-            if s.protected_depth == 0 {
-                s.protected.push(comment.source_location().bytes());
-            }
-            if text.starts_with("/wp:") {
-                s.block_depth = s.block_depth.saturating_sub(1);
-            } else if text.starts_with("wp:") && !text.ends_with('/') {
-                s.block_depth += 1;
-            }
-            Ok(())
-        }));
-    scan::read(html, settings).ok()?;
-    let state = Rc::try_unwrap(state).ok()?.into_inner();
+                s.text = None;
+                // The tokenizer hands text over unchanged, so a node is its bytes in the input.
+                let raw = html.get(start..end).unwrap_or_default();
+                if !prose || raw.is_empty() {
+                    return Ok(());
+                }
+                let in_caption = s.figcaption_depth > 0 && !s.open_figures.is_empty();
+                if s.open_heading.is_some() || in_caption {
+                    let decoded = html_escape::decode_html_entities(raw);
+                    if let Some(heading) = s.open_heading {
+                        s.elements[heading].text.push_str(&decoded);
+                    }
+                    if s.figcaption_depth > 0
+                        && let Some(&figure) = s.open_figures.last()
+                    {
+                        s.figures[figure].caption.push_str(&decoded);
+                    }
+                }
+                s.texts.push(start..end);
+                Ok(())
+            }))
+            .append_document_content_handler(doc_comments!(move |comment| {
+                let text = comment.text();
+                let text = text.trim();
+                let mut s = on_comment.borrow_mut();
+                if s.protected_depth == 0 {
+                    s.protected.push(comment.source_location().bytes());
+                }
+                if text.starts_with("/wp:") {
+                    s.block_depth = s.block_depth.saturating_sub(1);
+                } else if text.starts_with("wp:") && !text.ends_with('/') {
+                    s.block_depth += 1;
+                }
+                Ok(())
+            }))
+    }
+
+    /// What the pass over `html` found, once it is done.
+    pub(crate) fn finish(self, html: &str) -> Markup {
+        let state = Rc::try_unwrap(self.state)
+            .map(RefCell::into_inner)
+            .unwrap_or_default();
+        finish(state, html)
+    }
+}
+
+fn finish(state: State, html: &str) -> Markup {
     let State {
         mut elements,
         texts,
@@ -215,10 +247,10 @@ pub(crate) fn read(html: &str) -> Option<Markup> {
             element.editable = false;
         }
     }
-    Some(Markup {
+    Markup {
         elements,
         protected,
-    })
+    }
 }
 
 /// Text as one line: every run of white space (no-break spaces included) becomes one space.

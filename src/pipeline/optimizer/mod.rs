@@ -28,8 +28,11 @@ pub use accept::{Rejection, Score, accept_rewrite};
 pub use patch::{Patch, PatchError};
 pub use rules::{Prediction, RuleId};
 
+use lol_html::Settings;
+
 use crate::pipeline::analyzer::{
-    Page, Report, TextError, aggregate, overall, report, report_and_analysis,
+    Analysis, Page, PageReader, Report, TextError, aggregate, overall, report_after, report_of,
+    text,
 };
 use crate::pipeline::ruleset::Ruleset;
 use rules::Context;
@@ -106,8 +109,6 @@ pub struct Optimization {
 pub enum OptimizeError {
     #[error(transparent)]
     Text(#[from] TextError),
-    #[error("the HTML could not be read")]
-    Unreadable,
     #[error(transparent)]
     Patch(#[from] PatchError),
 }
@@ -119,8 +120,16 @@ pub fn optimize(
     ruleset: &Ruleset,
     options: &Options,
 ) -> Result<Optimization, OptimizeError> {
-    let (before, analysis) = report_and_analysis(page, ruleset)?;
-    let markup = markup::read(page.html).ok_or(OptimizeError::Unreadable)?;
+    // The page is read once, for the analysis and for the markup the rules patch.
+    let reader = PageReader::new();
+    let markup = markup::MarkupReader::new();
+    text::parse(
+        page.html,
+        markup.handlers(page.html, reader.handlers(Settings::new())),
+    )?;
+    let (analysis, facts) = reader.finish(page.language, None);
+    let before = report_of(page, ruleset, &analysis, &facts);
+    let markup = markup.finish(page.html);
     let context = Context {
         page,
         ruleset,
@@ -141,11 +150,11 @@ pub fn optimize(
         })
         .collect();
     if !proposals.is_empty()
-        && let Some(optimization) = all_at_once(page, ruleset, &before, &proposals)
+        && let Some(optimization) = all_at_once(page, ruleset, &before, &analysis, &proposals)
     {
         return Ok(optimization);
     }
-    one_at_a_time(page, ruleset, before, proposals)
+    one_at_a_time(page, ruleset, before, analysis, proposals)
 }
 
 /// A rule's patches and the scores it predicts, before it is measured.
@@ -180,6 +189,7 @@ fn all_at_once(
     page: &Page<'_>,
     ruleset: &Ruleset,
     before: &Report,
+    analysis: &Analysis,
     proposals: &[Proposal],
 ) -> Option<Optimization> {
     let predictions: Vec<&Prediction> = proposals.iter().flat_map(|p| &p.assessments).collect();
@@ -194,13 +204,14 @@ fn all_at_once(
     let patches = proposals.iter().flat_map(|p| &p.patches);
     let html = patch::apply(page.html, patches.clone()).ok()?;
     let meta_description = meta_description_after(patches, page.meta_description);
-    let after = report(
+    let (after, _) = report_after(
         &Page {
             html: &html,
             meta_description: meta_description.as_deref(),
             ..*page
         },
         ruleset,
+        Some(analysis),
     )
     .ok()?;
     let same_assessments = after.seo.assessments.len() == before.seo.assessments.len()
@@ -275,9 +286,11 @@ fn one_at_a_time(
     page: &Page<'_>,
     ruleset: &Ruleset,
     before: Report,
+    analysis: Analysis,
     proposals: Vec<Proposal>,
 ) -> Result<Optimization, OptimizeError> {
     let mut current = before.clone();
+    let mut current_analysis = analysis;
     let mut html = page.html.to_owned();
     let mut meta_description = page.meta_description.map(str::to_owned);
     let mut changes: Vec<Change> = Vec::new();
@@ -293,13 +306,14 @@ fn one_at_a_time(
         let next_html = patch::apply(page.html, applied)?;
         let next_meta_description =
             meta_description_after(patches.iter(), meta_description.as_deref());
-        let next = report(
+        let (next, next_analysis) = report_after(
             &Page {
                 html: &next_html,
                 meta_description: next_meta_description.as_deref(),
                 ..*page
             },
             ruleset,
+            Some(&current_analysis),
         )?;
         let change = Change {
             rule,
@@ -316,6 +330,7 @@ fn one_at_a_time(
         html = next_html;
         meta_description = next_meta_description;
         current = next;
+        current_analysis = next_analysis;
     }
     Ok(Optimization {
         html,

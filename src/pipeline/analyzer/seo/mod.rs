@@ -9,7 +9,7 @@
 mod body;
 mod choice;
 pub(crate) mod function_words;
-mod keyphrase;
+pub(crate) mod keyphrase;
 mod snippet;
 mod structure;
 mod title_width;
@@ -167,7 +167,7 @@ struct Context<'a> {
     matcher: Matcher,
     topic: Option<Topic>,
     /// The words of each of the analysis' sentences.
-    sentences: Vec<Vec<Word>>,
+    sentences: Vec<&'a [Word]>,
 }
 
 impl<'a> Context<'a> {
@@ -185,7 +185,13 @@ impl<'a> Context<'a> {
             analysis
                 .sentences
                 .iter()
-                .map(|s| matcher.words(&analysis.blocks[s.block].text[s.text.clone()]))
+                .enumerate()
+                .map(|(index, s)| {
+                    let words = analysis.readings(index).keyphrase_words.get_or_init(|| {
+                        matcher.words(&analysis.blocks[s.block].text[s.text.clone()])
+                    });
+                    words.as_slice()
+                })
                 .collect()
         } else {
             Vec::new()
