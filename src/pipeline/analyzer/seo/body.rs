@@ -28,7 +28,7 @@ pub(super) fn introduction(cx: &Context<'_>) -> SeoAssessment {
         .collect();
     let matching: Vec<Range<usize>> = sentences
         .iter()
-        .filter(|&&i| topic.phrases().any(|p| p.found_in(&cx.sentences[i])))
+        .filter(|&&i| topic.phrases().any(|p| p.found_in(cx.sentences[i])))
         .map(|&i| cx.analysis.sentences[i].source.clone())
         .collect();
     let paragraph: Vec<_> = sentences
