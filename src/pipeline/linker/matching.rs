@@ -312,9 +312,11 @@ impl<'i> Terms<'i> {
     }
 }
 
-/// The source document's TF-IDF weights over the index vocabulary, sorted by word id.
+/// The source document's TF-IDF weights over the index vocabulary, by word id.
 struct SourceVector {
-    weights: Vec<(u32, f64)>,
+    /// A document has hundreds of distinct words and a target's vector a few dozen, so a cosine
+    /// looks each of the target's words up here rather than walking both vectors.
+    weights: FxHashMap<u32, f64>,
     norm: f64,
 }
 
@@ -326,30 +328,27 @@ impl SourceVector {
             .map(|(&term, &tf)| (terms.stem(term), terms.word_id(term), tf))
             .collect();
         by_stem.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let mut weights = Vec::with_capacity(by_stem.len());
+        let mut weights = FxHashMap::with_capacity_and_hasher(by_stem.len(), Default::default());
         let mut squares = 0.0;
         for (_, id, tf) in by_stem {
             let weight = f64::from(tf) * index.idf(id);
             squares += weight * weight;
             if let Some(id) = id {
-                weights.push((id, weight));
+                weights.insert(id, weight);
             }
         }
-        weights.sort_unstable_by_key(|&(id, _)| id);
         SourceVector {
             weights,
             norm: squares.sqrt(),
         }
     }
 
-    /// Cosine between this document and a target's weights and norm: a merge of two vectors
-    /// sorted by id, summed in id order so the result is the same on every run.
+    /// Cosine between this document and a target's weights (sorted by id) and norm, summed in
+    /// the target's id order so the result is the same on every run.
     fn cosine(&self, target: &[(u32, f64)], target_norm: f64) -> f64 {
         let mut dot = 0.0;
-        let mut mine = self.weights.iter().peekable();
-        for &(id, weight) in target {
-            while mine.next_if(|&&(own, _)| own < id).is_some() {}
-            if let Some(&(_, own)) = mine.next_if(|&&(own, _)| own == id) {
+        for (id, weight) in target {
+            if let Some(own) = self.weights.get(id) {
                 dot += weight * own;
             }
         }
