@@ -6,6 +6,8 @@
 //! word of its own, so a CJK phrase matches as a run of consecutive characters, which is the only
 //! boundary knowable without a dictionary. Those characters are not stemmed.
 
+use std::ops::Range;
+
 use rust_stemmers::Stemmer;
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -63,10 +65,75 @@ pub(crate) enum Piece<'a> {
 /// The words and breaks of `text`, in order.
 pub(crate) fn pieces(text: &str) -> Vec<Piece<'_>> {
     if text.is_ascii() {
-        ascii_pieces(text)
-    } else {
-        unicode_pieces(text)
+        return ascii_pieces(text);
     }
+    let mut pieces = Vec::new();
+    for (range, ascii) in stretches(text) {
+        let stretch = &text[range.clone()];
+        let found = if ascii {
+            ascii_pieces(stretch)
+        } else {
+            unicode_pieces(stretch)
+        };
+        // Neither cut puts a break before a stretch's first word; one is due here when
+        // something other than white space comes before it and a word came before that.
+        let lead = found
+            .iter()
+            .find_map(|piece| match piece {
+                Piece::Word { start, .. } => Some(&stretch[..*start]),
+                Piece::Break => None,
+            })
+            .unwrap_or(stretch);
+        if !lead.chars().all(char::is_whitespace) {
+            push_break(&mut pieces);
+        }
+        for piece in found {
+            match piece {
+                Piece::Word { word, start, end } => pieces.push(Piece::Word {
+                    word,
+                    start: start + range.start,
+                    end: end + range.start,
+                }),
+                Piece::Break => push_break(&mut pieces),
+            }
+        }
+    }
+    pieces
+}
+
+/// A break after the last piece, unless there is none or it is a break.
+fn push_break(pieces: &mut Vec<Piece<'_>>) {
+    if pieces.last().is_some_and(|p| *p != Piece::Break) {
+        pieces.push(Piece::Break);
+    }
+}
+
+/// `text` cut into stretches that UAX #29 segments as it segments the whole, each with whether
+/// it is plain ASCII, so most of a mostly-English text takes the fast path. The cuts are where a
+/// space is followed by another ASCII character: every rule of UAX #29 puts a boundary there
+/// (the space is no letter, digit or joiner, and the next character neither extends the space
+/// nor is a space itself), and none looks across it.
+fn stretches(text: &str) -> Vec<(Range<usize>, bool)> {
+    let bytes = text.as_bytes();
+    let mut stretches: Vec<(Range<usize>, bool)> = Vec::new();
+    let mut start = 0;
+    let mut ascii = true;
+    for at in 0..=bytes.len() {
+        let cut = at == bytes.len()
+            || (at > 0 && bytes[at - 1] == b' ' && bytes[at].is_ascii() && bytes[at] != b' ');
+        if cut && at > start {
+            match stretches.last_mut() {
+                Some((range, last_ascii)) if *last_ascii == ascii => range.end = at,
+                _ => stretches.push((start..at, ascii)),
+            }
+            start = at;
+            ascii = true;
+        }
+        if at < bytes.len() && !bytes[at].is_ascii() {
+            ascii = false;
+        }
+    }
+    stretches
 }
 
 fn unicode_pieces(text: &str) -> Vec<Piece<'_>> {
@@ -157,6 +224,18 @@ mod tests {
             text in "([a-zA-Z0-9_.,;:'\" \t\r\n\x0b\x0c&!?()-]|Rust|2,5|a.b|don't){0,40}",
         ) {
             prop_assert_eq!(ascii_pieces(&text), unicode_pieces(&text));
+        }
+
+        #[test]
+        fn text_cut_in_stretches_is_cut_as_a_whole(
+            text in "([a-zA-Z0-9_.,'\" \t\n&!?-]|\u{e9}|\u{301}|\u{200d}|\u{a0}|\u{2002}|\u{3000}|\u{1f600}|\u{1f1fa}|\u{5b66}|\u{43a}\u{43e}\u{442}|\u{5d0}\"|caf\u{e9}|na\u{ef}ve|2,5|don\u{2019}t){0,40}",
+        ) {
+            prop_assert_eq!(pieces(&text), unicode_pieces(&text));
+        }
+
+        #[test]
+        fn any_text_is_cut_as_a_whole(text in any::<String>()) {
+            prop_assert_eq!(pieces(&text), unicode_pieces(&text));
         }
     }
 }
