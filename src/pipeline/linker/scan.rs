@@ -10,7 +10,7 @@ use std::ops::Range;
 use std::rc::Rc;
 
 use lol_html::errors::RewritingError;
-use lol_html::html_content::{Element, TextType};
+use lol_html::html_content::{Element, TextChunk, TextType};
 use lol_html::{HtmlRewriter, Settings, doc_text, element};
 
 /// The attribute that marks links this linker inserted, with the rule or source as its value.
@@ -140,8 +140,35 @@ struct State {
     paragraph: usize,
     /// Index into `found.marked` of the marked link being read.
     in_marked: Option<usize>,
-    /// Where the text node being read starts and ends so far, and whether it is prose.
+    node: NodeChunks,
+}
+
+/// A text node put together from the chunks the tokenizer hands over one after another.
+#[derive(Default)]
+pub(crate) struct NodeChunks {
+    /// Where the node being read starts and ends so far, and whether it is prose.
     node: Option<(usize, usize, bool)>,
+}
+
+impl NodeChunks {
+    /// Adds `chunk`; when it is its node's last, the node's bytes in the input, which the
+    /// tokenizer hands over unchanged, and whether it is prose.
+    pub(crate) fn add(&mut self, chunk: &TextChunk<'_>) -> Option<(Range<usize>, bool)> {
+        let location = chunk.source_location().bytes();
+        let prose = chunk.text_type() == TextType::Data;
+        let (_, end, _) = self
+            .node
+            .get_or_insert((location.start, location.start, prose));
+        // A node's last chunk may be empty, and where it says it is then tells nothing.
+        if !chunk.as_str().is_empty() {
+            *end = location.end;
+        }
+        if !chunk.last_in_text_node() {
+            return None;
+        }
+        let (start, end, prose) = self.node.take()?;
+        Some((start..end, prose))
+    }
 }
 
 /// Runs `settings`' handlers over `html` in one pass of the tokenizer, in its non-strict mode.
@@ -167,32 +194,21 @@ pub(crate) fn scan(html: &str) -> Option<Scan<'_>> {
         }))
         .append_document_content_handler(doc_text!(move |chunk| {
             let mut s = on_text.borrow_mut();
-            let location = chunk.source_location().bytes();
-            let prose = chunk.text_type() == TextType::Data;
-            let (start, end, prose) = s
-                .node
-                .get_or_insert((location.start, location.start, prose));
-            // A node's last chunk may be empty, and where it says it is then tells nothing.
-            if !chunk.as_str().is_empty() {
-                *end = location.end;
-            }
-            let (start, end, prose) = (*start, *end, *prose);
-            if chunk.last_in_text_node() {
-                s.node = None;
-                // The tokenizer hands text over unchanged, so a node is its bytes in the input.
-                let raw = html.get(start..end).unwrap_or_default();
-                if !raw.is_empty() {
-                    let node = NodeAt {
-                        range: start..end,
-                        linkable: prose && s.protected_depth == 0,
-                        prose,
-                        paragraph: s.paragraph,
-                    };
-                    if let Some(i) = s.in_marked {
-                        s.found.marked[i].raw_text.push_str(raw);
-                    }
-                    s.found.nodes.push(node);
+            let Some((range, prose)) = s.node.add(chunk) else {
+                return Ok(());
+            };
+            let raw = html.get(range.clone()).unwrap_or_default();
+            if !raw.is_empty() {
+                let node = NodeAt {
+                    range,
+                    linkable: prose && s.protected_depth == 0,
+                    prose,
+                    paragraph: s.paragraph,
+                };
+                if let Some(i) = s.in_marked {
+                    s.found.marked[i].raw_text.push_str(raw);
                 }
+                s.found.nodes.push(node);
             }
             Ok(())
         }));

@@ -14,10 +14,10 @@ use std::cell::RefCell;
 use std::ops::Range;
 use std::rc::Rc;
 
-use lol_html::html_content::{Element as HtmlElement, TextType};
+use lol_html::html_content::Element as HtmlElement;
 use lol_html::{Settings, doc_comments, doc_text, element};
 
-use crate::pipeline::linker::scan::{self, PROTECTED};
+use crate::pipeline::linker::scan::{self, NodeChunks, PROTECTED};
 use crate::pipeline::linker::shortcodes::protected_ranges;
 
 /// Elements the linker protects that rules here are about, so they do not protect their content.
@@ -88,8 +88,7 @@ struct State {
     elements: Vec<Element>,
     /// Where every prose text node is in the input, in order.
     texts: Vec<Range<usize>>,
-    /// Where the text node being read starts and ends so far, and whether it is prose.
-    text: Option<(usize, usize, bool)>,
+    text: NodeChunks,
     protected_depth: usize,
     /// Where the outermost protected element being read starts.
     protected_start: usize,
@@ -138,22 +137,10 @@ impl MarkupReader {
             }))
             .append_document_content_handler(doc_text!(move |chunk| {
                 let mut s = on_text.borrow_mut();
-                let location = chunk.source_location().bytes();
-                let prose = chunk.text_type() == TextType::Data;
-                let (start, end, prose) =
-                    s.text
-                        .get_or_insert((location.start, location.start, prose));
-                // A node's last chunk may be empty, and where it says it is then tells nothing.
-                if !chunk.as_str().is_empty() {
-                    *end = location.end;
-                }
-                let (start, end, prose) = (*start, *end, *prose);
-                if !chunk.last_in_text_node() {
+                let Some((range, prose)) = s.text.add(chunk) else {
                     return Ok(());
-                }
-                s.text = None;
-                // The tokenizer hands text over unchanged, so a node is its bytes in the input.
-                let raw = html.get(start..end).unwrap_or_default();
+                };
+                let raw = html.get(range.clone()).unwrap_or_default();
                 if !prose || raw.is_empty() {
                     return Ok(());
                 }
@@ -169,7 +156,7 @@ impl MarkupReader {
                         s.figures[figure].caption.push_str(&decoded);
                     }
                 }
-                s.texts.push(start..end);
+                s.texts.push(range);
                 Ok(())
             }))
             .append_document_content_handler(doc_comments!(move |comment| {
