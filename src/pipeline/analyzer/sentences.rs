@@ -89,14 +89,12 @@ pub fn sentences(block: &Block) -> Vec<Range<usize>> {
     let text = block.text.as_str();
     let bytes = text.as_bytes();
     let mut ends = Vec::new();
+    let mut stops = Stops::new(bytes);
     let mut at = 0;
-    while at < bytes.len() {
-        let byte = bytes[at];
-        // Only these ASCII characters and some non-ASCII ones can end a sentence; continuation
-        // bytes of other characters are passed over with them.
-        if !matches!(byte, b'\n' | b'\r' | b'?' | b'!' | b'.' | 0xc0..) {
-            at += 1;
-            continue;
+    loop {
+        at = stops.next(at);
+        if at >= bytes.len() {
+            break;
         }
         let Some(c) = char_at(text, at) else {
             break;
@@ -131,6 +129,50 @@ pub fn sentences(block: &Block) -> Vec<Range<usize>> {
         start = end;
     }
     sentences
+}
+
+/// Finds the bytes where a sentence may end: line breaks, `?`, `!`, `.` and the lead bytes of
+/// non-ASCII characters (some of which end sentences). Most blocks are plain ASCII, and there the
+/// first two kinds are searched for with `memchr`, each search's result kept until passed, rather
+/// than every byte being looked at.
+struct Stops<'a> {
+    bytes: &'a [u8],
+    ascii: bool,
+    next_mark: Option<usize>,
+    next_line: Option<usize>,
+}
+
+impl<'a> Stops<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Stops {
+            bytes,
+            ascii: bytes.is_ascii(),
+            next_mark: None,
+            next_line: None,
+        }
+    }
+
+    /// The first stop at or after byte `at`; the text's length when there is none.
+    fn next(&mut self, at: usize) -> usize {
+        let len = self.bytes.len();
+        if at >= len {
+            return len;
+        }
+        if !self.ascii {
+            return self.bytes[at..]
+                .iter()
+                .position(|&b| matches!(b, b'\n' | b'\r' | b'?' | b'!' | b'.' | 0xc0..))
+                .map_or(len, |offset| at + offset);
+        }
+        let rest = &self.bytes[at..];
+        if self.next_mark.is_none_or(|mark| mark < at) {
+            self.next_mark = Some(memchr::memchr3(b'.', b'?', b'!', rest).map_or(len, |o| at + o));
+        }
+        if self.next_line.is_none_or(|line| line < at) {
+            self.next_line = Some(memchr::memchr2(b'\n', b'\r', rest).map_or(len, |o| at + o));
+        }
+        self.next_mark.min(self.next_line).unwrap_or(len)
+    }
 }
 
 /// Whether the full stops ending at byte `dots_end`, with closing quotes up to byte `after`, end a
@@ -172,6 +214,8 @@ fn trimmed(text: &str, range: Range<usize>) -> Option<Range<usize>> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::super::text::blocks;
     use super::*;
 
@@ -242,5 +286,26 @@ mod tests {
                 "Item",
             ],
         );
+    }
+
+    proptest! {
+        #[test]
+        fn stops_are_every_byte_that_may_end_a_sentence(
+            text in "[a-c .?!\n\r\u{e9}\u{2026}\u{61f}]{0,30}",
+            jumps in proptest::collection::vec(0usize..6, 0..12),
+        ) {
+            let bytes = text.as_bytes();
+            let naive = |at: usize| {
+                (at..bytes.len())
+                    .find(|&i| matches!(bytes[i], b'\n' | b'\r' | b'?' | b'!' | b'.' | 0xc0..))
+                    .unwrap_or(bytes.len())
+            };
+            let mut stops = Stops::new(bytes);
+            let mut at = 0;
+            for jump in jumps {
+                prop_assert_eq!(stops.next(at), naive(at), "at {}", at);
+                at = stops.next(at) + jump;
+            }
+        }
     }
 }
