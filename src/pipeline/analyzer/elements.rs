@@ -33,6 +33,39 @@ pub struct Link {
     pub nofollow: bool,
     /// Decoded anchor text.
     pub text: String,
+    /// Where `href` points, read once: every report classifies each link several times.
+    destination: Destination,
+}
+
+/// Where an href points, as far as telling a link's kind needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Destination {
+    /// Relative: on the page's own host.
+    Relative,
+    /// An http or https URL on this host, if it names one.
+    Web(Option<String>),
+    /// A fragment, or another scheme.
+    Other,
+}
+
+impl Destination {
+    fn of(href: &str) -> Destination {
+        if href.is_empty() || href.starts_with('#') {
+            return Destination::Other;
+        }
+        let absolute = if href.starts_with("//") {
+            url::Url::parse(&format!("https:{href}"))
+        } else {
+            url::Url::parse(href)
+        };
+        match absolute {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => {
+                Destination::Web(url.host_str().map(str::to_owned))
+            }
+            Ok(_) => Destination::Other,
+            Err(_) => Destination::Relative,
+        }
+    }
 }
 
 /// Where a link goes, as Yoast tells links apart.
@@ -50,22 +83,13 @@ impl Link {
     /// The kind of this link from a page on `host`; without a host every absolute link is
     /// external.
     pub fn kind(&self, host: Option<&str>) -> LinkKind {
-        let href = self.href.as_str();
-        if href.is_empty() || href.starts_with('#') {
-            return LinkKind::Other;
-        }
-        let absolute = if href.starts_with("//") {
-            url::Url::parse(&format!("https:{href}"))
-        } else {
-            url::Url::parse(href)
-        };
-        match absolute {
-            Ok(url) if matches!(url.scheme(), "http" | "https") => match (url.host_str(), host) {
-                (Some(target), Some(own)) if target.eq_ignore_ascii_case(own) => LinkKind::Internal,
-                _ => LinkKind::External,
-            },
-            Ok(_) => LinkKind::Other,
-            Err(_) => LinkKind::Internal,
+        match (&self.destination, host) {
+            (Destination::Other, _) => LinkKind::Other,
+            (Destination::Relative, _) => LinkKind::Internal,
+            (Destination::Web(Some(target)), Some(own)) if target.eq_ignore_ascii_case(own) => {
+                LinkKind::Internal
+            }
+            (Destination::Web(_), _) => LinkKind::External,
         }
     }
 }
@@ -213,9 +237,11 @@ fn link(state: &Shared, el: &mut Element) -> HandlerResult {
     let rel = el.get_attribute("rel").unwrap_or_default();
     let mut collector = state.borrow_mut();
     let index = collector.elements.links.len();
+    let href = decode(el.get_attribute("href").unwrap_or_default().trim());
     collector.elements.links.push(Link {
         source: el.source_location().bytes(),
-        href: decode(el.get_attribute("href").unwrap_or_default().trim()),
+        destination: Destination::of(&href),
+        href,
         nofollow: rel
             .split_ascii_whitespace()
             .any(|r| r.eq_ignore_ascii_case("nofollow")),
