@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
 use aho_corasick::{AhoCorasick, MatchKind};
+use rustc_hash::FxHashMap;
 
 use super::lexicon::{Lexicon, StemId};
 use super::tokens::{Normaliser, Piece, pieces};
@@ -120,7 +121,9 @@ pub struct LinkIndex {
     /// The stem of each word id, from `FIRST_WORD` on.
     words: Vec<StemId>,
     phrases: BTreeMap<Vec<u32>, BTreeSet<Owner>>,
-    targets: BTreeMap<TargetId, Indexed>,
+    /// Looked up once for every target a document's phrases name, often hundreds per document,
+    /// and never walked in order.
+    targets: FxHashMap<TargetId, Indexed>,
     /// Targets by canonical URL, to recognise links already in a document.
     by_url: HashMap<String, TargetId>,
     rules: BTreeMap<i64, KeywordRule>,
@@ -175,7 +178,7 @@ impl LinkIndex {
             lexicon: Lexicon::default(),
             words: Vec::new(),
             phrases: BTreeMap::new(),
-            targets: BTreeMap::new(),
+            targets: FxHashMap::default(),
             by_url: HashMap::new(),
             rules: BTreeMap::new(),
             document_frequency: HashMap::new(),

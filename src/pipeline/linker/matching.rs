@@ -3,9 +3,9 @@
 //! applied to the ranking, so the best candidates survive the caps rather than the first ones.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use url::Url;
 
 use super::entities::decode;
@@ -207,35 +207,38 @@ fn select<'i>(
         .max_links
         .min(words.div_ceil(limits.words_per_link.max(1)));
     let mut total = scan.marked.len();
-    let mut keys: BTreeSet<Vec<u32>> = BTreeSet::new();
-    let mut per_paragraph: HashMap<usize, usize> = HashMap::new();
+    // Only membership is asked of these, so hash sets decide exactly as ordered ones would;
+    // thousands of ranked candidates are tested against them for the few that are chosen.
+    let marked_keys: Vec<Vec<u32>> = scan
+        .marked
+        .iter()
+        .filter_map(|marked| index.key_of(&decode(&marked.raw_text).text))
+        .collect();
+    let mut keys: FxHashSet<&[u32]> = marked_keys.iter().map(Vec::as_slice).collect();
+    let mut per_paragraph: FxHashMap<usize, usize> = FxHashMap::default();
     for marked in &scan.marked {
-        if let Some(key) = index.key_of(&decode(&marked.raw_text).text) {
-            keys.insert(key);
-        }
         *per_paragraph.entry(marked.paragraph).or_default() += 1;
     }
-    let mut targets = BTreeSet::new();
+    let mut targets = FxHashSet::default();
     let mut chosen: Vec<Candidate> = Vec::new();
     for candidate in ranked {
         if total >= cap {
             break;
         }
+        if targets.contains(&candidate.target) || keys.contains(candidate.key) {
+            continue;
+        }
         let paragraph = per_paragraph.entry(candidate.paragraph).or_default();
         let overlaps = chosen.iter().any(|c| {
             c.node == candidate.node && c.start < candidate.end && candidate.start < c.end
         });
-        if *paragraph >= limits.per_paragraph
-            || overlaps
-            || targets.contains(&candidate.target)
-            || keys.contains(candidate.key)
-        {
+        if *paragraph >= limits.per_paragraph || overlaps {
             continue;
         }
         *paragraph += 1;
         total += 1;
         targets.insert(candidate.target);
-        keys.insert(candidate.key.to_vec());
+        keys.insert(candidate.key);
         chosen.push(candidate);
     }
     chosen.sort_by_key(|c| (c.node, c.start));
