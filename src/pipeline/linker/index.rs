@@ -133,7 +133,9 @@ pub struct LinkIndex {
     idf: Vec<f64>,
     unseen_idf: f64,
     automaton: AhoCorasick,
-    patterns: Vec<Vec<u32>>,
+    /// The automaton's patterns in its order, each with its owners: a match reaches its owners
+    /// by position rather than by a search of `phrases`.
+    patterns: Vec<(Vec<u32>, Vec<Owner>)>,
 }
 
 /// The automaton character of a word no phrase contains.
@@ -184,7 +186,7 @@ impl LinkIndex {
             document_frequency: HashMap::new(),
             idf: Vec::new(),
             unseen_idf: idf(0, 0),
-            automaton: compile(&[]),
+            automaton: compile(std::iter::empty()),
             patterns: Vec::new(),
         }
     }
@@ -293,9 +295,9 @@ impl LinkIndex {
     }
 
     /// The phrase behind pattern `pattern` of the automaton and the ways it may link.
-    pub(crate) fn pattern(&self, pattern: usize) -> (&[u32], &BTreeSet<Owner>) {
-        let key = &self.patterns[pattern];
-        (key, &self.phrases[key])
+    pub(crate) fn pattern(&self, pattern: usize) -> (&[u32], &[Owner]) {
+        let (key, owners) = &self.patterns[pattern];
+        (key, owners)
     }
 
     pub(crate) fn target(&self, id: TargetId) -> Option<&Indexed> {
@@ -522,8 +524,12 @@ impl LinkIndex {
                 .collect();
             indexed.norm = squares.sqrt();
         }
-        self.patterns = self.phrases.keys().cloned().collect();
-        self.automaton = compile(&self.patterns);
+        self.patterns = self
+            .phrases
+            .iter()
+            .map(|(key, owners)| (key.clone(), owners.iter().copied().collect()))
+            .collect();
+        self.automaton = compile(self.patterns.iter().map(|(key, _)| key));
     }
 }
 
@@ -533,8 +539,8 @@ fn idf(targets: usize, df: u32) -> f64 {
     ((targets as f64 + 1.0) / (f64::from(df) + 1.0)).ln() + 1.0
 }
 
-fn compile(patterns: &[Vec<u32>]) -> AhoCorasick {
-    let strings = patterns.iter().map(|key| {
+fn compile<'k>(patterns: impl Iterator<Item = &'k Vec<u32>>) -> AhoCorasick {
+    let strings = patterns.map(|key| {
         key.iter()
             .filter_map(|&id| word_char(id))
             .collect::<String>()
