@@ -131,24 +131,25 @@ pub fn sentences(block: &Block) -> Vec<Range<usize>> {
     sentences
 }
 
-/// Finds the bytes where a sentence may end: line breaks, `?`, `!`, `.` and the lead bytes of
-/// non-ASCII characters (some of which end sentences). Most blocks are plain ASCII, and there the
-/// first two kinds are searched for with `memchr`, each search's result kept until passed, rather
-/// than every byte being looked at.
+/// The first bytes in UTF-8 of the non-ASCII characters that may end a sentence: the Arabic
+/// question mark (U+061F) and full stop (U+06D4), and the ellipsis (U+2026).
+const NON_ASCII_LEADS: [u8; 3] = [0xd8, 0xdb, 0xe2];
+
+/// Finds the bytes where a sentence may end: line breaks, `?`, `!`, `.`, and
+/// [`NON_ASCII_LEADS`] (shared with other characters, which the caller passes over). Each kind is
+/// searched for with `memchr` and the result kept until passed, rather than every byte being
+/// looked at.
 struct Stops<'a> {
     bytes: &'a [u8],
-    ascii: bool,
-    next_mark: Option<usize>,
-    next_line: Option<usize>,
+    /// The next stop of each kind, once searched for.
+    next: [Option<usize>; 3],
 }
 
 impl<'a> Stops<'a> {
     fn new(bytes: &'a [u8]) -> Self {
         Stops {
             bytes,
-            ascii: bytes.is_ascii(),
-            next_mark: None,
-            next_line: None,
+            next: [None; 3],
         }
     }
 
@@ -158,20 +159,19 @@ impl<'a> Stops<'a> {
         if at >= len {
             return len;
         }
-        if !self.ascii {
-            return self.bytes[at..]
-                .iter()
-                .position(|&b| matches!(b, b'\n' | b'\r' | b'?' | b'!' | b'.' | 0xc0..))
-                .map_or(len, |offset| at + offset);
-        }
         let rest = &self.bytes[at..];
-        if self.next_mark.is_none_or(|mark| mark < at) {
-            self.next_mark = Some(memchr::memchr3(b'.', b'?', b'!', rest).map_or(len, |o| at + o));
+        let [lead1, lead2, lead3] = NON_ASCII_LEADS;
+        for (kind, next) in self.next.iter_mut().enumerate() {
+            if next.is_none_or(|stop| stop < at) {
+                let found = match kind {
+                    0 => memchr::memchr3(b'.', b'?', b'!', rest),
+                    1 => memchr::memchr2(b'\n', b'\r', rest),
+                    _ => memchr::memchr3(lead1, lead2, lead3, rest),
+                };
+                *next = Some(found.map_or(len, |offset| at + offset));
+            }
         }
-        if self.next_line.is_none_or(|line| line < at) {
-            self.next_line = Some(memchr::memchr2(b'\n', b'\r', rest).map_or(len, |o| at + o));
-        }
-        self.next_mark.min(self.next_line).unwrap_or(len)
+        self.next.iter().flatten().copied().min().unwrap_or(len)
     }
 }
 
@@ -288,16 +288,26 @@ mod tests {
         );
     }
 
+    #[test]
+    fn stops_cover_every_character_that_may_end_a_sentence() {
+        for c in ['\u{61f}', '\u{6d4}', '\u{2026}'] {
+            let mut utf8 = [0; 4];
+            assert!(NON_ASCII_LEADS.contains(&c.encode_utf8(&mut utf8).as_bytes()[0]));
+        }
+        let ends = sentences(&blocks("<p>Why\u{61f} So\u{6d4} Yes\u{2026} No</p>").unwrap()[0]);
+        assert_eq!(ends.len(), 4);
+    }
+
     proptest! {
         #[test]
         fn stops_are_every_byte_that_may_end_a_sentence(
-            text in "[a-c .?!\n\r\u{e9}\u{2026}\u{61f}]{0,30}",
+            text in "[a-c .?!\n\r\u{e9}\u{2014}\u{2026}\u{61f}\u{6d4}]{0,30}",
             jumps in proptest::collection::vec(0usize..6, 0..12),
         ) {
             let bytes = text.as_bytes();
             let naive = |at: usize| {
                 (at..bytes.len())
-                    .find(|&i| matches!(bytes[i], b'\n' | b'\r' | b'?' | b'!' | b'.' | 0xc0..))
+                    .find(|&i| b"\n\r?!.".contains(&bytes[i]) || NON_ASCII_LEADS.contains(&bytes[i]))
                     .unwrap_or(bytes.len())
             };
             let mut stops = Stops::new(bytes);
