@@ -2,8 +2,9 @@
 //! candidate for each target the phrase may link to; candidates are ranked, and the limits are
 //! applied to the ranking, so the best candidates survive the caps rather than the first ones.
 
-use rustc_hash::{FxHashMap, FxHashSet};
 use std::cmp::Ordering;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use url::Url;
 
 use super::entities::decode;
