@@ -42,7 +42,7 @@ pub struct Link {
 enum Destination {
     /// Relative: on the page's own host.
     Relative,
-    /// An http or https URL on this host, if it names one.
+    /// An http or https URL, with its host when it names one.
     Web(Option<String>),
     /// A fragment, or another scheme.
     Other,
