@@ -3,6 +3,7 @@
 //! byte-identical output.
 
 pub mod analyzer;
+mod html;
 pub mod language;
 pub mod linker;
 pub mod optimizer;

@@ -1,17 +1,13 @@
 //! The element facts the SEO and engagement assessments need and text blocks do not keep: images
 //! and their alt text, links with their target, rel and anchor text, buttons, lists and emphasis.
-//! One read-only lol_html pass gathers them all, so no assessment parses the HTML again. Elements
+//! One read-only pass gathers them all, so no assessment parses the HTML again. Elements
 //! inside invisible content (noscript fallbacks of lazy-loaded images, templates, svg) are not
 //! part of the page a reader sees and are left out.
 
-use std::cell::RefCell;
 use std::ops::Range;
-use std::rc::Rc;
 
-use lol_html::html_content::{Element, EndTag, TextChunk};
-use lol_html::{HandlerResult, Settings, doc_text, element, end_tag};
-
-use super::text::{TextError, parse};
+use super::text::TextError;
+use crate::pipeline::html::{self, Reader, StartTag};
 
 /// An `<img>`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -123,177 +119,142 @@ const INVISIBLE: &[&str] = &[
     "textarea",
 ];
 
-#[derive(Default)]
-struct Collector {
-    elements: Elements,
-    invisible: usize,
-    open_links: Vec<usize>,
-    open_buttons: Vec<usize>,
+/// What an open element that can have content is to the facts, until it ends.
+#[derive(Clone, Copy)]
+enum Open {
+    Invisible,
+    /// The link at this index of [`Elements::links`].
+    Link(usize),
+    /// The button at this index of [`Elements::buttons`].
+    Button(usize),
+    Other,
 }
 
 /// Reads the element facts of `html`.
 pub fn elements(html: &str) -> Result<Elements, TextError> {
-    let reader = ElementReader::new();
-    parse(html, reader.handlers(Settings::new()))?;
-    Ok(reader.finish())
+    Ok(html::read(html, ElementReader::new)?.finish())
 }
 
-/// Gathers element facts from the handlers it adds to a pass, which may feed other readers too.
+/// Gathers element facts from a pass, which may feed other readers too.
+#[derive(Default)]
 pub(crate) struct ElementReader {
-    state: Rc<RefCell<Collector>>,
+    elements: Elements,
+    invisible: usize,
+    open: Vec<Open>,
+    open_links: Vec<usize>,
+    open_buttons: Vec<usize>,
 }
 
 impl ElementReader {
     pub(crate) fn new() -> Self {
-        ElementReader {
-            state: Rc::new(RefCell::new(Collector::default())),
-        }
+        ElementReader::default()
     }
 
-    /// `settings` with this reader's handlers added. One handler for every element, which tells
-    /// them apart by name, costs the parser less than a selector per kind of element: selectors
-    /// are parsed and compiled for each pass, and matched against every start tag.
-    pub(crate) fn handlers<'h, 's>(&self, settings: Settings<'h, 's>) -> Settings<'h, 's> {
-        let on_element = Rc::clone(&self.state);
-        let on_text = Rc::clone(&self.state);
-        settings
-            .append_element_content_handler(element!("*", move |el: &mut Element| {
-                let name = el.tag_name();
-                if INVISIBLE.binary_search(&name.as_str()).is_ok() {
-                    on_element.borrow_mut().invisible += 1;
-                    if el.can_have_content() {
-                        let on_end = Rc::clone(&on_element);
-                        el.on_end_tag(end_tag!(move |_: &mut EndTag| {
-                            let mut state = on_end.borrow_mut();
-                            state.invisible = state.invisible.saturating_sub(1);
-                            Ok(())
-                        }))?;
-                    }
-                    return Ok(());
-                }
-                if on_element.borrow().invisible > 0 {
-                    return Ok(());
-                }
-                match name.as_str() {
-                    "img" => image(&on_element, el),
-                    "a" if el.has_attribute("href") => link(&on_element, el)?,
-                    "button" => button(&on_element, el)?,
-                    "input" if is_button_input(el) => input(&on_element, el),
-                    "ul" | "ol" => on_element.borrow_mut().elements.lists += 1,
-                    "strong" | "b" => on_element.borrow_mut().elements.bold += 1,
-                    "em" | "i" => on_element.borrow_mut().elements.italic += 1,
-                    "blockquote" => on_element.borrow_mut().elements.blockquotes += 1,
-                    _ => {}
-                }
-                Ok(())
-            }))
-            .append_document_content_handler(doc_text!(move |chunk: &mut TextChunk| {
-                let mut state = on_text.borrow_mut();
-                if state.invisible > 0
-                    || (state.open_links.is_empty() && state.open_buttons.is_empty())
-                {
-                    return Ok(());
-                }
-                let text = decode(chunk.as_str());
-                let Collector {
-                    elements,
-                    open_links,
-                    open_buttons,
-                    ..
-                } = &mut *state;
-                for &index in open_links.iter() {
-                    if let Some(link) = elements.links.get_mut(index) {
-                        link.text.push_str(&text);
-                    }
-                }
-                for &index in open_buttons.iter() {
-                    if let Some(button) = elements.buttons.get_mut(index) {
-                        button.text.push_str(&text);
-                    }
-                }
-                Ok(())
-            }))
-    }
-
-    /// The facts read, once the pass (and with it every handler) is done.
+    /// The facts read, once the pass is done.
     pub(crate) fn finish(self) -> Elements {
-        Rc::try_unwrap(self.state)
-            .map(RefCell::into_inner)
-            .unwrap_or_default()
-            .elements
+        self.elements
     }
-}
 
-type Shared = Rc<RefCell<Collector>>;
-
-fn image(state: &Shared, el: &Element) {
-    state.borrow_mut().elements.images.push(Image {
-        source: el.source_location().bytes(),
-        alt: el.get_attribute("alt").map(|alt| decode(&alt)),
-    });
-}
-
-fn link(state: &Shared, el: &mut Element) -> HandlerResult {
-    let rel = el.get_attribute("rel").unwrap_or_default();
-    let mut collector = state.borrow_mut();
-    let index = collector.elements.links.len();
-    let href = decode(el.get_attribute("href").unwrap_or_default().trim());
-    collector.elements.links.push(Link {
-        source: el.source_location().bytes(),
-        destination: Destination::of(&href),
-        href,
-        nofollow: rel
-            .split_ascii_whitespace()
-            .any(|r| r.eq_ignore_ascii_case("nofollow")),
-        text: String::new(),
-    });
-    if el.can_have_content() {
-        collector.open_links.push(index);
-        let on_end = Rc::clone(state);
-        el.on_end_tag(end_tag!(move |end: &mut EndTag| {
-            let mut state = on_end.borrow_mut();
-            state.open_links.retain(|&open| open != index);
-            if let Some(link) = state.elements.links.get_mut(index) {
-                link.source.end = end.source_location().bytes().end;
+    /// What `tag`, outside invisible content, is to the facts.
+    fn visible(&mut self, tag: &StartTag<'_>) -> Open {
+        let facts = &mut self.elements;
+        match tag.name {
+            "img" => facts.images.push(Image {
+                source: tag.source.clone(),
+                alt: tag.attribute("alt").map(decode),
+            }),
+            "a" if tag.has_attribute("href") => {
+                let rel = tag.attribute("rel").unwrap_or_default();
+                let href = decode(tag.attribute("href").unwrap_or_default().trim());
+                facts.links.push(Link {
+                    source: tag.source.clone(),
+                    destination: Destination::of(&href),
+                    href,
+                    nofollow: rel
+                        .split_ascii_whitespace()
+                        .any(|r| r.eq_ignore_ascii_case("nofollow")),
+                    text: String::new(),
+                });
+                let index = facts.links.len() - 1;
+                self.open_links.push(index);
+                return Open::Link(index);
             }
-            Ok(())
-        }))?;
+            "button" => {
+                facts.buttons.push(Button {
+                    source: tag.source.clone(),
+                    text: String::new(),
+                });
+                let index = facts.buttons.len() - 1;
+                self.open_buttons.push(index);
+                return Open::Button(index);
+            }
+            "input" if is_button_input(tag) => facts.buttons.push(Button {
+                source: tag.source.clone(),
+                text: decode(tag.attribute("value").unwrap_or_default()),
+            }),
+            "ul" | "ol" => facts.lists += 1,
+            "strong" | "b" => facts.bold += 1,
+            "em" | "i" => facts.italic += 1,
+            "blockquote" => facts.blockquotes += 1,
+            _ => {}
+        }
+        Open::Other
     }
-    Ok(())
 }
 
-fn button(state: &Shared, el: &mut Element) -> HandlerResult {
-    let mut collector = state.borrow_mut();
-    let index = collector.elements.buttons.len();
-    collector.elements.buttons.push(Button {
-        source: el.source_location().bytes(),
-        text: String::new(),
-    });
-    collector.open_buttons.push(index);
-    let on_end = Rc::clone(state);
-    el.on_end_tag(end_tag!(move |end: &mut EndTag| {
-        let mut state = on_end.borrow_mut();
-        state.open_buttons.retain(|&open| open != index);
-        if let Some(button) = state.elements.buttons.get_mut(index) {
-            button.source.end = end.source_location().bytes().end;
+/// One handler for every element, which tells them apart by name.
+impl Reader<'_> for ElementReader {
+    fn start(&mut self, tag: &StartTag<'_>) {
+        let open = if INVISIBLE.binary_search(&tag.name).is_ok() {
+            self.invisible += 1;
+            Open::Invisible
+        } else if self.invisible > 0 {
+            Open::Other
+        } else {
+            self.visible(tag)
+        };
+        // Links and buttons always can.
+        if tag.can_have_content {
+            self.open.push(open);
         }
-        Ok(())
-    }))?;
-    Ok(())
+    }
+
+    fn end(&mut self, _closer: &str, source: Range<usize>) {
+        match self.open.pop() {
+            Some(Open::Invisible) => self.invisible = self.invisible.saturating_sub(1),
+            Some(Open::Link(index)) => {
+                self.open_links.retain(|&open| open != index);
+                self.elements.links[index].source.end = source.end;
+            }
+            Some(Open::Button(index)) => {
+                self.open_buttons.retain(|&open| open != index);
+                self.elements.buttons[index].source.end = source.end;
+            }
+            Some(Open::Other) | None => {}
+        }
+    }
+
+    fn text(&mut self, raw: &str, _source: Range<usize>, _prose: bool) {
+        if self.invisible > 0 || (self.open_links.is_empty() && self.open_buttons.is_empty()) {
+            return;
+        }
+        let text = decode(raw);
+        for &index in &self.open_links {
+            self.elements.links[index].text.push_str(&text);
+        }
+        for &index in &self.open_buttons {
+            self.elements.buttons[index].text.push_str(&text);
+        }
+    }
+
+    fn comment(&mut self, _text: &str, _source: Range<usize>) {}
 }
 
 /// An `<input>` of type submit or button, the type compared without regard to ASCII case.
-fn is_button_input(el: &Element) -> bool {
-    el.get_attribute("type").is_some_and(|kind| {
+fn is_button_input(tag: &StartTag<'_>) -> bool {
+    tag.attribute("type").is_some_and(|kind| {
         kind.eq_ignore_ascii_case("submit") || kind.eq_ignore_ascii_case("button")
     })
-}
-
-fn input(state: &Shared, el: &Element) {
-    state.borrow_mut().elements.buttons.push(Button {
-        source: el.source_location().bytes(),
-        text: decode(&el.get_attribute("value").unwrap_or_default()),
-    });
 }
 
 fn decode(raw: &str) -> String {

@@ -25,7 +25,6 @@ pub mod words;
 use std::cell::OnceCell;
 use std::ops::Range;
 
-use lol_html::Settings;
 use serde::Serialize;
 
 pub use crate::pipeline::language::{Language, Support};
@@ -38,6 +37,8 @@ pub use report::{Page, Report, overall, report};
 pub(crate) use report::{report_after, report_of, seo_assessment};
 pub use seo::{Missing, SeoAssessment, SeoAssessmentId, SeoReport, aggregate};
 pub use text::{Block, BlockKind, TextError};
+
+use crate::pipeline::html;
 
 /// A sentence of the document.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -130,43 +131,30 @@ pub(crate) fn analyze_with_elements(
     if html.is_empty() {
         return Ok((measure(Vec::new(), language, None), Elements::default()));
     }
-    let reader = PageReader::new();
-    text::parse(html, reader.handlers(Settings::new()))?;
-    Ok(reader.finish(language, earlier))
+    let (blocks, elements) = html::read(html, page_reader)?;
+    Ok(finish_page(blocks, elements, language, earlier))
 }
 
-/// The analyzer's readers for one pass over a page (its text blocks and its element facts), for
-/// a caller that adds readers of its own to the same pass.
-pub(crate) struct PageReader {
+/// The analyzer's readers for one pass over a page: its text blocks and its element facts. A
+/// caller may pair them with readers of its own in the same pass.
+pub(crate) type PageReader = (text::BlockReader, elements::ElementReader);
+
+pub(crate) fn page_reader() -> PageReader {
+    (text::BlockReader::new(), elements::ElementReader::new())
+}
+
+/// The page measured in `language`, as [`analyze_with_elements`] measures it, from what its
+/// readers gathered.
+pub(crate) fn finish_page(
     blocks: text::BlockReader,
     elements: elements::ElementReader,
-}
-
-impl PageReader {
-    pub(crate) fn new() -> PageReader {
-        PageReader {
-            blocks: text::BlockReader::new(),
-            elements: elements::ElementReader::new(),
-        }
-    }
-
-    /// `settings` with the analyzer's handlers added.
-    pub(crate) fn handlers<'h, 's>(&self, settings: Settings<'h, 's>) -> Settings<'h, 's> {
-        self.elements.handlers(self.blocks.handlers(settings))
-    }
-
-    /// The page measured in `language`, as [`analyze_with_elements`] measures it, once the pass
-    /// is done.
-    pub(crate) fn finish(
-        self,
-        language: Language,
-        earlier: Option<&Analysis>,
-    ) -> (Analysis, Elements) {
-        (
-            measure(self.blocks.finish(), language, earlier),
-            self.elements.finish(),
-        )
-    }
+    language: Language,
+    earlier: Option<&Analysis>,
+) -> (Analysis, Elements) {
+    (
+        measure(blocks.finish(), language, earlier),
+        elements.finish(),
+    )
 }
 
 /// The sentences and readability numbers of `blocks`, taken over from `earlier` for the blocks

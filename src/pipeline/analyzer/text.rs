@@ -6,12 +6,9 @@
 //! and shortcodes are dropped. Entities are decoded. Every piece of text remembers where it came
 //! from in the source, so findings can point at byte offsets of the original HTML.
 
-use std::cell::RefCell;
 use std::ops::Range;
-use std::rc::Rc;
 
-use lol_html::html_content::{Element, EndTag, TextChunk};
-use lol_html::{HtmlRewriter, Settings, doc_comments, doc_text, element, end_tag};
+use crate::pipeline::html::{self, Reader, StartTag};
 
 /// The HTML could not be read (only resource limits of the parser can cause this).
 #[derive(Debug, thiserror::Error)]
@@ -192,71 +189,90 @@ const HIDDEN_ELEMENTS: &[&str] = &[
 /// Parses `html` and returns its text blocks in document order. Blocks holding only whitespace are
 /// left out.
 pub fn blocks(html: &str) -> Result<Vec<Block>, TextError> {
-    let reader = BlockReader::new();
-    parse(html, reader.handlers(Settings::new()))?;
-    Ok(reader.finish())
+    Ok(html::read(html, BlockReader::new)?.finish())
 }
 
-/// Runs one lol_html pass over `html` with `settings`' handlers, in lol_html's non-strict mode.
-pub(crate) fn parse(html: &str, settings: Settings<'_, '_>) -> Result<(), TextError> {
-    let mut rewriter = HtmlRewriter::new(settings.with_strict(false), |_: &[u8]| {});
-    rewriter.write(html.as_bytes())?;
-    rewriter.end()?;
-    Ok(())
-}
-
-/// Gathers text blocks from the handlers it adds to a pass, which may feed other readers too.
+/// Gathers text blocks from a pass, which may feed other readers too.
+#[derive(Default)]
 pub(crate) struct BlockReader {
-    builder: Rc<RefCell<Builder>>,
+    builder: Builder,
+    /// What each open element that can have content is to the blocks, innermost last.
+    open: Vec<Role>,
 }
 
 impl BlockReader {
     pub(crate) fn new() -> Self {
-        BlockReader {
-            builder: Rc::new(RefCell::new(Builder::default())),
+        BlockReader::default()
+    }
+
+    /// The blocks read, once the pass is done.
+    pub(crate) fn finish(self) -> Vec<Block> {
+        self.builder.finish()
+    }
+}
+
+impl Reader<'_> for BlockReader {
+    fn start(&mut self, tag: &StartTag<'_>) {
+        let role = Role::of(tag.name);
+        self.builder.start(role);
+        if tag.can_have_content {
+            self.open.push(role);
         }
     }
 
-    /// `settings` with this reader's handlers added.
-    pub(crate) fn handlers<'h, 's>(&self, settings: Settings<'h, 's>) -> Settings<'h, 's> {
-        let on_element = Rc::clone(&self.builder);
-        let on_text = Rc::clone(&self.builder);
-        let on_comment = Rc::clone(&self.builder);
-        settings
-            .append_element_content_handler(element!("*", move |el: &mut Element| {
-                let name = el.tag_name();
-                on_element.borrow_mut().start(&name);
-                if el.can_have_content() {
-                    let on_end = Rc::clone(&on_element);
-                    el.on_end_tag(end_tag!(move |_end: &mut EndTag| {
-                        on_end.borrow_mut().end(&name);
-                        Ok(())
-                    }))?;
-                }
-                Ok(())
-            }))
-            .append_document_content_handler(doc_text!(move |chunk: &mut TextChunk| {
-                let raw = chunk.as_str();
-                let mut builder = on_text.borrow_mut();
-                if !raw.is_empty() && builder.hidden == 0 {
-                    builder.text(raw, chunk.source_location().bytes());
-                }
-                Ok(())
-            }))
-            .append_document_content_handler(doc_comments!(move |_| {
-                if let Some(block) = on_comment.borrow_mut().current.as_mut() {
-                    block.separate();
-                }
-                Ok(())
-            }))
+    fn end(&mut self, _closer: &str, _source: Range<usize>) {
+        if let Some(role) = self.open.pop() {
+            self.builder.end(role);
+        }
     }
 
-    /// The blocks read, once the pass (and with it every handler) is done.
-    pub(crate) fn finish(self) -> Vec<Block> {
-        Rc::try_unwrap(self.builder)
-            .map(RefCell::into_inner)
-            .unwrap_or_default()
-            .finish()
+    fn text(&mut self, raw: &str, source: Range<usize>, _prose: bool) {
+        if self.builder.hidden == 0 {
+            self.builder.text(raw, source);
+        }
+    }
+
+    fn comment(&mut self, _text: &str, _source: Range<usize>) {
+        if let Some(block) = self.builder.current.as_mut() {
+            block.separate();
+        }
+    }
+}
+
+/// What an element is to the blocks, told from its name once at its start tag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// Its content is not read.
+    Hidden,
+    /// `<br>`: a line break inside the block.
+    Break,
+    /// Never splits a block.
+    Inline,
+    List,
+    Table,
+    Preformatted,
+    Heading(u8),
+    /// Any other element that starts and ends a block.
+    Block,
+}
+
+impl Role {
+    fn of(name: &str) -> Role {
+        if is_listed(HIDDEN_ELEMENTS, name) {
+            return Role::Hidden;
+        }
+        if name == "br" {
+            return Role::Break;
+        }
+        if !is_listed(BLOCK_ELEMENTS, name) {
+            return Role::Inline;
+        }
+        match name {
+            "ul" | "ol" | "dl" => Role::List,
+            "table" => Role::Table,
+            "pre" => Role::Preformatted,
+            _ => heading_level(name).map_or(Role::Block, Role::Heading),
+        }
     }
 }
 
@@ -280,52 +296,52 @@ impl Builder {
         self.blocks
     }
 
-    fn start(&mut self, name: &str) {
-        if is_listed(HIDDEN_ELEMENTS, name) {
-            self.hidden += 1;
-            self.inline_edge();
-            return;
-        }
-        if name == "br" {
-            self.line_break();
-            return;
-        }
-        if !is_listed(BLOCK_ELEMENTS, name) {
-            self.inline_edge();
-            return;
+    fn start(&mut self, role: Role) {
+        match role {
+            Role::Hidden => {
+                self.hidden += 1;
+                self.inline_edge();
+                return;
+            }
+            Role::Break => {
+                self.line_break();
+                return;
+            }
+            Role::Inline => {
+                self.inline_edge();
+                return;
+            }
+            _ => {}
         }
         self.finish_block();
-        match name {
-            "ul" | "ol" | "dl" => self.lists += 1,
-            "table" => self.tables += 1,
-            "pre" => self.pre += 1,
-            _ => {
-                if let Some(level) = heading_level(name) {
-                    self.heading = Some(level);
-                }
-            }
+        match role {
+            Role::List => self.lists += 1,
+            Role::Table => self.tables += 1,
+            Role::Preformatted => self.pre += 1,
+            Role::Heading(level) => self.heading = Some(level),
+            _ => {}
         }
     }
 
-    fn end(&mut self, name: &str) {
-        if is_listed(HIDDEN_ELEMENTS, name) {
-            self.hidden = self.hidden.saturating_sub(1);
-            return;
-        }
-        if !is_listed(BLOCK_ELEMENTS, name) {
-            self.inline_edge();
-            return;
+    fn end(&mut self, role: Role) {
+        match role {
+            Role::Hidden => {
+                self.hidden = self.hidden.saturating_sub(1);
+                return;
+            }
+            Role::Break | Role::Inline => {
+                self.inline_edge();
+                return;
+            }
+            _ => {}
         }
         self.finish_block();
-        match name {
-            "ul" | "ol" | "dl" => self.lists = self.lists.saturating_sub(1),
-            "table" => self.tables = self.tables.saturating_sub(1),
-            "pre" => self.pre = self.pre.saturating_sub(1),
-            _ => {
-                if heading_level(name).is_some() {
-                    self.heading = None;
-                }
-            }
+        match role {
+            Role::List => self.lists = self.lists.saturating_sub(1),
+            Role::Table => self.tables = self.tables.saturating_sub(1),
+            Role::Preformatted => self.pre = self.pre.saturating_sub(1),
+            Role::Heading(_) => self.heading = None,
+            _ => {}
         }
     }
 

@@ -5,13 +5,9 @@
 //! containers cannot end a protected region early. A protected element whose end tag never comes
 //! protects the rest of the document: when unsure, no link.
 
-use std::cell::RefCell;
 use std::ops::Range;
-use std::rc::Rc;
 
-use lol_html::errors::RewritingError;
-use lol_html::html_content::{Element, TextChunk, TextType};
-use lol_html::{HtmlRewriter, Settings, doc_text, element};
+use crate::pipeline::html::{self, Reader, StartTag};
 
 /// The attribute that marks links this linker inserted, with the rule or source as its value.
 pub const MARKER: &str = "data-igny8-link";
@@ -117,172 +113,93 @@ pub(crate) struct Scan<'h> {
     pub(crate) marked: Vec<MarkedLink>,
 }
 
-/// A text node while the pass runs: where it is rather than its bytes, since the handlers of end
-/// tags may not borrow the input.
-struct NodeAt {
-    range: Range<usize>,
-    linkable: bool,
-    prose: bool,
-    paragraph: usize,
+/// What an open element that can have content means to the scan, until it ends.
+struct Open {
+    block: bool,
+    protected: bool,
+    marked: bool,
 }
 
 #[derive(Default)]
-struct Found {
-    nodes: Vec<NodeAt>,
-    hrefs: Vec<(String, bool)>,
-    marked: Vec<MarkedLink>,
-}
-
-#[derive(Default)]
-struct State {
-    found: Found,
+struct Scanner<'h> {
+    scan: Scan<'h>,
+    open: Vec<Open>,
     protected_depth: usize,
     paragraph: usize,
-    /// Index into `found.marked` of the marked link being read.
+    /// Index into `scan.marked` of the marked link being read.
     in_marked: Option<usize>,
-    node: NodeChunks,
-}
-
-/// A text node put together from the chunks the tokenizer hands over one after another.
-#[derive(Default)]
-pub(crate) struct NodeChunks {
-    /// Where the node being read starts and ends so far, and whether it is prose.
-    node: Option<(usize, usize, bool)>,
-}
-
-impl NodeChunks {
-    /// Adds `chunk`; when it is its node's last, the node's bytes in the input, which the
-    /// tokenizer hands over unchanged, and whether it is prose.
-    pub(crate) fn add(&mut self, chunk: &TextChunk<'_>) -> Option<(Range<usize>, bool)> {
-        let location = chunk.source_location().bytes();
-        let prose = chunk.text_type() == TextType::Data;
-        let (_, end, _) = self
-            .node
-            .get_or_insert((location.start, location.start, prose));
-        // A node's last chunk may be empty, and where it says it is then tells nothing.
-        if !chunk.as_str().is_empty() {
-            *end = location.end;
-        }
-        if !chunk.last_in_text_node() {
-            return None;
-        }
-        let (start, end, prose) = self.node.take()?;
-        Some((start..end, prose))
-    }
-}
-
-/// Runs `settings`' handlers over `html` in one pass of the tokenizer, in its non-strict mode.
-/// Nothing is rewritten, so the output is thrown away rather than built.
-pub(crate) fn read(html: &str, settings: Settings<'_, '_>) -> Result<(), RewritingError> {
-    let mut rewriter = HtmlRewriter::new(
-        settings.with_strict(false).with_enable_esi_tags(false),
-        |_: &[u8]| {},
-    );
-    rewriter.write(html.as_bytes())?;
-    rewriter.end()
 }
 
 /// Reads `html`; `None` when the tokenizer gives up on it, in which case nothing is linked.
 pub(crate) fn scan(html: &str) -> Option<Scan<'_>> {
-    let state = Rc::new(RefCell::new(State::default()));
-    let on_element = state.clone();
-    let on_text = state.clone();
-    let settings = Settings::new()
-        .append_element_content_handler(element!("*", move |el| {
-            open(&on_element, el);
-            Ok(())
-        }))
-        .append_document_content_handler(doc_text!(move |chunk| {
-            let mut s = on_text.borrow_mut();
-            let Some((range, prose)) = s.node.add(chunk) else {
-                return Ok(());
-            };
-            let raw = html.get(range.clone()).unwrap_or_default();
-            if !raw.is_empty() {
-                let node = NodeAt {
-                    range,
-                    linkable: prose && s.protected_depth == 0,
-                    prose,
-                    paragraph: s.paragraph,
-                };
-                if let Some(i) = s.in_marked {
-                    s.found.marked[i].raw_text.push_str(raw);
-                }
-                s.found.nodes.push(node);
-            }
-            Ok(())
-        }));
-    read(html, settings).ok()?;
-    let found = Rc::try_unwrap(state).ok()?.into_inner().found;
-    let nodes = found
-        .nodes
-        .into_iter()
-        .map(|node| TextNode {
-            start: node.range.start,
-            raw: &html[node.range],
-            linkable: node.linkable,
-            prose: node.prose,
-            paragraph: node.paragraph,
-        })
-        .collect();
-    Some(Scan {
-        nodes,
-        hrefs: found.hrefs,
-        marked: found.marked,
-    })
+    Some(html::read(html, Scanner::default).ok()?.scan)
 }
 
-fn open(state: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) {
-    let name = el.tag_name();
-    let block = BLOCKS.contains(&name.as_str());
-    let protected = PROTECTED.contains(&name.as_str())
-        || el.has_attribute("data-nolink")
-        || el
-            .get_attribute("class")
-            .is_some_and(|c| c.split_ascii_whitespace().any(|c| c == "no-autolink"));
-    let marked = name == "a" && el.has_attribute(MARKER);
-    {
-        let mut s = state.borrow_mut();
+impl<'h> Reader<'h> for Scanner<'h> {
+    fn start(&mut self, tag: &StartTag<'_>) {
+        let name = tag.name;
+        let block = BLOCKS.contains(&name);
+        let protected = PROTECTED.contains(&name)
+            || tag.has_attribute("data-nolink")
+            || tag
+                .attribute("class")
+                .is_some_and(|c| c.split_ascii_whitespace().any(|c| c == "no-autolink"));
+        let marked = name == "a" && tag.has_attribute(MARKER);
         if block {
-            s.paragraph += 1;
+            self.paragraph += 1;
         }
         if name == "a"
-            && let Some(href) = el.get_attribute("href")
+            && let Some(href) = tag.attribute("href")
         {
-            s.found.hrefs.push((href, marked));
+            self.scan.hrefs.push((href.to_owned(), marked));
         }
-    }
-    let Some(handlers) = el.end_tag_handlers() else {
-        return;
-    };
-    if !(block || protected || marked) {
-        return;
-    }
-    let mut s = state.borrow_mut();
-    if protected {
-        s.protected_depth += 1;
-    }
-    if marked {
-        let paragraph = s.paragraph;
-        s.found.marked.push(MarkedLink {
-            raw_text: String::new(),
-            paragraph,
-        });
-        s.in_marked = Some(s.found.marked.len() - 1);
-    }
-    drop(s);
-    let state = state.clone();
-    handlers.push(Box::new(move |_end| {
-        let mut s = state.borrow_mut();
-        if block {
-            s.paragraph += 1;
+        if !tag.can_have_content {
+            return;
         }
         if protected {
-            s.protected_depth -= 1;
+            self.protected_depth += 1;
         }
         if marked {
-            s.in_marked = None;
+            self.scan.marked.push(MarkedLink {
+                raw_text: String::new(),
+                paragraph: self.paragraph,
+            });
+            self.in_marked = Some(self.scan.marked.len() - 1);
         }
-        Ok(())
-    }));
+        self.open.push(Open {
+            block,
+            protected,
+            marked,
+        });
+    }
+
+    fn end(&mut self, _closer: &str, _source: Range<usize>) {
+        let Some(open) = self.open.pop() else {
+            return;
+        };
+        if open.block {
+            self.paragraph += 1;
+        }
+        if open.protected {
+            self.protected_depth -= 1;
+        }
+        if open.marked {
+            self.in_marked = None;
+        }
+    }
+
+    fn text(&mut self, raw: &'h str, source: Range<usize>, prose: bool) {
+        if let Some(i) = self.in_marked {
+            self.scan.marked[i].raw_text.push_str(raw);
+        }
+        self.scan.nodes.push(TextNode {
+            start: source.start,
+            raw,
+            linkable: prose && self.protected_depth == 0,
+            prose,
+            paragraph: self.paragraph,
+        });
+    }
+
+    fn comment(&mut self, _text: &str, _source: Range<usize>) {}
 }

@@ -10,14 +10,10 @@
 //! the block editor checks some of its markup against the attributes in the comment, which the
 //! optimizer never rewrites.
 
-use std::cell::RefCell;
 use std::ops::Range;
-use std::rc::Rc;
 
-use lol_html::html_content::Element as HtmlElement;
-use lol_html::{Settings, doc_comments, doc_text, element};
-
-use crate::pipeline::linker::scan::{self, NodeChunks, PROTECTED};
+use crate::pipeline::html::{self, Reader, StartTag};
+use crate::pipeline::linker::scan::PROTECTED;
 use crate::pipeline::linker::shortcodes::protected_ranges;
 
 /// Elements the linker protects that rules here are about, so they do not protect their content.
@@ -83,12 +79,23 @@ struct Figure {
     images: Vec<usize>,
 }
 
+/// What an open element that can have content means to the pass, until it ends.
+struct Open {
+    protected: bool,
+    figure: bool,
+    figcaption: bool,
+    /// Its index in `elements` when it is recorded.
+    recorded: Option<usize>,
+    heading: bool,
+}
+
+/// Gathers the markup from a pass, which may feed other readers too.
 #[derive(Default)]
-struct State {
+pub(crate) struct MarkupReader {
     elements: Vec<Element>,
     /// Where every prose text node is in the input, in order.
     texts: Vec<Range<usize>>,
-    text: NodeChunks,
+    open: Vec<Open>,
     protected_depth: usize,
     /// Where the outermost protected element being read starts.
     protected_start: usize,
@@ -104,88 +111,86 @@ struct State {
 
 /// Reads `html`; `None` when the tokenizer gives up on it, in which case nothing is changed.
 pub(crate) fn read(html: &str) -> Option<Markup> {
-    let reader = MarkupReader::new();
-    scan::read(html, reader.handlers(html, Settings::new())).ok()?;
+    let reader = html::read(html, MarkupReader::new).ok()?;
     Some(reader.finish(html))
-}
-
-/// Gathers the markup from the handlers it adds to a pass, which may feed other readers too.
-pub(crate) struct MarkupReader {
-    state: Rc<RefCell<State>>,
 }
 
 impl MarkupReader {
     pub(crate) fn new() -> MarkupReader {
-        MarkupReader {
-            state: Rc::new(RefCell::new(State::default())),
-        }
-    }
-
-    /// `settings` with this reader's handlers for a pass over `html` added.
-    pub(crate) fn handlers<'h, 's>(
-        &self,
-        html: &'h str,
-        settings: Settings<'h, 's>,
-    ) -> Settings<'h, 's> {
-        let on_element = self.state.clone();
-        let on_text = self.state.clone();
-        let on_comment = self.state.clone();
-        settings
-            .append_element_content_handler(element!("*", move |el| {
-                open(&on_element, el);
-                Ok(())
-            }))
-            .append_document_content_handler(doc_text!(move |chunk| {
-                let mut s = on_text.borrow_mut();
-                let Some((range, prose)) = s.text.add(chunk) else {
-                    return Ok(());
-                };
-                let raw = html.get(range.clone()).unwrap_or_default();
-                if !prose || raw.is_empty() {
-                    return Ok(());
-                }
-                let in_caption = s.figcaption_depth > 0 && !s.open_figures.is_empty();
-                if s.open_heading.is_some() || in_caption {
-                    let decoded = html_escape::decode_html_entities(raw);
-                    if let Some(heading) = s.open_heading {
-                        s.elements[heading].text.push_str(&decoded);
-                    }
-                    if s.figcaption_depth > 0
-                        && let Some(&figure) = s.open_figures.last()
-                    {
-                        s.figures[figure].caption.push_str(&decoded);
-                    }
-                }
-                s.texts.push(range);
-                Ok(())
-            }))
-            .append_document_content_handler(doc_comments!(move |comment| {
-                let text = comment.text();
-                let text = text.trim();
-                let mut s = on_comment.borrow_mut();
-                if s.protected_depth == 0 {
-                    s.protected.push(comment.source_location().bytes());
-                }
-                if text.starts_with("/wp:") {
-                    s.block_depth = s.block_depth.saturating_sub(1);
-                } else if text.starts_with("wp:") && !text.ends_with('/') {
-                    s.block_depth += 1;
-                }
-                Ok(())
-            }))
+        MarkupReader::default()
     }
 
     /// What the pass over `html` found, once it is done.
     pub(crate) fn finish(self, html: &str) -> Markup {
-        let state = Rc::try_unwrap(self.state)
-            .map(RefCell::into_inner)
-            .unwrap_or_default();
-        finish(state, html)
+        finish(self, html)
     }
 }
 
-fn finish(state: State, html: &str) -> Markup {
-    let State {
+impl Reader<'_> for MarkupReader {
+    fn start(&mut self, tag: &StartTag<'_>) {
+        open(self, tag);
+    }
+
+    fn end(&mut self, closer: &str, source: Range<usize>) {
+        let Some(open) = self.open.pop() else {
+            return;
+        };
+        if open.protected {
+            self.protected_depth -= 1;
+            if self.protected_depth == 0 {
+                self.protected.push(self.protected_start..source.end);
+            }
+        }
+        if open.figure {
+            self.open_figures.pop();
+        }
+        if open.figcaption {
+            self.figcaption_depth -= 1;
+        }
+        if let Some(index) = open.recorded {
+            if closer == self.elements[index].name {
+                self.elements[index].end = Some(source);
+            }
+            if open.heading {
+                self.open_heading.take_if(|heading| *heading == index);
+            }
+        }
+    }
+
+    fn text(&mut self, raw: &str, source: Range<usize>, prose: bool) {
+        if !prose {
+            return;
+        }
+        let in_caption = self.figcaption_depth > 0 && !self.open_figures.is_empty();
+        if self.open_heading.is_some() || in_caption {
+            let decoded = html_escape::decode_html_entities(raw);
+            if let Some(heading) = self.open_heading {
+                self.elements[heading].text.push_str(&decoded);
+            }
+            if self.figcaption_depth > 0
+                && let Some(&figure) = self.open_figures.last()
+            {
+                self.figures[figure].caption.push_str(&decoded);
+            }
+        }
+        self.texts.push(source);
+    }
+
+    fn comment(&mut self, text: &str, source: Range<usize>) {
+        let text = text.trim();
+        if self.protected_depth == 0 {
+            self.protected.push(source);
+        }
+        if text.starts_with("/wp:") {
+            self.block_depth = self.block_depth.saturating_sub(1);
+        } else if text.starts_with("wp:") && !text.ends_with('/') {
+            self.block_depth += 1;
+        }
+    }
+}
+
+fn finish(state: MarkupReader, html: &str) -> Markup {
+    let MarkupReader {
         mut elements,
         texts,
         figures,
@@ -245,101 +250,69 @@ pub(crate) fn normalize(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn open(state: &Rc<RefCell<State>>, el: &mut HtmlElement<'_, '_>) {
-    let name = el.tag_name();
-    let protected = PROTECTED.contains(&name.as_str()) && !RULE_TARGETS.contains(&name.as_str());
+fn open(s: &mut MarkupReader, tag: &StartTag<'_>) {
+    let name = tag.name;
+    let protected = PROTECTED.contains(&name) && !RULE_TARGETS.contains(&name);
     let figure = name == "figure";
     let figcaption = name == "figcaption";
-    let mut s = state.borrow_mut();
-    let recorded = RECORDED.contains(&name.as_str()).then(|| {
+    let recorded = RECORDED.contains(&name).then(|| {
         let previous_heading = s
             .last_heading
             .map(|h| normalize(&s.elements[h].text))
             .filter(|text| !text.is_empty());
-        let (editable, in_block) = (s.protected_depth == 0, s.block_depth > 0);
         s.elements.push(Element {
-            name: name.clone(),
-            start: el.source_location().bytes(),
+            name: name.to_owned(),
+            start: tag.source.clone(),
             end: None,
-            attributes: el
-                .attributes()
+            attributes: tag
+                .attributes
                 .iter()
                 .map(|a| {
-                    let value = html_escape::decode_html_entities(&a.value()).into_owned();
-                    (a.name(), value)
+                    let value = html_escape::decode_html_entities(a.value).into_owned();
+                    (a.name.to_ascii_lowercase(), value)
                 })
                 .collect(),
-            editable,
-            in_block,
+            editable: s.protected_depth == 0,
+            in_block: s.block_depth > 0,
             caption: None,
             previous_heading: (name == "img").then_some(previous_heading).flatten(),
             text: String::new(),
         });
         s.elements.len() - 1
     });
-    let heading = recorded.filter(|&i| s.elements[i].heading_level().is_some());
-    if let Some(heading) = heading {
-        s.open_heading = Some(heading);
-        s.last_heading = Some(heading);
+    let heading = recorded.is_some_and(|i| s.elements[i].heading_level().is_some());
+    if heading {
+        s.open_heading = recorded;
+        s.last_heading = recorded;
     }
     if name == "img"
         && let (Some(image), Some(&figure)) = (recorded, s.open_figures.last())
     {
         s.figures[figure].images.push(image);
     }
-    drop(s);
-    let start = el.source_location().bytes().start;
-    let Some(handlers) = el.end_tag_handlers() else {
-        if let Some(heading) = heading {
-            state
-                .borrow_mut()
-                .open_heading
-                .take_if(|open| *open == heading);
-        }
+    if !tag.can_have_content {
         return;
-    };
-    let mut s = state.borrow_mut();
+    }
     if protected {
         if s.protected_depth == 0 {
-            s.protected_start = start;
+            s.protected_start = tag.source.start;
         }
         s.protected_depth += 1;
     }
     if figure {
         s.figures.push(Figure::default());
-        let index = s.figures.len() - 1;
-        s.open_figures.push(index);
+        s.open_figures.push(s.figures.len() - 1);
     }
     if figcaption {
         s.figcaption_depth += 1;
     }
-    drop(s);
-    let state = state.clone();
-    handlers.push(Box::new(move |end| {
-        let mut s = state.borrow_mut();
-        if protected {
-            s.protected_depth -= 1;
-            if s.protected_depth == 0 {
-                let range = s.protected_start..end.source_location().bytes().end;
-                s.protected.push(range);
-            }
-        }
-        if figure {
-            s.open_figures.pop();
-        }
-        if figcaption {
-            s.figcaption_depth -= 1;
-        }
-        if let Some(index) = recorded
-            && end.name() == s.elements[index].name
-        {
-            s.elements[index].end = Some(end.source_location().bytes());
-        }
-        if let Some(heading) = heading {
-            s.open_heading.take_if(|open| *open == heading);
-        }
-        Ok(())
-    }));
+    s.open.push(Open {
+        protected,
+        figure,
+        figcaption,
+        recorded,
+        heading,
+    });
 }
 
 /// Marks elements inside an enclosing shortcode (`[note]<img …>[/note]`) as not editable, and

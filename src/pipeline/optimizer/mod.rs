@@ -28,12 +28,11 @@ pub use accept::{Rejection, Score, accept_rewrite};
 pub use patch::{Patch, PatchError};
 pub use rules::{Prediction, RuleId};
 
-use lol_html::Settings;
-
 use crate::pipeline::analyzer::{
-    Analysis, Page, PageReader, Report, TextError, aggregate, overall, report_after, report_of,
-    text,
+    Analysis, Page, Report, TextError, aggregate, finish_page, overall, page_reader, report_after,
+    report_of,
 };
+use crate::pipeline::html;
 use crate::pipeline::ruleset::Ruleset;
 use rules::Context;
 
@@ -121,13 +120,10 @@ pub fn optimize(
     options: &Options,
 ) -> Result<Optimization, OptimizeError> {
     // The page is read once, for the analysis and for the markup the rules patch.
-    let reader = PageReader::new();
-    let markup = markup::MarkupReader::new();
-    text::parse(
-        page.html,
-        markup.handlers(page.html, reader.handlers(Settings::new())),
-    )?;
-    let (analysis, facts) = reader.finish(page.language, None);
+    let ((blocks, elements), markup) =
+        html::read(page.html, || (page_reader(), markup::MarkupReader::new()))
+            .map_err(TextError::from)?;
+    let (analysis, facts) = finish_page(blocks, elements, page.language, None);
     let before = report_of(page, ruleset, &analysis, &facts);
     let markup = markup.finish(page.html);
     let context = Context {
