@@ -22,8 +22,8 @@ pub(super) struct Declined;
 
 type Outcome<T> = Result<T, Declined>;
 
-/// Elements that never have content, as lol_html lists them.
-const VOID: &[&str] = &[
+/// Elements that never have content, as lol_html lists them, sorted.
+pub(super) const VOID: &[&str] = &[
     "area", "base", "basefont", "bgsound", "br", "col", "embed", "hr", "img", "input", "keygen",
     "link", "meta", "param", "source", "track", "wbr",
 ];
@@ -181,18 +181,16 @@ impl<'h> Tokenizer<'h> {
         let mut search = self.pos;
         loop {
             // Raw text that runs to the end of the input is left to lol_html.
-            let at = search + memchr(b'<', &self.bytes[search..]).ok_or(Declined)?;
-            if content == Content::Script && self.bytes.get(at + 1) == Some(&b'!') {
+            let at = search + memchr(b'<', &bytes[search..]).ok_or(Declined)?;
+            if content == Content::Script && bytes.get(at + 1) == Some(&b'!') {
                 return Err(Declined);
             }
             let candidate = at + 2;
-            let closes = self.bytes.get(at + 1) == Some(&b'/')
-                && self
-                    .bytes
+            let closes = bytes.get(at + 1) == Some(&b'/')
+                && bytes
                     .get(candidate..candidate + name.len())
                     .is_some_and(|written| written.eq_ignore_ascii_case(name))
-                && self
-                    .bytes
+                && bytes
                     .get(candidate + name.len())
                     .is_some_and(|&b| is_space(b) || b == b'/' || b == b'>');
             if !closes {

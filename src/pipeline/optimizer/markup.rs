@@ -115,17 +115,6 @@ pub(crate) fn read(html: &str) -> Option<Markup> {
     Some(reader.finish(html))
 }
 
-impl MarkupReader {
-    pub(crate) fn new() -> MarkupReader {
-        MarkupReader::default()
-    }
-
-    /// What the pass over `html` found, once it is done.
-    pub(crate) fn finish(self, html: &str) -> Markup {
-        finish(self, html)
-    }
-}
-
 impl Reader<'_> for MarkupReader {
     fn start(&mut self, tag: &StartTag<'_>) {
         open(self, tag);
@@ -189,59 +178,67 @@ impl Reader<'_> for MarkupReader {
     }
 }
 
-fn finish(state: MarkupReader, html: &str) -> Markup {
-    let MarkupReader {
-        mut elements,
-        texts,
-        figures,
-        mut protected,
-        protected_depth,
-        protected_start,
-        ..
-    } = state;
-    if protected_depth > 0 {
-        protected.push(protected_start..html.len());
+impl MarkupReader {
+    pub(crate) fn new() -> MarkupReader {
+        MarkupReader::default()
     }
-    for figure in figures {
-        let caption = normalize(&figure.caption);
-        if caption.is_empty() {
-            continue;
+
+    /// What the pass over `html` found, once it is done.
+    pub(crate) fn finish(self, html: &str) -> Markup {
+        let MarkupReader {
+            mut elements,
+            texts,
+            figures,
+            mut protected,
+            protected_depth,
+            protected_start,
+            ..
+        } = self;
+        if protected_depth > 0 {
+            protected.push(protected_start..html.len());
         }
-        for image in figure.images {
-            elements[image].caption = Some(caption.clone());
+        for figure in figures {
+            let caption = normalize(&figure.caption);
+            if caption.is_empty() {
+                continue;
+            }
+            for image in figure.images {
+                elements[image].caption = Some(caption.clone());
+            }
         }
-    }
-    for element in &mut elements {
-        element.text = normalize(&element.text);
-    }
-    let texts: Vec<(usize, &str)> = texts
-        .into_iter()
-        .map(|range| (range.start, &html[range]))
-        .collect();
-    protected.extend(protect_shortcodes(&mut elements, &texts));
-    protected.sort_by_key(|range| (range.start, range.end));
-    protected.dedup();
-    // Markup the tokenizer closes oddly (`<h1><figcaption></h1>`) can put a tag of an element
-    // outside protected ancestors inside a protected region; such an element is left alone.
-    let reach: Vec<usize> = protected
-        .iter()
-        .scan(0, |reach, range| {
-            *reach = range.end.max(*reach);
-            Some(*reach)
-        })
-        .collect();
-    let inside = |at: usize| {
-        let starting_before = protected.partition_point(|range| range.start <= at);
-        starting_before > 0 && reach[starting_before - 1] > at
-    };
-    for element in &mut elements {
-        if inside(element.start.start) || element.end.as_ref().is_some_and(|e| inside(e.start)) {
-            element.editable = false;
+        for element in &mut elements {
+            element.text = normalize(&element.text);
         }
-    }
-    Markup {
-        elements,
-        protected,
+        let texts: Vec<(usize, &str)> = texts
+            .into_iter()
+            .map(|range| (range.start, &html[range]))
+            .collect();
+        protected.extend(protect_shortcodes(&mut elements, &texts));
+        protected.sort_by_key(|range| (range.start, range.end));
+        protected.dedup();
+        // Markup the tokenizer closes oddly (`<h1><figcaption></h1>`) can put a tag of an element
+        // outside protected ancestors inside a protected region; such an element is left alone.
+        let reach: Vec<usize> = protected
+            .iter()
+            .scan(0, |reach, range| {
+                *reach = range.end.max(*reach);
+                Some(*reach)
+            })
+            .collect();
+        let inside = |at: usize| {
+            let starting_before = protected.partition_point(|range| range.start <= at);
+            starting_before > 0 && reach[starting_before - 1] > at
+        };
+        for element in &mut elements {
+            if inside(element.start.start) || element.end.as_ref().is_some_and(|e| inside(e.start))
+            {
+                element.editable = false;
+            }
+        }
+        Markup {
+            elements,
+            protected,
+        }
     }
 }
 
