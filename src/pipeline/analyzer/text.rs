@@ -180,8 +180,9 @@ const BLOCK_ELEMENTS: &[&str] = &[
     "video",
 ];
 
-/// Elements whose content is not read as text, sorted.
-const HIDDEN_ELEMENTS: &[&str] = &[
+/// Elements whose content a reader does not see, so it is neither text nor element facts,
+/// sorted.
+pub(super) const HIDDEN_ELEMENTS: &[&str] = &[
     "head", "iframe", "math", "noscript", "object", "script", "select", "style", "svg", "template",
     "textarea",
 ];
