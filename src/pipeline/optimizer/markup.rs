@@ -86,7 +86,6 @@ struct Open {
     figcaption: bool,
     /// Its index in `elements` when it is recorded.
     recorded: Option<usize>,
-    heading: bool,
 }
 
 /// Gathers the markup from a pass, which may feed other readers too.
@@ -140,9 +139,8 @@ impl Reader<'_> for MarkupReader {
             if closer == self.elements[index].name {
                 self.elements[index].end = Some(source);
             }
-            if open.heading {
-                self.open_heading.take_if(|heading| *heading == index);
-            }
+            // Only a heading is ever the open heading.
+            self.open_heading.take_if(|heading| *heading == index);
         }
     }
 
@@ -277,8 +275,7 @@ fn open(s: &mut MarkupReader, tag: &StartTag<'_>) {
         });
         s.elements.len() - 1
     });
-    let heading = recorded.is_some_and(|i| s.elements[i].heading_level().is_some());
-    if heading {
+    if recorded.is_some_and(|i| s.elements[i].heading_level().is_some()) {
         s.open_heading = recorded;
         s.last_heading = recorded;
     }
@@ -308,7 +305,6 @@ fn open(s: &mut MarkupReader, tag: &StartTag<'_>) {
         figure,
         figcaption,
         recorded,
-        heading,
     });
 }
 
