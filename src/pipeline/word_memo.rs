@@ -15,10 +15,98 @@ use crate::pipeline::language::Language;
 /// Words remembered per thread and memo before it starts over.
 const CAPACITY: usize = 1 << 16;
 
-/// The values of one function per word as written, one map per language (indexed by the
+/// The values of one function per word as written, one table per language (indexed by the
 /// language's position in its enum).
 pub(crate) struct WordMemo<V> {
-    by_language: Vec<FxHashMap<Box<str>, V>>,
+    by_language: Vec<Words<V>>,
+}
+
+/// One language's remembered words. Nearly every word is at most [`ShortKey::MAX_LEN`] bytes
+/// long and is kept by value: a lookup then compares two integers instead of following a
+/// pointer to the key's bytes and comparing them.
+struct Words<V> {
+    short: FxHashMap<ShortKey, V>,
+    long: FxHashMap<Box<str>, V>,
+}
+
+/// A word of at most [`ShortKey::MAX_LEN`] bytes, held in place: its bytes padded with zeros,
+/// its length in the last byte, so that no two words share a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct ShortKey(u64, u64);
+
+impl ShortKey {
+    const MAX_LEN: usize = 15;
+
+    /// The key of `word`. Built in registers from loads that may overlap: writing the bytes to
+    /// a buffer and reading it back as integers stalls on every word, because a load cannot be
+    /// served from several smaller stores still in flight.
+    fn of(word: &str) -> Option<ShortKey> {
+        let bytes = word.as_bytes();
+        let len = bytes.len();
+        let u32_at = |at: usize| {
+            u64::from(u32::from_le_bytes(
+                bytes[at..at + 4].try_into().expect("four bytes"),
+            ))
+        };
+        let u64_at =
+            |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"));
+        let (low, high) = match len {
+            0 => (0, 0),
+            1..=3 => {
+                let byte = |at: usize| u64::from(bytes[at]) << (8 * at);
+                (byte(0) | byte(len / 2) | byte(len - 1), 0)
+            }
+            4..=7 => (u32_at(0) | u32_at(len - 4) << (8 * (len - 4)), 0),
+            8 => (u64_at(0), 0),
+            9..=Self::MAX_LEN => (u64_at(0), u64_at(len - 8) >> (8 * (16 - len))),
+            _ => return None,
+        };
+        Some(ShortKey(low, high | (len as u64) << 56))
+    }
+}
+
+impl<V: Clone> Words<V> {
+    fn new() -> Self {
+        Words {
+            short: FxHashMap::default(),
+            long: FxHashMap::default(),
+        }
+    }
+
+    fn get(&self, word: &str) -> Option<&V> {
+        match ShortKey::of(word) {
+            Some(key) => self.short.get(&key),
+            None => self.long.get(word),
+        }
+    }
+
+    fn insert(&mut self, word: &str, value: V) {
+        if self.short.len() + self.long.len() >= CAPACITY {
+            self.short.clear();
+            self.long.clear();
+        }
+        match ShortKey::of(word) {
+            Some(key) => self.short.insert(key, value),
+            None => self.long.insert(word.into(), value),
+        };
+    }
+}
+
+/// One language's part of a memo, borrowed for as many lookups as a caller makes in a row.
+pub(crate) struct Borrowed<'m, V> {
+    words: &'m mut Words<V>,
+}
+
+impl<V: Clone> Borrowed<'_, V> {
+    /// What `compute` gives for `word`, computed only when the memo does not know it yet.
+    pub(crate) fn get_or_compute(&mut self, word: &str, compute: impl FnOnce() -> V) -> V {
+        if let Some(value) = self.words.get(word) {
+            return value.clone();
+        }
+        let value = compute();
+        self.words.insert(word, value.clone());
+        value
+    }
 }
 
 impl<V: Clone> WordMemo<V> {
@@ -42,16 +130,103 @@ impl<V: Clone> WordMemo<V> {
             return value;
         }
         let value = compute();
-        memo.with_borrow_mut(|memo| {
-            if memo.by_language.len() <= at {
-                memo.by_language.resize_with(at + 1, FxHashMap::default);
-            }
-            let words = &mut memo.by_language[at];
-            if words.len() >= CAPACITY {
-                words.clear();
-            }
-            words.insert(word.into(), value.clone());
-        });
+        memo.with_borrow_mut(|memo| memo.words(language).insert(word, value.clone()));
         value
+    }
+
+    /// Runs `f` with `language`'s part of `memo` borrowed once, however many words `f` looks
+    /// up: a lookup then costs no access to the thread's storage. Whatever `f` computes must not
+    /// use `memo` itself.
+    pub(crate) fn borrowing<R>(
+        memo: &'static LocalKey<RefCell<WordMemo<V>>>,
+        language: Language,
+        f: impl FnOnce(Borrowed<'_, V>) -> R,
+    ) -> R {
+        memo.with_borrow_mut(|memo| {
+            f(Borrowed {
+                words: memo.words(language),
+            })
+        })
+    }
+
+    fn words(&mut self, language: Language) -> &mut Words<V> {
+        let at = language as usize;
+        if self.by_language.len() <= at {
+            self.by_language.resize_with(at + 1, Words::new);
+        }
+        &mut self.by_language[at]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_keys_tell_every_word_apart() {
+        let words = [
+            "",
+            "a",
+            "a\0",
+            "\0",
+            "ab",
+            "abcdefg",
+            "abcdefgh",
+            "abcdefghi",
+            "abcdefghijklmno",
+        ];
+        for (i, one) in words.iter().enumerate() {
+            for other in &words[i + 1..] {
+                assert_ne!(ShortKey::of(one), ShortKey::of(other), "{one:?} {other:?}");
+            }
+        }
+        assert_eq!(ShortKey::of("abcdefghijklmnop"), None);
+    }
+
+    #[test]
+    fn short_keys_are_the_bytes_padded_with_the_length_last() {
+        let text = "abcdefghijklmno";
+        for len in 0..=ShortKey::MAX_LEN {
+            let mut padded = [0u8; 16];
+            padded[..len].copy_from_slice(&text.as_bytes()[..len]);
+            padded[15] = len as u8;
+            let expected = ShortKey(
+                u64::from_le_bytes(padded[..8].try_into().unwrap()),
+                u64::from_le_bytes(padded[8..].try_into().unwrap()),
+            );
+            assert_eq!(ShortKey::of(&text[..len]), Some(expected), "{len}");
+        }
+    }
+
+    thread_local! {
+        static LENGTHS: RefCell<WordMemo<usize>> = const { RefCell::new(WordMemo::new()) };
+    }
+
+    #[test]
+    fn short_and_long_words_are_remembered_apart_per_language() {
+        let long = "internationalisation";
+        let computed = |word: &str| {
+            let mut calls = 0;
+            let value = WordMemo::get_or_compute(&LENGTHS, Language::English, word, || {
+                calls += 1;
+                word.len()
+            });
+            (value, calls)
+        };
+        assert_eq!(computed("tea"), (3, 1));
+        assert_eq!(computed("tea"), (3, 0));
+        assert_eq!(computed(long), (20, 1));
+        assert_eq!(computed(long), (20, 0));
+        let german = WordMemo::borrowing(&LENGTHS, Language::German, |mut memo| {
+            memo.get_or_compute("tea", || 99)
+        });
+        assert_eq!(german, 99);
+        let english = WordMemo::borrowing(&LENGTHS, Language::English, |mut memo| {
+            [
+                memo.get_or_compute("tea", || 0),
+                memo.get_or_compute(long, || 0),
+            ]
+        });
+        assert_eq!(english, [3, 20]);
     }
 }

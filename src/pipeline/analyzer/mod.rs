@@ -160,6 +160,18 @@ pub(crate) fn finish_page(
 /// The sentences and readability numbers of `blocks`, taken over from `earlier` for the blocks
 /// it has too.
 fn measure(blocks: Vec<Block>, language: Language, earlier: Option<&Analysis>) -> Analysis {
+    syllables::counting(language, |syllables| {
+        measure_counting(blocks, language, earlier, syllables)
+    })
+}
+
+/// [`measure`], with the syllables counted by `syllables`.
+fn measure_counting(
+    blocks: Vec<Block>,
+    language: Language,
+    earlier: Option<&Analysis>,
+    syllables: &mut syllables::Counter<'_>,
+) -> Analysis {
     let mut sentence_list = Vec::new();
     let mut readings = Vec::new();
     let mut word_count = 0;
@@ -195,7 +207,7 @@ fn measure(blocks: Vec<Block>, language: Language, earlier: Option<&Analysis>) -
         if !words_within_sentences {
             for word in words::words(&block.text) {
                 word_count += 1;
-                syllable_count += syllables::count(language, &word.text);
+                syllable_count += syllables.count(&word.text);
             }
         }
         for range in ranges {
@@ -203,7 +215,7 @@ fn measure(blocks: Vec<Block>, language: Language, earlier: Option<&Analysis>) -
             for word in words::words(&block.text[range.clone()]) {
                 words += 1;
                 if words_within_sentences {
-                    syllable_count += syllables::count(language, &word.text);
+                    syllable_count += syllables.count(&word.text);
                 }
             }
             if words_within_sentences {

@@ -14,7 +14,7 @@ use aho_corasick::AhoCorasick;
 use regex::Regex;
 
 use crate::pipeline::language::Language;
-use crate::pipeline::word_memo::WordMemo;
+use crate::pipeline::word_memo::{Borrowed, WordMemo};
 
 mod dutch;
 mod english;
@@ -240,11 +240,31 @@ thread_local! {
 /// The number of syllables in one word (as [`super::words`] yields it) of `language`. Never
 /// negative; 0 for a word without vowels ("%", "hmm").
 pub fn count(language: Language, word: &str) -> usize {
-    WordMemo::get_or_compute(&COUNTS, language, word, || count_by_rule(language, word))
+    counting(language, |counter| counter.count(word))
 }
 
-fn count_by_rule(language: Language, word: &str) -> usize {
-    let rules = match language {
+/// Runs `f` with a [`Counter`] for `language`, for counting many words in a row.
+pub(crate) fn counting<R>(language: Language, f: impl FnOnce(&mut Counter<'_>) -> R) -> R {
+    let rules = rules(language);
+    WordMemo::borrowing(&COUNTS, language, |memo| f(&mut Counter { rules, memo }))
+}
+
+/// Counts the syllables of words of one language, as [`count`] does, with this thread's memory
+/// of counted words held for as long as the counter lives.
+pub(crate) struct Counter<'m> {
+    rules: &'static Compiled,
+    memo: Borrowed<'m, usize>,
+}
+
+impl Counter<'_> {
+    pub(crate) fn count(&mut self, word: &str) -> usize {
+        let rules = self.rules;
+        self.memo.get_or_compute(word, || rules.count(word))
+    }
+}
+
+fn rules(language: Language) -> &'static Compiled {
+    match language {
         Language::English => &ENGLISH,
         Language::German => &GERMAN,
         Language::Dutch => &DUTCH,
@@ -253,8 +273,7 @@ fn count_by_rule(language: Language, word: &str) -> usize {
         Language::Italian => &ITALIAN,
         Language::Russian => &RUSSIAN,
         Language::Portuguese => &PORTUGUESE,
-    };
-    rules.count(word)
+    }
 }
 
 #[cfg(test)]
