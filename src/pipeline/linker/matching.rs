@@ -2,7 +2,8 @@
 //! candidate for each target the phrase may link to; candidates are ranked, and the limits are
 //! applied to the ranking, so the best candidates survive the caps rather than the first ones.
 
-use std::cmp::Ordering;
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use url::Url;
@@ -37,10 +38,36 @@ pub(crate) struct Candidate<'i> {
     paragraph: usize,
 }
 
-impl Candidate<'_> {
-    /// Cornerstone targets first, then by score; ties by target id and then by position, so the
-    /// first occurrence wins and nothing depends on chance.
-    fn rank(&self, other: &Candidate) -> Ordering {
+/// A candidate's place in the ranking: cornerstone targets first, then by score; ties by target
+/// id and then by position, so the first occurrence wins and nothing depends on chance; then by
+/// the order candidates were found in. Ordered best first.
+struct Rank {
+    cornerstone: bool,
+    score: f64,
+    target: TargetId,
+    node: usize,
+    start: usize,
+    source: PhraseSource,
+    /// The candidate's index in the list it was found in.
+    index: usize,
+}
+
+impl Rank {
+    fn of(candidate: &Candidate<'_>, index: usize) -> Rank {
+        Rank {
+            cornerstone: candidate.cornerstone,
+            score: candidate.score,
+            target: candidate.target,
+            node: candidate.node,
+            start: candidate.start,
+            source: candidate.source,
+            index,
+        }
+    }
+}
+
+impl Ord for Rank {
+    fn cmp(&self, other: &Rank) -> Ordering {
         other
             .cornerstone
             .cmp(&self.cornerstone)
@@ -48,7 +75,37 @@ impl Candidate<'_> {
             .then_with(|| self.target.cmp(&other.target))
             .then_with(|| (self.node, self.start).cmp(&(other.node, other.start)))
             .then_with(|| self.source.cmp(&other.source))
+            .then_with(|| self.index.cmp(&other.index))
     }
+}
+
+impl PartialOrd for Rank {
+    fn partial_cmp(&self, other: &Rank) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Rank {
+    fn eq(&self, other: &Rank) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Rank {}
+
+/// `candidates` best first, ranked only as far as they are taken: a post has thousands of
+/// candidates, and the limits end the choice after a few of them.
+fn in_rank_order<'i>(candidates: Vec<Candidate<'i>>) -> impl Iterator<Item = Candidate<'i>> {
+    let mut ranks: BinaryHeap<Reverse<Rank>> = candidates
+        .iter()
+        .enumerate()
+        .map(|(index, candidate)| Reverse(Rank::of(candidate, index)))
+        .collect();
+    let mut candidates: Vec<Option<Candidate<'i>>> = candidates.into_iter().map(Some).collect();
+    std::iter::from_fn(move || {
+        let Reverse(best) = ranks.pop()?;
+        candidates[best.index].take()
+    })
 }
 
 /// The links to insert, in document order.
@@ -186,8 +243,7 @@ pub(crate) fn choose<'i>(
             }
         }
     }
-    candidates.sort_by(Candidate::rank);
-    let mut chosen = select(candidates, index, limits, scan, words);
+    let mut chosen = select(in_rank_order(candidates), index, limits, scan, words);
     for candidate in &mut chosen {
         let (start, end) = candidate.text_range;
         candidate.anchor = node_tokens[candidate.node].0.text[start..end].to_owned();
@@ -198,7 +254,7 @@ pub(crate) fn choose<'i>(
 /// Applies the limits to ranked candidates. Links inserted on an earlier run count against every
 /// limit, so a second run adds nothing.
 fn select<'i>(
-    ranked: Vec<Candidate<'i>>,
+    ranked: impl Iterator<Item = Candidate<'i>>,
     index: &LinkIndex,
     limits: &Limits,
     scan: &Scan,

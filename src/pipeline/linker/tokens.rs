@@ -67,7 +67,7 @@ pub(crate) fn pieces(text: &str) -> Vec<Piece<'_>> {
     if text.is_ascii() {
         return ascii_pieces(text);
     }
-    let mut pieces = Vec::new();
+    let mut pieces = Vec::with_capacity(text.len() / 5 + 4);
     for (range, ascii) in stretches(text) {
         let stretch = &text[range.clone()];
         let found = if ascii {
@@ -158,7 +158,9 @@ fn unicode_pieces(text: &str) -> Vec<Piece<'_>> {
 /// faster than splitting at every boundary. The words are the segments with a letter or digit;
 /// what lies between two words is a break when it holds anything but white space.
 fn ascii_pieces(text: &str) -> Vec<Piece<'_>> {
-    let mut pieces = Vec::new();
+    // Room for a word every five bytes and a few breaks, so a paragraph's pieces are rarely
+    // moved as they grow.
+    let mut pieces = Vec::with_capacity(text.len() / 5 + 4);
     let mut after_word = None;
     for (start, word) in text.unicode_word_indices() {
         if let Some(end) = after_word
