@@ -334,17 +334,16 @@ fn subheading_distribution(analysis: &Analysis, rules: &ReadabilityRules) -> Opt
 
 fn text_presence(analysis: &Analysis) -> Option<Assessment> {
     let minimum = 50;
-    let characters: usize = analysis
-        .blocks
-        .iter()
-        .map(|b| {
-            b.text
-                .split_whitespace()
-                .map(|w| w.chars().count() + 1)
-                .sum::<usize>()
-        })
-        .sum::<usize>()
-        .saturating_sub(1);
+    // Words and a space after each, but the last: only a count below the minimum matters, so
+    // reading stops once the minimum is passed.
+    let mut characters = 0;
+    for word in analysis.blocks.iter().flat_map(|b| b.text.split_whitespace()) {
+        characters += word.chars().count() + 1;
+        if characters > minimum {
+            return None;
+        }
+    }
+    let characters = characters.saturating_sub(1);
     (characters < minimum).then(|| {
         Assessment::new(
             AssessmentId::TextPresence,
@@ -584,6 +583,18 @@ mod tests {
         );
         check(
             &format!("<p>{}</p>", words_of(20)),
+            AssessmentId::TextPresence,
+            None,
+        );
+        // Right at the minimum of 50 characters, spaces between words included.
+        let (short, long) = ("x".repeat(24), "x".repeat(25));
+        check(
+            &format!("<p>{short}</p><p>{short}</p>"),
+            AssessmentId::TextPresence,
+            Some((3, 49.0, &[])),
+        );
+        check(
+            &format!("<p>{short}</p><p>{long}</p>"),
             AssessmentId::TextPresence,
             None,
         );
