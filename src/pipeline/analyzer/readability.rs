@@ -337,7 +337,11 @@ fn text_presence(analysis: &Analysis) -> Option<Assessment> {
     // Words and a space after each, but the last: only a count below the minimum matters, so
     // reading stops once the minimum is passed.
     let mut characters = 0;
-    for word in analysis.blocks.iter().flat_map(|b| b.text.split_whitespace()) {
+    for word in analysis
+        .blocks
+        .iter()
+        .flat_map(|b| b.text.split_whitespace())
+    {
         characters += word.chars().count() + 1;
         if characters > minimum {
             return None;
