@@ -116,24 +116,6 @@ impl<V: Clone> WordMemo<V> {
         }
     }
 
-    /// What `compute` gives for `word` in `language`, computed only when `memo` does not know it
-    /// yet. `compute` runs outside the memo's borrow, so it may use other memos.
-    pub(crate) fn get_or_compute(
-        memo: &'static LocalKey<RefCell<WordMemo<V>>>,
-        language: Language,
-        word: &str,
-        compute: impl FnOnce() -> V,
-    ) -> V {
-        let at = language as usize;
-        let known = memo.with_borrow(|memo| memo.by_language.get(at)?.get(word).cloned());
-        if let Some(value) = known {
-            return value;
-        }
-        let value = compute();
-        memo.with_borrow_mut(|memo| memo.words(language).insert(word, value.clone()));
-        value
-    }
-
     /// Runs `f` with `language`'s part of `memo` borrowed once, however many words `f` looks
     /// up: a lookup then costs no access to the thread's storage. Whatever `f` computes must not
     /// use `memo` itself.
@@ -205,28 +187,21 @@ mod tests {
     #[test]
     fn short_and_long_words_are_remembered_apart_per_language() {
         let long = "internationalisation";
-        let computed = |word: &str| {
+        let computed = |language: Language, word: &str, value: usize| {
             let mut calls = 0;
-            let value = WordMemo::get_or_compute(&LENGTHS, Language::English, word, || {
-                calls += 1;
-                word.len()
+            let value = WordMemo::borrowing(&LENGTHS, language, |mut memo| {
+                memo.get_or_compute(word, || {
+                    calls += 1;
+                    value
+                })
             });
             (value, calls)
         };
-        assert_eq!(computed("tea"), (3, 1));
-        assert_eq!(computed("tea"), (3, 0));
-        assert_eq!(computed(long), (20, 1));
-        assert_eq!(computed(long), (20, 0));
-        let german = WordMemo::borrowing(&LENGTHS, Language::German, |mut memo| {
-            memo.get_or_compute("tea", || 99)
-        });
-        assert_eq!(german, 99);
-        let english = WordMemo::borrowing(&LENGTHS, Language::English, |mut memo| {
-            [
-                memo.get_or_compute("tea", || 0),
-                memo.get_or_compute(long, || 0),
-            ]
-        });
-        assert_eq!(english, [3, 20]);
+        assert_eq!(computed(Language::English, "tea", 3), (3, 1));
+        assert_eq!(computed(Language::English, "tea", 0), (3, 0));
+        assert_eq!(computed(Language::English, long, 20), (20, 1));
+        assert_eq!(computed(Language::English, long, 0), (20, 0));
+        assert_eq!(computed(Language::German, "tea", 99), (99, 1));
+        assert_eq!(computed(Language::English, "tea", 0), (3, 0));
     }
 }

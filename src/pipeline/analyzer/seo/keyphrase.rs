@@ -69,17 +69,19 @@ impl Matcher {
         // Room for a word every five bytes, about what English averages with its spaces:
         // growing a vector from empty reallocates it four times for a sentence.
         let mut words = Vec::with_capacity(text.len() / 5 + 1);
-        for_each_word(text, |word| words.push(self.word(word)));
+        WordMemo::borrowing(&WORDS, self.language, |mut memo| {
+            for_each_word(text, |word| {
+                words.push(memo.get_or_compute(word, || self.forms(word)));
+            });
+        });
         words
     }
 
-    fn word(&self, word: &str) -> Word {
-        WordMemo::get_or_compute(&WORDS, self.language, word, || {
-            Word(Rc::new(Forms {
-                folded: word.to_lowercase().replace('\u{2019}', "'"),
-                stem: self.normaliser.normalise(word),
-            }))
-        })
+    fn forms(&self, word: &str) -> Word {
+        Word(Rc::new(Forms {
+            folded: word.to_lowercase().replace('\u{2019}', "'"),
+            stem: self.normaliser.normalise(word),
+        }))
     }
 
     fn is_function_word(&self, word: &Word) -> bool {
