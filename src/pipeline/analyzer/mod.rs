@@ -1,8 +1,9 @@
 //! The analyzer: reads a document's HTML and measures it the way Yoast SEO does, so its numbers
 //! are the ones people already know. Parsing and segmentation live in `text`, `sentences` and
-//! `words`, element facts (images, links, lists) in `elements`; counting in `syllables`; scores in
-//! `flesch`, `readability`, `seo` and `engagement`; `report` runs them all on a page under a
-//! ruleset. Everything here is a pure function of its input.
+//! `words`, element facts (images, links, lists) in `elements`; counting in `syllables`, read once
+//! per token for every assessment in `lexemes`; scores in `flesch`, `readability`, `seo` and
+//! `engagement`; `report` runs them all on a page under a ruleset. Everything here is a pure
+//! function of its input.
 //!
 //! Reading ease is computed over all visible text, lists, tables and code included, because Yoast
 //! computes it so. Prose measures (sentence and paragraph length, ...) look only at blocks whose
@@ -12,6 +13,7 @@ pub mod assessment;
 pub mod elements;
 pub mod engagement;
 pub mod flesch;
+pub(crate) mod lexemes;
 pub mod passive_voice;
 pub mod readability;
 pub mod report;
@@ -24,6 +26,7 @@ pub mod words;
 
 use std::cell::OnceCell;
 use std::ops::Range;
+use std::rc::Rc;
 
 use serde::Serialize;
 
@@ -37,6 +40,8 @@ pub use report::{Page, Report, overall, report};
 pub(crate) use report::{report_after, report_of, seo_assessment};
 pub use seo::{Missing, SeoAssessment, SeoAssessmentId, SeoReport, aggregate};
 pub use text::{Block, BlockKind, TextError};
+
+use lexemes::Lexeme;
 
 use crate::pipeline::html;
 
@@ -77,11 +82,14 @@ pub struct Analysis {
     readings: Vec<Readings>,
 }
 
-/// What assessments read in a sentence's words, each filled by the first assessment that asks
-/// and then kept with the analysis: a pure function of the sentence's text, so an analysis of a
+/// What assessments read in a sentence's words: its tokens, read as the sentence was measured,
+/// and what is derived from them, each filled by the first assessment that asks and then kept
+/// with the analysis. All of it is a pure function of the sentence's text, so an analysis of a
 /// page whose block has the same text takes it over instead of reading the words again.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(crate) struct Readings {
+    /// The sentence's tokens, in order.
+    pub(crate) lexemes: Rc<[Lexeme]>,
     /// Whether the sentence holds a transition word, and whether it is in the passive voice.
     pub(crate) transition_and_passive: OnceCell<(bool, bool)>,
     /// The sentence's words as keyphrases are compared with them.
@@ -160,17 +168,17 @@ pub(crate) fn finish_page(
 /// The sentences and readability numbers of `blocks`, taken over from `earlier` for the blocks
 /// it has too.
 fn measure(blocks: Vec<Block>, language: Language, earlier: Option<&Analysis>) -> Analysis {
-    syllables::counting(language, |syllables| {
-        measure_counting(blocks, language, earlier, syllables)
+    lexemes::reading(language, |reader| {
+        measure_reading(blocks, language, earlier, reader)
     })
 }
 
-/// [`measure`], with the syllables counted by `syllables`.
-fn measure_counting(
+/// [`measure`], with the tokens read by `reader`.
+fn measure_reading(
     blocks: Vec<Block>,
     language: Language,
     earlier: Option<&Analysis>,
-    syllables: &mut syllables::Counter<'_>,
+    reader: &mut lexemes::Reader<'_>,
 ) -> Analysis {
     let mut sentence_list = Vec::new();
     let mut readings = Vec::new();
@@ -178,6 +186,8 @@ fn measure_counting(
     let mut syllable_count = 0;
     let mut block_words = Vec::with_capacity(blocks.len());
     let mut block_syllables = Vec::with_capacity(blocks.len());
+    // One sentence's tokens, reused sentence to sentence.
+    let mut sentence_lexemes: Vec<Lexeme> = Vec::new();
     for (index, block) in blocks.iter().enumerate() {
         if let Some(earlier) = earlier.filter(|e| e.same_block(index, block, language)) {
             for at in earlier.sentences_of(index) {
@@ -205,18 +215,25 @@ fn measure_counting(
         // block is then counted as whole words.
         let words_within_sentences = ranges.windows(2).all(|pair| pair[0].end < pair[1].start);
         if !words_within_sentences {
-            for word in words::words(&block.text) {
-                word_count += 1;
-                syllable_count += syllables.count(&word.text);
+            for token in words::token_texts(&block.text) {
+                let lexeme = reader.lexeme(token);
+                if lexeme.is_word() {
+                    word_count += 1;
+                    syllable_count += lexeme.syllables;
+                }
             }
         }
         for range in ranges {
             let mut words = 0;
-            for word in words::words(&block.text[range.clone()]) {
-                words += 1;
-                if words_within_sentences {
-                    syllable_count += syllables.count(&word.text);
+            for token in words::token_texts(&block.text[range.clone()]) {
+                let lexeme = reader.lexeme(token);
+                if lexeme.is_word() {
+                    words += 1;
+                    if words_within_sentences {
+                        syllable_count += lexeme.syllables;
+                    }
                 }
+                sentence_lexemes.push(lexeme);
             }
             if words_within_sentences {
                 word_count += words;
@@ -227,7 +244,11 @@ fn measure_counting(
                 words,
                 text: range,
             });
-            readings.push(Readings::default());
+            readings.push(Readings {
+                lexemes: sentence_lexemes.drain(..).collect(),
+                transition_and_passive: OnceCell::new(),
+                keyphrase_words: OnceCell::new(),
+            });
         }
         block_words.push(word_count - words_before);
         block_syllables.push(syllable_count - syllables_before);

@@ -5,8 +5,6 @@
 //! "hundred") and a list of irregular ones. The lists are ours, from ordinary English grammar;
 //! like Yoast's rules, they also count adjectival uses such as "I was tired".
 
-use std::borrow::Cow;
-
 use super::words::folded_words;
 
 /// Forms of "to be" and "to get" that can carry a passive.
@@ -187,7 +185,7 @@ pub fn is_passive(sentence: &str) -> bool {
 }
 
 /// [`is_passive`] of a sentence given as its [`folded_words`].
-pub(crate) fn is_passive_in(folded: &[Cow<'_, str>]) -> bool {
+pub(crate) fn is_passive_in<W: AsRef<str>>(folded: &[W]) -> bool {
     folded
         .iter()
         .enumerate()
@@ -195,11 +193,11 @@ pub(crate) fn is_passive_in(folded: &[Cow<'_, str>]) -> bool {
         .any(|(at, _)| {
             folded[at + 1..]
                 .iter()
+                .map(AsRef::as_ref)
                 .find(|word| {
-                    !(IN_BETWEEN.contains(&word.as_ref())
-                        || (word.ends_with("ly") && word.len() > 4))
+                    !(IN_BETWEEN.contains(word) || (word.ends_with("ly") && word.len() > 4))
                 })
-                .is_some_and(|word| is_participle(word))
+                .is_some_and(is_participle)
         })
 }
 

@@ -14,7 +14,6 @@ use serde::Serialize;
 use super::assessment::{Rating, Threshold};
 use super::passive_voice::is_passive_in;
 use super::transition_words::has_transition_in;
-use super::words::{folded_words, words};
 use super::{Analysis, BlockKind, Language, Sentence, Support};
 use crate::pipeline::ruleset::{Profile, ReadabilityRules, Ruleset};
 
@@ -155,7 +154,7 @@ struct ProseSentence<'a> {
 /// as `support` has them).
 fn prose_sentences(analysis: &Analysis, support: Support) -> Vec<ProseSentence<'_>> {
     let read_words = support.transition_words || support.passive_voice;
-    let mut folded = Vec::new();
+    let mut folded: Vec<&str> = Vec::new();
     analysis
         .sentences
         .iter()
@@ -168,8 +167,13 @@ fn prose_sentences(analysis: &Analysis, support: Support) -> Vec<ProseSentence<'
                     .transition_and_passive
                     .get_or_init(|| {
                         folded.clear();
-                        let text = &analysis.blocks[sentence.block].text[sentence.text.clone()];
-                        folded_words(text, &mut folded);
+                        folded.extend(
+                            analysis
+                                .readings(index)
+                                .lexemes
+                                .iter()
+                                .filter_map(|l| l.folded()),
+                        );
                         (has_transition_in(&folded), is_passive_in(&folded))
                     })
             } else {
@@ -366,26 +370,29 @@ const FIRST_WORD_EXCEPTIONS: &[&str] = &[
     "ten", "this", "that", "these", "those",
 ];
 
+/// How a sentence begins: its first word, and its second when the first is one of
+/// [`FIRST_WORD_EXCEPTIONS`].
+type Beginning<'a> = (&'a str, Option<&'a str>);
+
 fn sentence_beginnings(analysis: &Analysis) -> Option<Assessment> {
     let most_in_a_row = 2;
-    let mut beginnings: Vec<(String, Range<usize>)> = Vec::new();
-    for sentence in &analysis.sentences {
-        let block = &analysis.blocks[sentence.block];
-        if block.kind != BlockKind::Paragraph {
+    let mut beginnings: Vec<(Beginning<'_>, Range<usize>)> = Vec::new();
+    for (index, sentence) in analysis.sentences.iter().enumerate() {
+        if analysis.blocks[sentence.block].kind != BlockKind::Paragraph {
             continue;
         }
-        let mut first_words =
-            words(&block.text[sentence.text.clone()]).map(|w| w.text.to_lowercase());
+        let mut first_words = analysis
+            .readings(index)
+            .lexemes
+            .iter()
+            .filter_map(|l| l.lower());
         let Some(first) = first_words.next() else {
             continue;
         };
-        let beginning = match first_words.next() {
-            Some(second) if FIRST_WORD_EXCEPTIONS.contains(&first.as_str()) => {
-                format!("{first} {second}")
-            }
-            _ => first,
-        };
-        beginnings.push((beginning, sentence.source.clone()));
+        let second = first_words
+            .next()
+            .filter(|_| FIRST_WORD_EXCEPTIONS.contains(&first));
+        beginnings.push(((first, second), sentence.source.clone()));
     }
     if beginnings.is_empty() {
         return None;

@@ -3,8 +3,6 @@
 //! kept to words Yoast also counts; Yoast's list is longer, so on texts heavy with rarer
 //! connectives our share can come out lower.
 
-use std::borrow::Cow;
-
 use super::words::folded_words;
 
 /// Single transition words, sorted for a binary search.
@@ -154,7 +152,7 @@ pub fn has_transition(sentence: &str) -> bool {
 }
 
 /// [`has_transition`] of a sentence given as its [`folded_words`].
-pub(crate) fn has_transition_in(folded: &[Cow<'_, str>]) -> bool {
+pub(crate) fn has_transition_in<W: AsRef<str>>(folded: &[W]) -> bool {
     folded.iter().enumerate().any(|(at, word)| {
         let word = word.as_ref();
         if !may_be_listed(word) {
@@ -173,7 +171,7 @@ pub(crate) fn has_transition_in(folded: &[Cow<'_, str>]) -> bool {
                     && folded[at + 1..]
                         .iter()
                         .zip(&phrase[1..])
-                        .all(|(a, b)| a == b)
+                        .all(|(a, b)| a.as_ref() == *b)
             })
     })
 }

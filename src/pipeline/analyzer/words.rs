@@ -68,6 +68,27 @@ pub fn words(text: &str) -> impl Iterator<Item = Word<'_>> {
     })
 }
 
+/// The runs of `text` between whitespace and em dashes, none empty: each holds at most one
+/// word, [`word_of_token`].
+pub(crate) fn token_texts(text: &str) -> impl Iterator<Item = &str> {
+    tokens(text).map(|(_, token)| token.text)
+}
+
+/// The word of one of [`token_texts`]: the token without numbers standing alone and without
+/// the punctuation at its ends, as [`words`] yields it; `None` when nothing is left.
+pub(crate) fn word_of_token(token: &str) -> Option<Cow<'_, str>> {
+    match strip_numbers(token) {
+        Cow::Borrowed(text) => {
+            let trimmed = trim_punctuation(text);
+            (!trimmed.is_empty()).then_some(Cow::Borrowed(trimmed))
+        }
+        Cow::Owned(text) => {
+            let trimmed = trim_punctuation(&text);
+            (!trimmed.is_empty()).then(|| Cow::Owned(trimmed.to_owned()))
+        }
+    }
+}
+
 /// A run of text between whitespace and em dashes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Token<'a> {

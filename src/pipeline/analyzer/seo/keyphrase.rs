@@ -65,6 +65,10 @@ impl Matcher {
         }
     }
 
+    pub(crate) fn language(&self) -> Language {
+        self.language
+    }
+
     pub(crate) fn words(&self, text: &str) -> Vec<Word> {
         // Room for a word every five bytes, about what English averages with its spaces:
         // growing a vector from empty reallocates it four times for a sentence.

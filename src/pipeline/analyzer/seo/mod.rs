@@ -21,6 +21,7 @@ use serde::Serialize;
 use super::Analysis;
 use super::assessment::{Rating, Threshold};
 use super::elements::Elements;
+use super::lexemes;
 use super::report::Page;
 use crate::pipeline::ruleset::SeoRules;
 use keyphrase::{Matcher, Topic, Word};
@@ -187,8 +188,10 @@ impl<'a> Context<'a> {
                 .iter()
                 .enumerate()
                 .map(|(index, s)| {
-                    let words = analysis.readings(index).keyphrase_words.get_or_init(|| {
-                        matcher.words(&analysis.blocks[s.block].text[s.text.clone()])
+                    let readings = analysis.readings(index);
+                    let words = readings.keyphrase_words.get_or_init(|| {
+                        let text = &analysis.blocks[s.block].text[s.text.clone()];
+                        lexemes::keyphrase_words(&readings.lexemes, text, &matcher)
                     });
                     words.as_slice()
                 })

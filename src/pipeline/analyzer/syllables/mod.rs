@@ -6,7 +6,6 @@
 //! Russian and Portuguese, one file each.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -14,7 +13,6 @@ use aho_corasick::AhoCorasick;
 use regex::Regex;
 
 use crate::pipeline::language::Language;
-use crate::pipeline::word_memo::{Borrowed, WordMemo};
 
 mod dutch;
 mod english;
@@ -233,34 +231,10 @@ static ITALIAN: LazyLock<Compiled> = LazyLock::new(|| Compiled::new(&italian::RU
 static RUSSIAN: LazyLock<Compiled> = LazyLock::new(|| Compiled::new(&russian::RULES));
 static PORTUGUESE: LazyLock<Compiled> = LazyLock::new(|| Compiled::new(&portuguese::RULES));
 
-thread_local! {
-    static COUNTS: RefCell<WordMemo<usize>> = const { RefCell::new(WordMemo::new()) };
-}
-
 /// The number of syllables in one word (as [`super::words`] yields it) of `language`. Never
 /// negative; 0 for a word without vowels ("%", "hmm").
 pub fn count(language: Language, word: &str) -> usize {
-    counting(language, |counter| counter.count(word))
-}
-
-/// Runs `f` with a [`Counter`] for `language`, for counting many words in a row.
-pub(crate) fn counting<R>(language: Language, f: impl FnOnce(&mut Counter<'_>) -> R) -> R {
-    let rules = rules(language);
-    WordMemo::borrowing(&COUNTS, language, |memo| f(&mut Counter { rules, memo }))
-}
-
-/// Counts the syllables of words of one language, as [`count`] does, with this thread's memory
-/// of counted words held for as long as the counter lives.
-pub(crate) struct Counter<'m> {
-    rules: &'static Compiled,
-    memo: Borrowed<'m, usize>,
-}
-
-impl Counter<'_> {
-    pub(crate) fn count(&mut self, word: &str) -> usize {
-        let rules = self.rules;
-        self.memo.get_or_compute(word, || rules.count(word))
-    }
+    rules(language).count(word)
 }
 
 fn rules(language: Language) -> &'static Compiled {
