@@ -309,6 +309,11 @@ impl LinkIndex {
         self.by_url.get(canonical_url).copied()
     }
 
+    /// One more than the largest word id.
+    pub(crate) fn word_id_end(&self) -> usize {
+        FIRST_WORD as usize + self.words.len()
+    }
+
     /// The stem of word `id`; `None` for a break.
     pub(crate) fn word(&self, id: u32) -> Option<&str> {
         let i = id.checked_sub(FIRST_WORD)?;

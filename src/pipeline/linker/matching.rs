@@ -2,6 +2,7 @@
 //! candidate for each target the phrase may link to; candidates are ranked, and the limits are
 //! applied to the ranking, so the best candidates survive the caps rather than the first ones.
 
+use std::cell::RefCell;
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
@@ -13,7 +14,7 @@ use super::index::{BREAK, LinkIndex, Owner, PhraseSource, TargetId, char_of};
 use super::lexicon::StemId;
 use super::scan::Scan;
 use super::shortcodes::protected_ranges;
-use super::tokens::{Piece, pieces};
+use super::tokens::{Piece, each_piece};
 use super::url::canonical;
 use super::{Document, Limits};
 
@@ -137,17 +138,17 @@ pub(crate) fn choose<'i>(
         // Scripts and styles are neither counted nor linked, so their words are not read.
         let raw = if node.prose { node.raw } else { "" };
         let decoded = decode(raw);
-        let tokens: Vec<Word> = pieces(&decoded.text)
-            .into_iter()
-            .map(|piece| match piece {
+        let mut tokens: Vec<Word> = Vec::with_capacity(decoded.text.len() / 5 + 4);
+        each_piece(&decoded.text, |piece| {
+            tokens.push(match piece {
                 Piece::Word { word, start, end } => Word::Term {
                     term: terms.term(word),
                     start,
                     end,
                 },
                 Piece::Break => Word::Break,
-            })
-            .collect();
+            });
+        });
         for token in &tokens {
             if let Word::Term { term, .. } = token {
                 words += 1;
@@ -374,10 +375,19 @@ impl<'i> Terms<'i> {
 
 /// The source document's TF-IDF weights over the index vocabulary, by word id.
 struct SourceVector {
-    /// A document has hundreds of distinct words and a target's vector a few dozen, so a cosine
-    /// looks each of the target's words up here rather than walking both vectors.
-    weights: FxHashMap<u32, f64>,
+    /// The document's weight of every word id, zero for the words it lacks: a document has
+    /// hundreds of distinct words, a target's vector a few dozen, and a cosine looks each of the
+    /// target's words up here. Taken from [`SCRATCH`] and given back, zeroed, on drop.
+    weights: Vec<f64>,
+    /// The ids whose weight is set.
+    set: Vec<u32>,
     norm: f64,
+}
+
+thread_local! {
+    /// Room for a [`SourceVector`] as long as the vocabulary, all zeros between documents, so a
+    /// document pays for its own words and not for the whole vocabulary.
+    static SCRATCH: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
 impl SourceVector {
@@ -388,17 +398,21 @@ impl SourceVector {
             .map(|(&term, &tf)| (terms.stem(term), terms.word_id(term), tf))
             .collect();
         by_stem.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let mut weights = FxHashMap::with_capacity_and_hasher(by_stem.len(), Default::default());
+        let mut weights = SCRATCH.with_borrow_mut(std::mem::take);
+        weights.resize(index.word_id_end(), 0.0);
+        let mut set = Vec::with_capacity(by_stem.len());
         let mut squares = 0.0;
         for (_, id, tf) in by_stem {
             let weight = f64::from(tf) * index.idf(id);
             squares += weight * weight;
             if let Some(id) = id {
-                weights.insert(id, weight);
+                weights[id as usize] = weight;
+                set.push(id);
             }
         }
         SourceVector {
             weights,
+            set,
             norm: squares.sqrt(),
         }
     }
@@ -407,8 +421,10 @@ impl SourceVector {
     /// the target's id order so the result is the same on every run.
     fn cosine(&self, target: &[(u32, f64)], target_norm: f64) -> f64 {
         let mut dot = 0.0;
-        for (id, weight) in target {
-            if let Some(own) = self.weights.get(id) {
+        for &(id, weight) in target {
+            // Every weight of a word the document has is positive.
+            let own = self.weights.get(id as usize).copied().unwrap_or(0.0);
+            if own != 0.0 {
                 dot += weight * own;
             }
         }
@@ -417,5 +433,15 @@ impl SourceVector {
         } else {
             dot / (self.norm * target_norm)
         }
+    }
+}
+
+impl Drop for SourceVector {
+    fn drop(&mut self) {
+        for &id in &self.set {
+            self.weights[id as usize] = 0.0;
+        }
+        let weights = std::mem::take(&mut self.weights);
+        SCRATCH.with_borrow_mut(|scratch| *scratch = weights);
     }
 }

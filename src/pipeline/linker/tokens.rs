@@ -64,47 +64,55 @@ pub(crate) enum Piece<'a> {
 
 /// The words and breaks of `text`, in order.
 pub(crate) fn pieces(text: &str) -> Vec<Piece<'_>> {
-    if text.is_ascii() {
-        return ascii_pieces(text);
-    }
+    // Room for a word every five bytes and a few breaks, so a paragraph's pieces are rarely
+    // moved as they grow.
     let mut pieces = Vec::with_capacity(text.len() / 5 + 4);
-    for (range, ascii) in stretches(text) {
-        let stretch = &text[range.clone()];
-        let found = if ascii {
-            ascii_pieces(stretch)
-        } else {
-            unicode_pieces(stretch)
-        };
-        // Neither cut puts a break before a stretch's first word; one is due here when
-        // something other than white space comes before it and a word came before that.
-        let lead = found
-            .iter()
-            .find_map(|piece| match piece {
-                Piece::Word { start, .. } => Some(&stretch[..*start]),
-                Piece::Break => None,
-            })
-            .unwrap_or(stretch);
-        if !lead.chars().all(char::is_whitespace) {
-            push_break(&mut pieces);
-        }
-        for piece in found {
-            match piece {
-                Piece::Word { word, start, end } => pieces.push(Piece::Word {
-                    word,
-                    start: start + range.start,
-                    end: end + range.start,
-                }),
-                Piece::Break => push_break(&mut pieces),
-            }
-        }
-    }
+    each_piece(text, |piece| pieces.push(piece));
     pieces
 }
 
-/// A break after the last piece, unless there is none or it is a break.
-fn push_break(pieces: &mut Vec<Piece<'_>>) {
-    if pieces.last().is_some_and(|p| *p != Piece::Break) {
-        pieces.push(Piece::Break);
+/// Calls `f` with the words and breaks of `text`, in order, as [`pieces`] lists them.
+pub(crate) fn each_piece<'t>(text: &'t str, f: impl FnMut(Piece<'t>)) {
+    let mut sink = Sink {
+        f,
+        after_word: false,
+    };
+    if text.is_ascii() {
+        ascii_pieces(text, 0, &mut sink);
+        return;
+    }
+    for (range, ascii) in stretches(text) {
+        let stretch = &text[range.clone()];
+        if ascii {
+            ascii_pieces(stretch, range.start, &mut sink);
+        } else {
+            unicode_pieces(stretch, range.start, &mut sink);
+        }
+    }
+}
+
+/// Where pieces go: a break is passed on only after a word, so there is none before the first
+/// word and never two in a row, however the text was cut into stretches.
+struct Sink<F> {
+    f: F,
+    after_word: bool,
+}
+
+impl<'t, F: FnMut(Piece<'t>)> Sink<F> {
+    fn word(&mut self, word: &'t str, start: usize) {
+        (self.f)(Piece::Word {
+            word,
+            start,
+            end: start + word.len(),
+        });
+        self.after_word = true;
+    }
+
+    fn break_here(&mut self) {
+        if self.after_word {
+            (self.f)(Piece::Break);
+            self.after_word = false;
+        }
     }
 }
 
@@ -136,48 +144,35 @@ fn stretches(text: &str) -> Vec<(Range<usize>, bool)> {
     stretches
 }
 
-fn unicode_pieces(text: &str) -> Vec<Piece<'_>> {
-    let mut pieces = Vec::new();
+/// The pieces of `text`, which starts at byte `offset` of the whole, by UAX #29 word bounds:
+/// the words are the segments with a letter or digit; any other segment but white space is a
+/// break.
+fn unicode_pieces<'t, F: FnMut(Piece<'t>)>(text: &'t str, offset: usize, sink: &mut Sink<F>) {
     for (start, segment) in text.split_word_bound_indices() {
         if segment.chars().any(char::is_alphanumeric) {
-            pieces.push(Piece::Word {
-                word: segment,
-                start,
-                end: start + segment.len(),
-            });
-        } else if !segment.chars().all(char::is_whitespace)
-            && pieces.last().is_some_and(|p| *p != Piece::Break)
-        {
-            pieces.push(Piece::Break);
+            sink.word(segment, offset + start);
+        } else if !segment.chars().all(char::is_whitespace) {
+            sink.break_here();
         }
     }
-    pieces
 }
 
-/// `unicode_pieces` for ASCII text, through the segmenter's ASCII path for words, several times
-/// faster than splitting at every boundary. The words are the segments with a letter or digit;
-/// what lies between two words is a break when it holds anything but white space.
-fn ascii_pieces(text: &str) -> Vec<Piece<'_>> {
-    // Room for a word every five bytes and a few breaks, so a paragraph's pieces are rarely
-    // moved as they grow.
-    let mut pieces = Vec::with_capacity(text.len() / 5 + 4);
-    let mut after_word = None;
+/// [`unicode_pieces`] for ASCII text, through the segmenter's ASCII path for words, several
+/// times faster than splitting at every boundary. What lies between two words is a break when
+/// it holds anything but white space.
+fn ascii_pieces<'t, F: FnMut(Piece<'t>)>(text: &'t str, offset: usize, sink: &mut Sink<F>) {
+    let is_white_space = |gap: &str| gap.bytes().all(|b| matches!(b, b'\t'..=b'\r' | b' '));
+    let mut gap_start = 0;
     for (start, word) in text.unicode_word_indices() {
-        if let Some(end) = after_word
-            && !text[end..start].chars().all(char::is_whitespace)
-        {
-            pieces.push(Piece::Break);
+        if !is_white_space(&text[gap_start..start]) {
+            sink.break_here();
         }
-        let end = start + word.len();
-        pieces.push(Piece::Word { word, start, end });
-        after_word = Some(end);
+        sink.word(word, offset + start);
+        gap_start = start + word.len();
     }
-    if let Some(end) = after_word
-        && !text[end..].chars().all(char::is_whitespace)
-    {
-        pieces.push(Piece::Break);
+    if !is_white_space(&text[gap_start..]) {
+        sink.break_here();
     }
-    pieces
 }
 
 /// Scripts written without spaces, where a UAX #29 word is a single character.
@@ -193,7 +188,7 @@ fn is_spaceless(word: &str) -> bool {
 mod tests {
     use proptest::prelude::*;
 
-    use super::{Language, Normaliser, Piece, ascii_pieces, pieces, unicode_pieces};
+    use super::{Language, Normaliser, Piece, Sink, ascii_pieces, pieces, unicode_pieces};
 
     #[test]
     fn stems_fold_case_and_keep_words_whole() {
@@ -214,6 +209,36 @@ mod tests {
         assert_eq!(breaks, 1);
     }
 
+    /// The pieces the ASCII cut finds in the whole of `text`.
+    fn ascii_whole(text: &str) -> Vec<Piece<'_>> {
+        let mut found = Vec::new();
+        let f = |piece| found.push(piece);
+        ascii_pieces(
+            text,
+            0,
+            &mut Sink {
+                f,
+                after_word: false,
+            },
+        );
+        found
+    }
+
+    /// The pieces the UAX #29 cut finds in the whole of `text`.
+    fn unicode_whole(text: &str) -> Vec<Piece<'_>> {
+        let mut found = Vec::new();
+        let f = |piece| found.push(piece);
+        unicode_pieces(
+            text,
+            0,
+            &mut Sink {
+                f,
+                after_word: false,
+            },
+        );
+        found
+    }
+
     #[test]
     fn han_characters_are_words_of_their_own() {
         let none = Normaliser::new(None);
@@ -225,19 +250,19 @@ mod tests {
         fn ascii_text_is_cut_as_unicode_text_is(
             text in "([a-zA-Z0-9_.,;:'\" \t\r\n\x0b\x0c&!?()-]|Rust|2,5|a\\.b|don't){0,40}",
         ) {
-            prop_assert_eq!(ascii_pieces(&text), unicode_pieces(&text));
+            prop_assert_eq!(ascii_whole(&text), unicode_whole(&text));
         }
 
         #[test]
         fn text_cut_in_stretches_is_cut_as_a_whole(
             text in "([a-zA-Z0-9_.,'\" \t\n&!?-]|\u{e9}|\u{301}|\u{200d}|\u{a0}|\u{2002}|\u{3000}|\u{1f600}|\u{1f1fa}|\u{5b66}|\u{43a}\u{43e}\u{442}|\u{5d0}\"|caf\u{e9}|na\u{ef}ve|2,5|don\u{2019}t){0,40}",
         ) {
-            prop_assert_eq!(pieces(&text), unicode_pieces(&text));
+            prop_assert_eq!(pieces(&text), unicode_whole(&text));
         }
 
         #[test]
         fn any_text_is_cut_as_a_whole(text in any::<String>()) {
-            prop_assert_eq!(pieces(&text), unicode_pieces(&text));
+            prop_assert_eq!(pieces(&text), unicode_whole(&text));
         }
     }
 }

@@ -16,7 +16,7 @@ use std::rc::Rc;
 use unicode_segmentation::UnicodeSegmentation;
 
 use crate::pipeline::language::Language;
-use crate::pipeline::linker::tokens::{Normaliser, Piece, pieces};
+use crate::pipeline::linker::tokens::{Normaliser, Piece, each_piece};
 use crate::pipeline::word_memo::WordMemo;
 
 use super::function_words::is_english_function_word;
@@ -101,11 +101,11 @@ fn for_each_word<'t>(text: &'t str, mut f: impl FnMut(&'t str)) {
         text.unicode_words().for_each(f);
         return;
     }
-    for piece in pieces(text) {
+    each_piece(text, |piece| {
         if let Piece::Word { word, .. } = piece {
             f(word);
         }
-    }
+    });
 }
 
 /// A keyphrase or synonym, ready to be looked for.
@@ -297,6 +297,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::pipeline::linker::tokens::pieces;
 
     fn english() -> Matcher {
         Matcher::new(Language::English)
