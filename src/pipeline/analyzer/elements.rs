@@ -49,6 +49,13 @@ impl Destination {
         if href.is_empty() || href.starts_with('#') {
             return Destination::Other;
         }
+        let after_slashes = href
+            .strip_prefix("https://")
+            .or_else(|| href.strip_prefix("http://"))
+            .or_else(|| href.strip_prefix("//"));
+        if let Some(host) = after_slashes.and_then(plain_host) {
+            return Destination::Web(Some(host.to_owned()));
+        }
         let absolute = if href.starts_with("//") {
             url::Url::parse(&format!("https:{href}"))
         } else {
@@ -62,6 +69,28 @@ impl Destination {
             Err(_) => Destination::Relative,
         }
     }
+}
+
+/// The host at the start of `rest` (a URL after its `//`) when it is written the plainest way:
+/// lower-case letters, digits and hyphens in dot-separated labels, the last starting with a
+/// letter, no punycode, and nothing but a path, query or fragment after it. The URL parser reads
+/// such a host as written, and most links are written so; anything else (a port, user info,
+/// upper case, an IP address, an international name) is left to the parser.
+fn plain_host(rest: &str) -> Option<&str> {
+    let host = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let plain_label = |label: &str| {
+        !label.is_empty()
+            && !label.starts_with("xn--")
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    let last_starts_with_letter = host
+        .rsplit('.')
+        .next()
+        .and_then(|label| label.bytes().next())
+        .is_some_and(|b| b.is_ascii_lowercase());
+    (last_starts_with_letter && host.split('.').all(plain_label)).then_some(host)
 }
 
 /// Where a link goes, as Yoast tells links apart.
@@ -257,7 +286,50 @@ fn decode(raw: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// [`Destination::of`] without the shortcut for plain hosts.
+    fn parsed(href: &str) -> Destination {
+        let absolute = if href.starts_with("//") {
+            url::Url::parse(&format!("https:{href}"))
+        } else {
+            url::Url::parse(href)
+        };
+        match absolute {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => {
+                Destination::Web(url.host_str().map(str::to_owned))
+            }
+            Ok(_) => Destination::Other,
+            Err(_) => Destination::Relative,
+        }
+    }
+
+    #[test]
+    fn plain_hosts_are_read_without_the_parser() {
+        assert_eq!(
+            plain_host("tea.example.com/menu?x"),
+            Some("tea.example.com")
+        );
+        for other in [
+            "Tea.example.com/",
+            "example.com:8080/",
+            "127.0.0.1/",
+            "xn--bcher-kva.de",
+        ] {
+            assert_eq!(plain_host(other), None, "{other}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn plain_hosts_are_read_as_the_url_parser_reads_them(
+            href in "(https?://|//)((xn--)?[a-z0-9-]{0,4}\\.?){0,4}([A-Z@:_.]|[0-9]{1,3})?([/?#\\\\][a-z/?#]{0,8})?"
+        ) {
+            prop_assert_eq!(Destination::of(&href), parsed(&href));
+        }
+    }
 
     #[test]
     fn images_links_and_buttons_with_their_text() {
