@@ -203,7 +203,7 @@ mod tests {
             .keyphrase_words(&english)
             .unwrap()
             .iter()
-            .map(|w| w.stem.as_str())
+            .map(|w| &*w.stem)
             .collect();
         assert_eq!(stems, ["tea"]);
         assert!(

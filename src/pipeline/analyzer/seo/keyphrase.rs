@@ -10,6 +10,7 @@
 //! with that data (Yoast Premium) it matches word forms as we do.
 
 use std::cell::RefCell;
+use std::hash::BuildHasher;
 use std::ops::Deref;
 use std::rc::Rc;
 
@@ -32,7 +33,33 @@ pub(crate) struct Forms {
     /// Lower-cased, with typographic apostrophes made typewriter ones: what exact matching and the
     /// function-word list compare.
     pub folded: String,
-    pub stem: String,
+    pub stem: Stem,
+}
+
+/// A Snowball stem with a hash of it, so that telling two stems apart, as matching does for
+/// every word of every sentence, mostly compares two integers. Equal stems have equal hashes,
+/// so comparing the hash first decides exactly as comparing the text alone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Stem {
+    hash: u64,
+    text: String,
+}
+
+impl Stem {
+    fn new(text: String) -> Stem {
+        Stem {
+            hash: rustc_hash::FxBuildHasher.hash_one(&text),
+            text,
+        }
+    }
+}
+
+impl Deref for Stem {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.text
+    }
 }
 
 impl Deref for Word {
@@ -84,7 +111,7 @@ impl Matcher {
     fn forms(&self, word: &str) -> Word {
         Word(Rc::new(Forms {
             folded: word.to_lowercase().replace('\u{2019}', "'"),
-            stem: self.normaliser.normalise(word),
+            stem: Stem::new(self.normaliser.normalise(word)),
         }))
     }
 
@@ -114,7 +141,7 @@ pub(crate) struct Phrase {
     /// All words, folded, for exact matching and for the title's position rule.
     words: Vec<String>,
     /// Stems of the content words, each once.
-    stems: Vec<String>,
+    stems: Vec<Stem>,
     /// How many content words the phrase has (repeats included), what keyphrase length counts.
     content_words: usize,
     only_function_words: bool,
@@ -144,7 +171,7 @@ impl Phrase {
         } else {
             content
         };
-        let mut stems: Vec<String> = Vec::new();
+        let mut stems: Vec<Stem> = Vec::new();
         for word in &content {
             if !stems.contains(&word.stem) {
                 stems.push(word.stem.clone());
