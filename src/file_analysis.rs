@@ -15,7 +15,7 @@ use std::sync::mpsc;
 use serde_json::{Value, json};
 
 use crate::pipeline::analyzer::report::{Page, Report, report};
-use crate::pipeline::analyzer::{Readability, analyze};
+use crate::pipeline::analyzer::{Readability, readability};
 use crate::pipeline::language::Language;
 use crate::pipeline::ruleset::{Profile, Ruleset};
 
@@ -111,9 +111,7 @@ pub fn analyze_file(path: &Path, options: &Options) -> Result<Report, String> {
 /// Measures one file's readability numbers, without the assessments.
 pub fn measure_file(path: &Path, language: Language) -> Result<Readability, String> {
     let html = read_html(path)?;
-    analyze(&html, language)
-        .map(|analysis| analysis.readability)
-        .map_err(|err| format!("cannot read the HTML: {err}"))
+    readability(&html, language).map_err(|err| format!("cannot read the HTML: {err}"))
 }
 
 /// One file's JSON line of `--numbers-only`.

@@ -117,7 +117,7 @@ pub(crate) struct Reader<'m> {
 }
 
 impl Reader<'_> {
-    /// The reading of `token`, one of [`super::words::token_texts`].
+    /// The reading of `token`, one of those [`super::words::each_token_text`] hands out.
     pub(crate) fn lexeme(&mut self, token: &str) -> Lexeme {
         let language = self.language;
         self.memo.get_or_compute(token, || read(token, language))
@@ -166,7 +166,7 @@ fn joins_separator(token: &str) -> bool {
 mod tests {
     use proptest::prelude::*;
 
-    use super::super::words::{token_texts, words};
+    use super::super::words::{each_token_text, words};
     use super::*;
 
     fn lexeme(token: &str) -> Lexeme {
@@ -221,13 +221,13 @@ mod tests {
             let mut keyphrase = Vec::new();
             let matcher = Matcher::new(Language::English);
             let mut joined = false;
-            for token in token_texts(&text) {
+            each_token_text(&text, |token| {
                 let read = lexeme(token);
                 counted.extend(read.lower().map(str::to_owned));
                 syllables += read.syllables;
                 joined |= read.joins_separator;
                 keyphrase.extend(read.keyphrase_words(&matcher).unwrap().iter().map(|w| w.folded.clone()));
-            }
+            });
             let expected: Vec<String> = words(&text).map(|w| lowercase(w.text).into_owned()).collect();
             prop_assert_eq!(counted, expected);
             let expected_syllables: usize = words(&text).map(|w| syllables::count(Language::English, &w.text)).sum();

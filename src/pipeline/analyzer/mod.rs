@@ -125,6 +125,61 @@ pub fn analyze(html: &str, language: Language) -> Result<Analysis, TextError> {
     Ok(measure(text::blocks(html)?, language, None))
 }
 
+/// The readability numbers of `html` in `language`, as [`analyze`] measures them, counted block
+/// by block as the pass reads them: no sentence, block or reading is kept, which is all a
+/// caller that wants the numbers alone would pay for.
+pub fn readability(html: &str, language: Language) -> Result<Readability, TextError> {
+    let tally = html::read(html, || text::BlockReader::with_sink(Tally::new(language)))?.finish();
+    let counts = Counts {
+        words: tally.words,
+        sentences: tally.sentences,
+        syllables: tally.syllables,
+    };
+    Ok(Readability {
+        language,
+        words: tally.words,
+        sentences: tally.sentences,
+        syllables: tally.syllables,
+        flesch_reading_ease: flesch::reading_ease(language, counts),
+    })
+}
+
+/// The numbers of [`readability`], summed block by block. A block's words are its tokens'
+/// words however its sentences fall, as [`measure_reading`] counts them.
+struct Tally {
+    language: Language,
+    words: usize,
+    sentences: usize,
+    syllables: usize,
+}
+
+impl Tally {
+    fn new(language: Language) -> Self {
+        Tally {
+            language,
+            words: 0,
+            sentences: 0,
+            syllables: 0,
+        }
+    }
+}
+
+impl text::BlockSink for Tally {
+    fn take(&mut self, block: Block) -> Option<Block> {
+        sentences::each_sentence(&block, |_| self.sentences += 1);
+        lexemes::reading(self.language, |reader| {
+            words::each_token_text(&block.text, |token| {
+                let lexeme = reader.lexeme(token);
+                if lexeme.is_word() {
+                    self.words += 1;
+                    self.syllables += lexeme.syllables;
+                }
+            });
+        });
+        Some(block)
+    }
+}
+
 /// [`analyze`] and [`elements::elements`] from one pass over `html`. Where a block is, by its
 /// position, text and tag edges, one of `earlier`'s (an analysis of the same page before a
 /// change to its markup), that block's sentences, counts and readings are taken over from it;
@@ -186,8 +241,9 @@ fn measure_reading(
     let mut syllable_count = 0;
     let mut block_words = Vec::with_capacity(blocks.len());
     let mut block_syllables = Vec::with_capacity(blocks.len());
-    // One sentence's tokens, reused sentence to sentence.
+    // One sentence's tokens and one block's sentences, reused from one to the next.
     let mut sentence_lexemes: Vec<Lexeme> = Vec::new();
+    let mut ranges = Vec::new();
     for (index, block) in blocks.iter().enumerate() {
         if let Some(earlier) = earlier.filter(|e| e.same_block(index, block, language)) {
             for at in earlier.sentences_of(index) {
@@ -208,24 +264,24 @@ fn measure_reading(
         }
         let words_before = word_count;
         let syllables_before = syllable_count;
-        let ranges = sentences::sentences(block);
+        sentences::each_sentence(block, |range| ranges.push(range));
         // Where whitespace separates every sentence from the next, no word spans two sentences
         // and the block's words are its sentences' words: one pass counts both. A sentence that
         // ends at a tag with no space after it ("line.<b>Next") splits a word in two, and the
         // block is then counted as whole words.
         let words_within_sentences = ranges.windows(2).all(|pair| pair[0].end < pair[1].start);
         if !words_within_sentences {
-            for token in words::token_texts(&block.text) {
+            words::each_token_text(&block.text, |token| {
                 let lexeme = reader.lexeme(token);
                 if lexeme.is_word() {
                     word_count += 1;
                     syllable_count += lexeme.syllables;
                 }
-            }
+            });
         }
-        for range in ranges {
+        for range in ranges.drain(..) {
             let mut words = 0;
-            for token in words::token_texts(&block.text[range.clone()]) {
+            words::each_token_text(&block.text[range.clone()], |token| {
                 let lexeme = reader.lexeme(token);
                 if lexeme.is_word() {
                     words += 1;
@@ -234,7 +290,7 @@ fn measure_reading(
                     }
                 }
                 sentence_lexemes.push(lexeme);
-            }
+            });
             if words_within_sentences {
                 word_count += words;
             }
@@ -357,6 +413,7 @@ mod tests {
             prop_assert_eq!((analysis.readability.words, analysis.readability.syllables), (words, syllables));
             let each: Vec<usize> = analysis.blocks.iter().map(|b| words::words(&b.text).count()).collect();
             prop_assert_eq!(&analysis.block_words, &each);
+            prop_assert_eq!(readability(&html, Language::English).unwrap(), analysis.readability);
             for sentence in &analysis.sentences {
                 prop_assert!(sentence.source.start <= sentence.source.end && sentence.source.end <= html.len());
                 prop_assert!(html.is_char_boundary(sentence.source.start) && html.is_char_boundary(sentence.source.end));

@@ -123,6 +123,15 @@ impl Block {
     fn is_blank(&self) -> bool {
         self.text.trim().is_empty()
     }
+
+    /// This block emptied to hold the text of a new block of `kind`, its buffers kept.
+    fn reused(mut self, kind: BlockKind) -> Block {
+        self.kind = kind;
+        self.text.clear();
+        self.tag_edges.clear();
+        self.origins.clear();
+        self
+    }
 }
 
 /// Whether `name` is in `list`, which is sorted: every start and end tag is looked up.
@@ -193,26 +202,58 @@ pub fn blocks(html: &str) -> Result<Vec<Block>, TextError> {
     Ok(html::read(html, BlockReader::new)?.finish())
 }
 
-/// Gathers text blocks from a pass, which may feed other readers too.
-#[derive(Default)]
-pub(crate) struct BlockReader {
-    builder: Builder,
+/// Where a pass's blocks go, each as soon as it is finished.
+pub(crate) trait BlockSink {
+    /// Takes a finished block that holds more than whitespace. A sink that is done with the
+    /// block gives it back, and the next block is read into its buffers.
+    fn take(&mut self, block: Block) -> Option<Block>;
+}
+
+/// Keeps every block.
+impl BlockSink for Vec<Block> {
+    fn take(&mut self, block: Block) -> Option<Block> {
+        self.push(block);
+        None
+    }
+}
+
+/// Gathers text blocks from a pass, which may feed other readers too, into a sink.
+pub(crate) struct BlockReader<S = Vec<Block>> {
+    builder: Builder<S>,
     /// What each open element that can have content is to the blocks, innermost last.
     open: Vec<Role>,
 }
 
 impl BlockReader {
     pub(crate) fn new() -> Self {
-        BlockReader::default()
+        BlockReader::with_sink(Vec::new())
+    }
+}
+
+impl<S: BlockSink> BlockReader<S> {
+    pub(crate) fn with_sink(sink: S) -> Self {
+        BlockReader {
+            builder: Builder {
+                sink,
+                current: None,
+                spare: None,
+                hidden: 0,
+                lists: 0,
+                tables: 0,
+                pre: 0,
+                heading: None,
+            },
+            open: Vec::new(),
+        }
     }
 
-    /// The blocks read, once the pass is done.
-    pub(crate) fn finish(self) -> Vec<Block> {
+    /// The sink, with every block read, once the pass is done.
+    pub(crate) fn finish(self) -> S {
         self.builder.finish()
     }
 }
 
-impl Reader<'_> for BlockReader {
+impl<S: BlockSink> Reader<'_> for BlockReader<S> {
     fn start(&mut self, tag: &StartTag<'_>) {
         let role = Role::of(tag.name);
         self.builder.start(role);
@@ -280,10 +321,11 @@ impl Role {
 /// Turns the parser's events, in document order, into blocks. Depths are counters rather than a
 /// tree, so a missing end tag (`<p>` and `<li>` are often left open) does not derail the rest of
 /// the document.
-#[derive(Default)]
-struct Builder {
-    blocks: Vec<Block>,
+struct Builder<S> {
+    sink: S,
     current: Option<Block>,
+    /// A finished block whose buffers the next block takes over.
+    spare: Option<Block>,
     hidden: usize,
     lists: usize,
     tables: usize,
@@ -291,10 +333,10 @@ struct Builder {
     heading: Option<u8>,
 }
 
-impl Builder {
-    fn finish(mut self) -> Vec<Block> {
+impl<S: BlockSink> Builder<S> {
+    fn finish(mut self) -> S {
         self.finish_block();
-        self.blocks
+        self.sink
     }
 
     fn start(&mut self, role: Role) {
@@ -362,7 +404,11 @@ impl Builder {
 
     fn block(&mut self) -> &mut Block {
         let kind = self.kind();
-        self.current.get_or_insert_with(|| Block::new(kind))
+        let spare = &mut self.spare;
+        self.current.get_or_insert_with(|| match spare.take() {
+            Some(block) => block.reused(kind),
+            None => Block::new(kind),
+        })
     }
 
     fn inline_edge(&mut self) {
@@ -381,10 +427,12 @@ impl Builder {
     }
 
     fn finish_block(&mut self) {
-        if let Some(block) = self.current.take()
-            && !block.is_blank()
-        {
-            self.blocks.push(block);
+        if let Some(block) = self.current.take() {
+            self.spare = if block.is_blank() {
+                Some(block)
+            } else {
+                self.sink.take(block)
+            };
         }
     }
 

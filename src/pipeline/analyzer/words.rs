@@ -68,14 +68,9 @@ pub fn words(text: &str) -> impl Iterator<Item = Word<'_>> {
     })
 }
 
-/// The runs of `text` between whitespace and em dashes, none empty: each holds at most one
-/// word, [`word_of_token`].
-pub(crate) fn token_texts(text: &str) -> impl Iterator<Item = &str> {
-    tokens(text).map(|(_, token)| token.text)
-}
-
-/// The word of one of [`token_texts`]: the token without numbers standing alone and without
-/// the punctuation at its ends, as [`words`] yields it; `None` when nothing is left.
+/// The word of a token, one of the runs of text between whitespace and em dashes that
+/// [`each_token_text`] hands out: the token without numbers standing alone and without the
+/// punctuation at its ends, as [`words`] yields it; `None` when nothing is left.
 pub(crate) fn word_of_token(token: &str) -> Option<Cow<'_, str>> {
     match strip_numbers(token) {
         Cow::Borrowed(text) => {
@@ -97,37 +92,91 @@ struct Token<'a> {
     has_digit: bool,
 }
 
-/// The tokens of `text`, none empty, with their byte offsets. Read byte by byte: ASCII, which
-/// most text is, needs no decoding to tell a separator, and digits are noticed on the way.
+/// The tokens of `text`, none empty, with their byte offsets.
 fn tokens(text: &str) -> impl Iterator<Item = (usize, Token<'_>)> {
     let mut at = 0;
-    std::iter::from_fn(move || {
-        let start = loop {
-            let (separator, len) = character_at(text, at)?;
-            if !separator {
-                break at;
-            }
-            at += len;
-        };
-        let mut has_digit = false;
-        while let Some((false, len)) = character_at(text, at) {
-            has_digit |= text.as_bytes()[at].is_ascii_digit();
-            at += len;
-        }
-        let text = &text[start..at];
-        Some((start, Token { text, has_digit }))
-    })
+    std::iter::from_fn(move || next_token(text, &mut at))
 }
 
-/// Whether the character at byte `at` of `text` separates words, and its length in bytes;
-/// `None` at the end.
-fn character_at(text: &str, at: usize) -> Option<(bool, usize)> {
-    let byte = *text.as_bytes().get(at)?;
-    if byte.is_ascii() {
-        return Some((matches!(byte, b'\t'..=b'\r' | b' '), 1));
+/// Hands `f` each of [`tokens`]' texts in order. Generic over `f`, so the scan is compiled into
+/// each caller's loop rather than called once per token.
+pub(crate) fn each_token_text<'t>(text: &'t str, mut f: impl FnMut(&'t str)) {
+    let mut at = 0;
+    while let Some((_, token)) = next_token(text, &mut at) {
+        f(token.text);
     }
-    let c = text[at..].chars().next()?;
-    Some((c.is_whitespace() || c == '\u{2014}', c.len_utf8()))
+}
+
+/// What an ASCII byte is to the token scan; every other byte starts or continues a
+/// multi-byte character, which is decoded.
+const SEPARATOR: u8 = 1;
+const DIGIT: u8 = 2;
+const NON_ASCII: u8 = 4;
+
+const BYTE_CLASSES: [u8; 256] = {
+    let mut classes = [0; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        classes[byte] = match byte as u8 {
+            b'\t'..=b'\r' | b' ' => SEPARATOR,
+            b'0'..=b'9' => DIGIT,
+            0x80.. => NON_ASCII,
+            _ => 0,
+        };
+        byte += 1;
+    }
+    classes
+};
+
+/// The token at or after byte `at` of `text`, with its offset; `at` moves past it. Read byte by
+/// byte: ASCII, which most text is, needs no decoding to tell a separator, and digits are
+/// noticed on the way.
+#[inline]
+fn next_token<'t>(text: &'t str, at: &mut usize) -> Option<(usize, Token<'t>)> {
+    let bytes = text.as_bytes();
+    let mut i = *at;
+    let start = loop {
+        let class = BYTE_CLASSES[usize::from(*bytes.get(i)?)];
+        let len = match class {
+            SEPARATOR => 1,
+            NON_ASCII => match non_ascii_at(text, i) {
+                (true, len) => len,
+                (false, _) => break i,
+            },
+            _ => break i,
+        };
+        i += len;
+    };
+    let mut has_digit = false;
+    while let Some(&byte) = bytes.get(i) {
+        let class = BYTE_CLASSES[usize::from(byte)];
+        if class & (SEPARATOR | NON_ASCII) == 0 {
+            has_digit |= class == DIGIT;
+            i += 1;
+        } else if class == SEPARATOR {
+            break;
+        } else {
+            match non_ascii_at(text, i) {
+                (true, _) => break,
+                (false, len) => i += len,
+            }
+        }
+    }
+    *at = i;
+    Some((
+        start,
+        Token {
+            text: &text[start..i],
+            has_digit,
+        },
+    ))
+}
+
+/// Whether the non-ASCII character at byte `at` of `text` separates words, and its length in
+/// bytes.
+fn non_ascii_at(text: &str, at: usize) -> (bool, usize) {
+    let c = text[at..].chars().next().expect("a character starts here");
+    (c.is_whitespace() || c == '\u{2014}', c.len_utf8())
 }
 
 /// `word` without the punctuation at either end. A word that starts and ends with an ASCII
