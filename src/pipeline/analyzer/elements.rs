@@ -6,7 +6,7 @@
 
 use std::ops::Range;
 
-use super::text::{HIDDEN_ELEMENTS, TextError};
+use super::text::{TextError, is_hidden_element};
 use crate::pipeline::html::{self, Reader, StartTag};
 
 /// An `<img>`.
@@ -233,7 +233,7 @@ impl ElementReader {
 /// One handler for every element, which tells them apart by name.
 impl Reader<'_> for ElementReader {
     fn start(&mut self, tag: &StartTag<'_>) {
-        let open = if HIDDEN_ELEMENTS.binary_search(&tag.name).is_ok() {
+        let open = if is_hidden_element(tag.name) {
             self.invisible += 1;
             Open::Invisible
         } else if self.invisible > 0 {

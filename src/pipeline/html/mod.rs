@@ -96,11 +96,6 @@ mod tests {
     }
 
     #[test]
-    fn void_elements_are_sorted() {
-        assert!(tokenizer::VOID.is_sorted());
-    }
-
-    #[test]
     fn declines_what_it_does_not_follow() {
         for html in [
             "<svg><title>x</title></svg>",

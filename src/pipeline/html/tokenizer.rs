@@ -22,11 +22,30 @@ pub(super) struct Declined;
 
 type Outcome<T> = Result<T, Declined>;
 
-/// Elements that never have content, as lol_html lists them, sorted.
-pub(super) const VOID: &[&str] = &[
-    "area", "base", "basefont", "bgsound", "br", "col", "embed", "hr", "img", "input", "keygen",
-    "link", "meta", "param", "source", "track", "wbr",
-];
+/// Whether element `name` never has content, as lol_html lists such elements. A `match`,
+/// because every start tag is looked up.
+fn is_void(name: &str) -> bool {
+    matches!(
+        name,
+        "area"
+            | "base"
+            | "basefont"
+            | "bgsound"
+            | "br"
+            | "col"
+            | "embed"
+            | "hr"
+            | "img"
+            | "input"
+            | "keygen"
+            | "link"
+            | "meta"
+            | "param"
+            | "source"
+            | "track"
+            | "wbr"
+    )
+}
 
 /// How the content after a start tag is read.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -150,7 +169,7 @@ impl<'h> Tokenizer<'h> {
         self.flush_text(at, reader);
         let name = lowercase(&self.html[tag.name.clone()], &mut self.lower);
         let content = content_after(name)?;
-        let can_have_content = VOID.binary_search(&name).is_err();
+        let can_have_content = !is_void(name);
         reader.start(&StartTag {
             name,
             source: at..tag.end,
