@@ -148,17 +148,30 @@ fn next_token<'t>(text: &'t str, at: &mut usize) -> Option<(usize, Token<'t>)> {
         i += len;
     };
     let mut has_digit = false;
-    while let Some(&byte) = bytes.get(i) {
-        let class = BYTE_CLASSES[usize::from(byte)];
-        if class & (SEPARATOR | NON_ASCII) == 0 {
-            has_digit |= class == DIGIT;
-            i += 1;
-        } else if class == SEPARATOR {
+    loop {
+        // Eight bytes at a time while eight are left, up to the first that is no printable
+        // ASCII: a word fits in one step, where a byte at a time takes one step per letter.
+        if let Some(chunk) = bytes.get(i..i + 8) {
+            let eight = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+            let stop = first_unprintable(eight);
+            has_digit |= digits(eight) & below(stop) != 0;
+            i += stop;
+            if stop == 8 {
+                continue;
+            }
+        }
+        let Some(&byte) = bytes.get(i) else {
             break;
-        } else {
-            match non_ascii_at(text, i) {
+        };
+        match BYTE_CLASSES[usize::from(byte)] {
+            SEPARATOR => break,
+            NON_ASCII => match non_ascii_at(text, i) {
                 (true, _) => break,
                 (false, len) => i += len,
+            },
+            class => {
+                has_digit |= class == DIGIT;
+                i += 1;
             }
         }
     }
@@ -170,6 +183,45 @@ fn next_token<'t>(text: &'t str, at: &mut usize) -> Option<(usize, Token<'t>)> {
             has_digit,
         },
     ))
+}
+
+/// Each byte's high bit, in eight bytes read as a little-endian integer.
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// Eight copies of byte `b`.
+const fn eight(b: u8) -> u64 {
+    u64::from_le_bytes([b; 8])
+}
+
+/// The index of the first of eight bytes (read little-endian) that is below `!` (a separator
+/// or a control character) or not ASCII; 8 when there is none. Subtracting `!` from every
+/// byte sets the high bit of an ASCII byte below it; the borrow that follows may set it in
+/// later bytes too, but never in an earlier one, so the first is exact.
+fn first_unprintable(bytes: u64) -> usize {
+    let below = bytes.wrapping_sub(eight(b'!')) & !bytes & HIGH_BITS;
+    let stops = below | (bytes & HIGH_BITS);
+    if stops == 0 {
+        8
+    } else {
+        stops.trailing_zeros() as usize / 8
+    }
+}
+
+/// The high bit of each of eight bytes that is an ASCII digit, exact for every byte before the
+/// first one [`first_unprintable`] finds (a carry out of a byte only reaches later bytes).
+fn digits(bytes: u64) -> u64 {
+    let from_zero = bytes.wrapping_add(eight(0x80 - b'0'));
+    let past_nine = bytes.wrapping_add(eight(0x80 - b'9' - 1));
+    from_zero & !past_nine & HIGH_BITS
+}
+
+/// The bits of the first `count` of eight bytes.
+fn below(count: usize) -> u64 {
+    if count == 8 {
+        u64::MAX
+    } else {
+        (1 << (8 * count)) - 1
+    }
 }
 
 /// Whether the non-ASCII character at byte `at` of `text` separates words, and its length in
@@ -306,8 +358,17 @@ mod tests {
 
     proptest! {
         #[test]
+        fn eight_bytes_are_read_as_one_at_a_time(bytes in any::<[u8; 8]>()) {
+            let eight = u64::from_le_bytes(bytes);
+            let stop = bytes.iter().position(|&b| b < b'!' || !b.is_ascii()).unwrap_or(8);
+            prop_assert_eq!(first_unprintable(eight), stop);
+            let digits_before = bytes[..stop].iter().any(u8::is_ascii_digit);
+            prop_assert_eq!(digits(eight) & below(stop) != 0, digits_before);
+        }
+
+        #[test]
         fn words_are_the_whitespace_and_em_dash_separated_tokens(
-            text in "[a-c1 .,'\"()\t\n\u{b}\u{a0}\u{2014}\u{2019}\u{3000}\u{e9}-]{0,40}"
+            text in "([a-c1 .,'\"()\t\n\u{b}\u{a0}\u{2014}\u{2019}\u{3000}\u{e9}-]|[a-z!~/:0-9\u{1}\u{1f}\u{7f}\u{80}\u{85}]{1,12}){0,16}"
         ) {
             let expected: Vec<(usize, Token<'_>)> = text
                 .split(|c: char| c.is_whitespace() || c == '\u{2014}')
