@@ -68,6 +68,18 @@ pub struct Readability {
     pub flesch_reading_ease: Option<f64>,
 }
 
+impl Readability {
+    fn of(language: Language, counts: Counts) -> Self {
+        Readability {
+            language,
+            words: counts.words,
+            sentences: counts.sentences,
+            syllables: counts.syllables,
+            flesch_reading_ease: flesch::reading_ease(language, counts),
+        }
+    }
+}
+
 /// A document, segmented and measured.
 #[derive(Clone, Debug)]
 pub struct Analysis {
@@ -130,49 +142,41 @@ pub fn analyze(html: &str, language: Language) -> Result<Analysis, TextError> {
 /// caller that wants the numbers alone would pay for.
 pub fn readability(html: &str, language: Language) -> Result<Readability, TextError> {
     let tally = html::read(html, || text::BlockReader::with_sink(Tally::new(language)))?.finish();
-    let counts = Counts {
-        words: tally.words,
-        sentences: tally.sentences,
-        syllables: tally.syllables,
-    };
-    Ok(Readability {
-        language,
-        words: tally.words,
-        sentences: tally.sentences,
-        syllables: tally.syllables,
-        flesch_reading_ease: flesch::reading_ease(language, counts),
-    })
+    Ok(Readability::of(language, tally.counts))
 }
 
 /// The numbers of [`readability`], summed block by block. A block's words are its tokens'
 /// words however its sentences fall, as [`measure_reading`] counts them.
 struct Tally {
     language: Language,
-    words: usize,
-    sentences: usize,
-    syllables: usize,
+    counts: Counts,
 }
 
 impl Tally {
     fn new(language: Language) -> Self {
         Tally {
             language,
-            words: 0,
-            sentences: 0,
-            syllables: 0,
+            counts: Counts {
+                words: 0,
+                sentences: 0,
+                syllables: 0,
+            },
         }
     }
 }
 
 impl text::BlockSink for Tally {
     fn take(&mut self, block: Block) -> Option<Block> {
-        sentences::each_sentence(&block, |_| self.sentences += 1);
+        let counts = &mut self.counts;
+        sentences::each_sentence(&block, |_| counts.sentences += 1);
+        // The token memo is borrowed block by block: a pass's reader cannot hold it, since the
+        // pass may start over with a fresh reader.
         lexemes::reading(self.language, |reader| {
             words::each_token_text(&block.text, |token| {
                 let lexeme = reader.lexeme(token);
                 if lexeme.is_word() {
-                    self.words += 1;
-                    self.syllables += lexeme.syllables;
+                    counts.words += 1;
+                    counts.syllables += lexeme.syllables;
                 }
             });
         });
@@ -314,13 +318,7 @@ fn measure_reading(
         sentences: sentence_list.len(),
         syllables: syllable_count,
     };
-    let readability = Readability {
-        language,
-        words: word_count,
-        sentences: sentence_list.len(),
-        syllables: syllable_count,
-        flesch_reading_ease: flesch::reading_ease(language, counts),
-    };
+    let readability = Readability::of(language, counts);
     Analysis {
         blocks,
         block_words,
