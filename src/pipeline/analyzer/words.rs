@@ -128,9 +128,8 @@ const BYTE_CLASSES: [u8; 256] = {
     classes
 };
 
-/// The token at or after byte `at` of `text`, with its offset; `at` moves past it. Read byte by
-/// byte: ASCII, which most text is, needs no decoding to tell a separator, and digits are
-/// noticed on the way.
+/// The token at or after byte `at` of `text`, with its offset; `at` moves past it. ASCII, which
+/// most text is, needs no decoding to tell a separator, and digits are noticed on the way.
 #[inline]
 fn next_token<'t>(text: &'t str, at: &mut usize) -> Option<(usize, Token<'t>)> {
     let bytes = text.as_bytes();
