@@ -1,7 +1,8 @@
 //! A text's whitespace-separated tokens, each read once per thread and language for everything
-//! the analyzer asks of it: its word as readability counts it, that word's syllables and folded
-//! forms, and its UAX #29 words as keyphrases compare them. A sentence is then a list of shared
-//! tokens, and its words are read once for all assessments rather than once for each.
+//! the analyzer asks of it: its word as readability counts it, that word's syllables, folded
+//! forms and roles as a transition word and in a passive construction, and its UAX #29 words as
+//! keyphrases compare them. A sentence is then a list of shared tokens, and its words are read
+//! once for all assessments rather than once for each.
 //!
 //! Splitting at whitespace and em dashes keeps every segmentation whole: readability words are
 //! the tokens' words by definition (see [`super::words`]), and UAX #29 puts a boundary on both
@@ -15,8 +16,10 @@ use std::rc::Rc;
 
 use unicode_segmentation::UnicodeSegmentation;
 
+use super::passive_voice;
 use super::seo::keyphrase::{Matcher, Word};
 use super::syllables;
+use super::transition_words;
 use super::words::{lowercase, word_of_token};
 use crate::pipeline::language::Language;
 use crate::pipeline::word_memo::{Borrowed, WordMemo};
@@ -37,6 +40,9 @@ pub(crate) struct Reading {
     word: Option<Folded>,
     /// The syllables of the token's word; 0 without one.
     pub(crate) syllables: usize,
+    /// What the English transition and passive tests read in the token's word.
+    transition: transition_words::Role,
+    passive: passive_voice::Role,
     joins_separator: bool,
     /// The token's UAX #29 words as keyphrases compare them, read when a keyphrase asks.
     keyphrase_words: OnceCell<Box<[Word]>>,
@@ -73,6 +79,16 @@ impl Reading {
         self.word
             .as_ref()
             .map(|w| w.apostrophes.as_deref().unwrap_or(&w.lower))
+    }
+
+    /// The role of the token's word among English transition words.
+    pub(crate) fn transition_role(&self) -> Option<transition_words::Role> {
+        self.word.as_ref().map(|_| self.transition)
+    }
+
+    /// The role of the token's word in an English passive construction.
+    pub(crate) fn passive_role(&self) -> Option<passive_voice::Role> {
+        self.word.as_ref().map(|_| self.passive)
     }
 
     /// The token's UAX #29 words as `matcher` reads them; `None` when `matcher` reads another
@@ -139,11 +155,20 @@ fn read(token: &str, language: Language) -> Lexeme {
             apostrophes,
         }
     });
+    let folded = word.as_ref().map_or("", |word| {
+        word.apostrophes.as_deref().unwrap_or(&word.lower)
+    });
+    let (transition, passive) = (
+        transition_words::Role::of(folded),
+        passive_voice::Role::of(folded),
+    );
     Lexeme(Rc::new(Reading {
         token: token.into(),
         language,
         word,
         syllables,
+        transition,
+        passive,
         joins_separator: joins_separator(token),
         keyphrase_words: OnceCell::new(),
     }))
@@ -182,6 +207,24 @@ mod tests {
         let number = lexeme("1,000.");
         assert!(!number.is_word());
         assert_eq!((number.lower(), number.syllables), (None, 0));
+        assert_eq!(number.passive_role(), None);
+        assert_eq!(number.transition_role(), None);
+        assert_eq!(
+            lexeme("However,").transition_role(),
+            Some(transition_words::Role::of("however"))
+        );
+        assert_ne!(
+            transition_words::Role::of("however"),
+            transition_words::Role::default()
+        );
+        assert_eq!(
+            lexeme("Weren\u{2019}t").passive_role(),
+            Some(passive_voice::Role::of("weren't"))
+        );
+        assert_ne!(
+            passive_voice::Role::of("weren't"),
+            passive_voice::Role::of("weren\u{2019}t")
+        );
     }
 
     #[test]

@@ -177,27 +177,46 @@ fn is_participle(word: &str) -> bool {
         || IRREGULAR_PARTICIPLES.contains(&word)
 }
 
+/// What the passive test asks of one folded word. A page repeats its words, so the analyzer
+/// keeps each word's role with the word rather than searching the lists at every occurrence.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Role {
+    auxiliary: bool,
+    /// May stand between an auxiliary and its participle.
+    in_between: bool,
+    participle: bool,
+}
+
+impl Role {
+    pub(crate) fn of(folded: &str) -> Role {
+        Role {
+            auxiliary: AUXILIARIES.contains(&folded),
+            in_between: IN_BETWEEN.contains(&folded)
+                || (folded.ends_with("ly") && folded.len() > 4),
+            participle: is_participle(folded),
+        }
+    }
+}
+
 /// Whether `sentence` has a passive construction.
 pub fn is_passive(sentence: &str) -> bool {
     let mut folded = Vec::new();
     folded_words(sentence, &mut folded);
-    is_passive_in(&folded)
+    let roles: Vec<Role> = folded.iter().map(|word| Role::of(word)).collect();
+    is_passive_in(&roles)
 }
 
-/// [`is_passive`] of a sentence given as its [`folded_words`].
-pub(crate) fn is_passive_in<W: AsRef<str>>(folded: &[W]) -> bool {
-    folded
+/// [`is_passive`] of a sentence given as the [`Role`]s of its [`folded_words`].
+pub(crate) fn is_passive_in(roles: &[Role]) -> bool {
+    roles
         .iter()
         .enumerate()
-        .filter(|(_, word)| AUXILIARIES.contains(&word.as_ref()))
+        .filter(|(_, role)| role.auxiliary)
         .any(|(at, _)| {
-            folded[at + 1..]
+            roles[at + 1..]
                 .iter()
-                .map(AsRef::as_ref)
-                .find(|word| {
-                    !(IN_BETWEEN.contains(word) || (word.ends_with("ly") && word.len() > 4))
-                })
-                .is_some_and(is_participle)
+                .find(|role| !role.in_between)
+                .is_some_and(|role| role.participle)
         })
 }
 

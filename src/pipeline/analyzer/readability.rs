@@ -12,8 +12,8 @@ use std::ops::Range;
 use serde::Serialize;
 
 use super::assessment::{Rating, Threshold};
-use super::passive_voice::is_passive_in;
-use super::transition_words::has_transition_in;
+use super::passive_voice::{self, is_passive_in};
+use super::transition_words::{self, has_transition_in};
 use super::{Analysis, BlockKind, Language, Sentence, Support};
 use crate::pipeline::ruleset::{Profile, ReadabilityRules, Ruleset};
 
@@ -155,6 +155,8 @@ struct ProseSentence<'a> {
 fn prose_sentences(analysis: &Analysis, support: Support) -> Vec<ProseSentence<'_>> {
     let read_words = support.transition_words || support.passive_voice;
     let mut folded: Vec<&str> = Vec::new();
+    let mut transition_roles: Vec<transition_words::Role> = Vec::new();
+    let mut passive_roles: Vec<passive_voice::Role> = Vec::new();
     analysis
         .sentences
         .iter()
@@ -166,15 +168,17 @@ fn prose_sentences(analysis: &Analysis, support: Support) -> Vec<ProseSentence<'
                     .readings(index)
                     .transition_and_passive
                     .get_or_init(|| {
+                        let lexemes = &analysis.readings(index).lexemes;
                         folded.clear();
-                        folded.extend(
-                            analysis
-                                .readings(index)
-                                .lexemes
-                                .iter()
-                                .filter_map(|l| l.folded()),
-                        );
-                        (has_transition_in(&folded), is_passive_in(&folded))
+                        folded.extend(lexemes.iter().filter_map(|l| l.folded()));
+                        transition_roles.clear();
+                        transition_roles.extend(lexemes.iter().filter_map(|l| l.transition_role()));
+                        passive_roles.clear();
+                        passive_roles.extend(lexemes.iter().filter_map(|l| l.passive_role()));
+                        (
+                            has_transition_in(&folded, &transition_roles),
+                            is_passive_in(&passive_roles),
+                        )
                     })
             } else {
                 (false, false)

@@ -144,35 +144,56 @@ fn may_be_listed(word: &str) -> bool {
     }
 }
 
+/// The listed phrases whose first word is `word`; they sit side by side.
+fn phrases_starting(word: &str) -> &'static [&'static [&'static str]] {
+    let first = PHRASES.partition_point(|phrase| phrase[0] < word);
+    let count = PHRASES[first..]
+        .iter()
+        .take_while(|phrase| phrase[0] == word)
+        .count();
+    &PHRASES[first..first + count]
+}
+
+/// What the transition test asks of one folded word. A page repeats its words, so the analyzer
+/// keeps each word's role with the word rather than searching the lists at every occurrence.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Role {
+    listed: bool,
+    starts_phrase: bool,
+}
+
+impl Role {
+    pub(crate) fn of(folded: &str) -> Role {
+        if !may_be_listed(folded) {
+            return Role::default();
+        }
+        Role {
+            listed: WORDS.binary_search(&folded).is_ok(),
+            starts_phrase: !phrases_starting(folded).is_empty(),
+        }
+    }
+}
+
 /// Whether `sentence` contains an English transition word or phrase.
 pub fn has_transition(sentence: &str) -> bool {
     let mut folded = Vec::new();
     folded_words(sentence, &mut folded);
-    has_transition_in(&folded)
+    let roles: Vec<Role> = folded.iter().map(|word| Role::of(word)).collect();
+    has_transition_in(&folded, &roles)
 }
 
-/// [`has_transition`] of a sentence given as its [`folded_words`].
-pub(crate) fn has_transition_in<W: AsRef<str>>(folded: &[W]) -> bool {
-    folded.iter().enumerate().any(|(at, word)| {
-        let word = word.as_ref();
-        if !may_be_listed(word) {
-            return false;
-        }
-        if WORDS.binary_search(&word).is_ok() {
-            return true;
-        }
-        // Only the phrases starting with this word can match here; they sit side by side.
-        let first = PHRASES.partition_point(|phrase| phrase[0] < word);
-        PHRASES[first..]
-            .iter()
-            .take_while(|phrase| phrase[0] == word)
-            .any(|phrase| {
-                folded.len() - at >= phrase.len()
-                    && folded[at + 1..]
-                        .iter()
-                        .zip(&phrase[1..])
-                        .all(|(a, b)| a.as_ref() == *b)
-            })
+/// [`has_transition`] of a sentence given as its [`folded_words`] and their [`Role`]s.
+pub(crate) fn has_transition_in<W: AsRef<str>>(folded: &[W], roles: &[Role]) -> bool {
+    roles.iter().enumerate().any(|(at, role)| {
+        role.listed
+            || (role.starts_phrase
+                && phrases_starting(folded[at].as_ref()).iter().any(|phrase| {
+                    folded.len() - at >= phrase.len()
+                        && folded[at + 1..]
+                            .iter()
+                            .zip(&phrase[1..])
+                            .all(|(a, b)| a.as_ref() == *b)
+                }))
     })
 }
 
