@@ -14,8 +14,6 @@ use std::hash::BuildHasher;
 use std::ops::Deref;
 use std::rc::Rc;
 
-use unicode_segmentation::UnicodeSegmentation;
-
 use crate::pipeline::language::Language;
 use crate::pipeline::linker::tokens::{Normaliser, Piece, each_piece};
 use crate::pipeline::word_memo::WordMemo;
@@ -122,12 +120,6 @@ impl Matcher {
 
 /// Calls `f` with each UAX #29 word of `text`: the linker's word pieces.
 fn for_each_word<'t>(text: &'t str, mut f: impl FnMut(&'t str)) {
-    if text.is_ascii() {
-        // unicode-segmentation segments ASCII text on a faster path, but only for this entry
-        // point; its words are the same.
-        text.unicode_words().for_each(f);
-        return;
-    }
     each_piece(text, |piece| {
         if let Piece::Word { word, .. } = piece {
             f(word);
