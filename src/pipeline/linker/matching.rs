@@ -3,8 +3,7 @@
 //! applied to the ranking, so the best candidates survive the caps rather than the first ones.
 
 use std::cell::RefCell;
-use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
+use std::ops::Range;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use url::Url;
@@ -39,74 +38,67 @@ pub(crate) struct Candidate<'i> {
     paragraph: usize,
 }
 
-/// A candidate's place in the ranking: cornerstone targets first, then by score; ties by target
-/// id and then by position, so the first occurrence wins and nothing depends on chance; then by
-/// the order candidates were found in. Ordered best first.
-struct Rank {
+/// The candidates of one target, which share its place in the ranking: cornerstone targets
+/// first, then by score, ties by target id so nothing depends on chance. Among themselves a
+/// target's candidates rank by position, so the first occurrence wins, then by phrase source,
+/// then in the order they were found.
+struct TargetCandidates {
     cornerstone: bool,
     score: f64,
     target: TargetId,
-    node: usize,
-    start: usize,
-    source: PhraseSource,
-    /// The candidate's index in the list it was found in.
-    index: usize,
+    /// Where its candidates' indices are in the list [`ranked`] returns.
+    members: Range<usize>,
 }
 
-impl Rank {
-    fn of(candidate: &Candidate<'_>, index: usize) -> Rank {
-        Rank {
-            cornerstone: candidate.cornerstone,
-            score: candidate.score,
-            target: candidate.target,
-            node: candidate.node,
-            start: candidate.start,
-            source: candidate.source,
-            index,
-        }
+/// The targets of `candidates` best first, and the candidates' indices, each target's together
+/// and in their order. Cornerstone and score belong to the target, so ranking the targets once
+/// and each target's few candidates among themselves orders the candidates as ranking them all
+/// would; and once a target is linked, the rest of its candidates are passed over unread.
+fn ranked(candidates: &[Candidate<'_>]) -> (Vec<TargetCandidates>, Vec<usize>) {
+    let mut group_of: FxHashMap<TargetId, usize> = FxHashMap::default();
+    let mut targets: Vec<TargetCandidates> = Vec::new();
+    let mut groups = Vec::with_capacity(candidates.len());
+    for candidate in candidates {
+        let group = *group_of.entry(candidate.target).or_insert_with(|| {
+            targets.push(TargetCandidates {
+                cornerstone: candidate.cornerstone,
+                score: candidate.score,
+                target: candidate.target,
+                members: 0..0,
+            });
+            targets.len() - 1
+        });
+        // Counted here; made a range below.
+        targets[group].members.end += 1;
+        groups.push(group);
     }
-}
-
-impl Ord for Rank {
-    fn cmp(&self, other: &Rank) -> Ordering {
-        other
-            .cornerstone
-            .cmp(&self.cornerstone)
-            .then_with(|| other.score.total_cmp(&self.score))
-            .then_with(|| self.target.cmp(&other.target))
-            .then_with(|| (self.node, self.start).cmp(&(other.node, other.start)))
-            .then_with(|| self.source.cmp(&other.source))
-            .then_with(|| self.index.cmp(&other.index))
+    let mut start = 0;
+    for target in &mut targets {
+        let count = target.members.end;
+        target.members = start..start;
+        start += count;
     }
-}
-
-impl PartialOrd for Rank {
-    fn partial_cmp(&self, other: &Rank) -> Option<Ordering> {
-        Some(self.cmp(other))
+    let mut order = vec![0; candidates.len()];
+    for (index, &group) in groups.iter().enumerate() {
+        let members = &mut targets[group].members;
+        order[members.end] = index;
+        members.end += 1;
     }
-}
-
-impl PartialEq for Rank {
-    fn eq(&self, other: &Rank) -> bool {
-        self.cmp(other) == Ordering::Equal
+    for target in &targets {
+        // Found in document order, so nearly sorted; the sort is stable, so ties stay in the
+        // order they were found.
+        order[target.members.clone()].sort_by_key(|&index| {
+            let candidate = &candidates[index];
+            (candidate.node, candidate.start, candidate.source)
+        });
     }
-}
-
-impl Eq for Rank {}
-
-/// `candidates` best first, ranked only as far as they are taken: a post has thousands of
-/// candidates, and the limits end the choice after a few of them.
-fn in_rank_order<'i>(candidates: Vec<Candidate<'i>>) -> impl Iterator<Item = Candidate<'i>> {
-    let mut ranks: BinaryHeap<Reverse<Rank>> = candidates
-        .iter()
-        .enumerate()
-        .map(|(index, candidate)| Reverse(Rank::of(candidate, index)))
-        .collect();
-    let mut candidates: Vec<Option<Candidate<'i>>> = candidates.into_iter().map(Some).collect();
-    std::iter::from_fn(move || {
-        let Reverse(best) = ranks.pop()?;
-        candidates[best.index].take()
-    })
+    targets.sort_unstable_by(|a, b| {
+        b.cornerstone
+            .cmp(&a.cornerstone)
+            .then_with(|| b.score.total_cmp(&a.score))
+            .then_with(|| a.target.cmp(&b.target))
+    });
+    (targets, order)
 }
 
 /// The links to insert, in document order.
@@ -244,7 +236,7 @@ pub(crate) fn choose<'i>(
             }
         }
     }
-    let mut chosen = select(in_rank_order(candidates), index, limits, scan, words);
+    let mut chosen = select(candidates, index, limits, scan, words);
     for candidate in &mut chosen {
         let (start, end) = candidate.text_range;
         candidate.anchor = node_tokens[candidate.node].0.text[start..end].to_owned();
@@ -252,10 +244,10 @@ pub(crate) fn choose<'i>(
     chosen
 }
 
-/// Applies the limits to ranked candidates. Links inserted on an earlier run count against every
-/// limit, so a second run adds nothing.
+/// Applies the limits to the candidates in rank order. Links inserted on an earlier run count
+/// against every limit, so a second run adds nothing.
 fn select<'i>(
-    ranked: impl Iterator<Item = Candidate<'i>>,
+    candidates: Vec<Candidate<'i>>,
     index: &LinkIndex,
     limits: &Limits,
     scan: &Scan,
@@ -277,30 +269,41 @@ fn select<'i>(
     for marked in &scan.marked {
         *per_paragraph.entry(marked.paragraph).or_default() += 1;
     }
-    let mut targets = FxHashSet::default();
-    let mut chosen: Vec<Candidate> = Vec::new();
-    for candidate in ranked {
-        if total >= cap {
-            break;
+    let (targets, order) = ranked(&candidates);
+    let mut chosen: Vec<usize> = Vec::new();
+    'targets: for target in &targets {
+        for &at in &order[target.members.clone()] {
+            if total >= cap {
+                break 'targets;
+            }
+            let candidate = &candidates[at];
+            if keys.contains(candidate.key) {
+                continue;
+            }
+            let paragraph = per_paragraph.entry(candidate.paragraph).or_default();
+            let overlaps = chosen.iter().map(|&c| &candidates[c]).any(|c| {
+                c.node == candidate.node && c.start < candidate.end && candidate.start < c.end
+            });
+            if *paragraph >= limits.per_paragraph || overlaps {
+                continue;
+            }
+            *paragraph += 1;
+            total += 1;
+            keys.insert(candidate.key);
+            chosen.push(at);
+            continue 'targets;
         }
-        if targets.contains(&candidate.target) || keys.contains(candidate.key) {
-            continue;
-        }
-        let paragraph = per_paragraph.entry(candidate.paragraph).or_default();
-        let overlaps = chosen.iter().any(|c| {
-            c.node == candidate.node && c.start < candidate.end && candidate.start < c.end
-        });
-        if *paragraph >= limits.per_paragraph || overlaps {
-            continue;
-        }
-        *paragraph += 1;
-        total += 1;
-        targets.insert(candidate.target);
-        keys.insert(candidate.key);
-        chosen.push(candidate);
     }
-    chosen.sort_by_key(|c| (c.node, c.start));
-    chosen
+    chosen.sort_unstable();
+    let mut chosen = chosen.into_iter().peekable();
+    let mut links: Vec<Candidate> = candidates
+        .into_iter()
+        .enumerate()
+        .filter(|(at, _)| chosen.next_if_eq(at).is_some())
+        .map(|(_, candidate)| candidate)
+        .collect();
+    links.sort_by_key(|c| (c.node, c.start));
+    links
 }
 
 /// A word of a document by its term, or a break.
@@ -422,11 +425,10 @@ impl SourceVector {
     fn cosine(&self, target: &[(u32, f64)], target_norm: f64) -> f64 {
         let mut dot = 0.0;
         for &(id, weight) in target {
-            // Every weight of a word the document has is positive.
-            let own = self.weights.get(id as usize).copied().unwrap_or(0.0);
-            if own != 0.0 {
-                dot += weight * own;
-            }
+            // A word the document lacks adds an exact zero (weights are finite and positive), so
+            // no branch guards the product: whether a target's word is the document's is not
+            // predictable.
+            dot += weight * self.weights.get(id as usize).copied().unwrap_or(0.0);
         }
         if dot == 0.0 {
             0.0
