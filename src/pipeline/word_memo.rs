@@ -4,6 +4,9 @@
 //! hash lookup. A memo only ever holds what the function gives for the word, so every result is
 //! the same with or without it. It forgets everything once it holds [`CAPACITY`] words, which
 //! bounds a thread's memory whatever text goes through it.
+//!
+//! Its table, [`WordMap`], holds short words by value; the linker's lexicon keeps its words in
+//! one too.
 
 use std::cell::RefCell;
 use std::thread::LocalKey;
@@ -18,13 +21,15 @@ const CAPACITY: usize = 1 << 16;
 /// The values of one function per word as written, one table per language (indexed by the
 /// language's position in its enum).
 pub(crate) struct WordMemo<V> {
-    by_language: Vec<Words<V>>,
+    by_language: Vec<WordMap<V>>,
 }
 
-/// One language's remembered words. Nearly every word is at most [`ShortKey::MAX_LEN`] bytes
-/// long and is kept by value: a lookup then compares two integers instead of following a
-/// pointer to the key's bytes and comparing them.
-struct Words<V> {
+/// Values by word as written. Nearly every word is at most [`ShortKey::MAX_LEN`] bytes long and
+/// is kept by value: a lookup then hashes two integers and compares them instead of following a
+/// pointer to the key's bytes and comparing those. Fx hashing suits it: the keys are a site's
+/// own words, not input an attacker picks to collide, and a collision costs time, never a result.
+#[derive(Debug)]
+pub(crate) struct WordMap<V> {
     short: FxHashMap<ShortKey, V>,
     long: FxHashMap<Box<str>, V>,
 }
@@ -65,36 +70,43 @@ impl ShortKey {
     }
 }
 
-impl<V: Clone> Words<V> {
-    fn new() -> Self {
-        Words {
+impl<V> Default for WordMap<V> {
+    fn default() -> Self {
+        WordMap {
             short: FxHashMap::default(),
             long: FxHashMap::default(),
         }
     }
+}
 
-    fn get(&self, word: &str) -> Option<&V> {
+impl<V> WordMap<V> {
+    pub(crate) fn get(&self, word: &str) -> Option<&V> {
         match ShortKey::of(word) {
             Some(key) => self.short.get(&key),
             None => self.long.get(word),
         }
     }
 
-    fn insert(&mut self, word: &str, value: V) {
-        if self.short.len() + self.long.len() >= CAPACITY {
-            self.short.clear();
-            self.long.clear();
-        }
+    pub(crate) fn insert(&mut self, word: &str, value: V) {
         match ShortKey::of(word) {
             Some(key) => self.short.insert(key, value),
             None => self.long.insert(word.into(), value),
         };
     }
+
+    fn len(&self) -> usize {
+        self.short.len() + self.long.len()
+    }
+
+    fn clear(&mut self) {
+        self.short.clear();
+        self.long.clear();
+    }
 }
 
 /// One language's part of a memo, borrowed for as many lookups as a caller makes in a row.
 pub(crate) struct Borrowed<'m, V> {
-    words: &'m mut Words<V>,
+    words: &'m mut WordMap<V>,
 }
 
 impl<V: Clone> Borrowed<'_, V> {
@@ -104,6 +116,9 @@ impl<V: Clone> Borrowed<'_, V> {
             return value.clone();
         }
         let value = compute();
+        if self.words.len() >= CAPACITY {
+            self.words.clear();
+        }
         self.words.insert(word, value.clone());
         value
     }
@@ -131,10 +146,10 @@ impl<V: Clone> WordMemo<V> {
         })
     }
 
-    fn words(&mut self, language: Language) -> &mut Words<V> {
+    fn words(&mut self, language: Language) -> &mut WordMap<V> {
         let at = language as usize;
         if self.by_language.len() <= at {
-            self.by_language.resize_with(at + 1, Words::new);
+            self.by_language.resize_with(at + 1, WordMap::default);
         }
         &mut self.by_language[at]
     }

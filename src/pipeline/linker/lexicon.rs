@@ -8,6 +8,7 @@
 use rustc_hash::FxHashMap;
 
 use super::tokens::Normaliser;
+use crate::pipeline::word_memo::WordMap;
 
 /// A stem's number in the lexicon; unlike a word id it is never an automaton character.
 pub(crate) type StemId = u32;
@@ -15,9 +16,8 @@ pub(crate) type StemId = u32;
 #[derive(Debug, Default)]
 pub(crate) struct Lexicon {
     /// Words as written (before case folding) to their stems. Looked up for every word of every
-    /// linked text, so hashed with Fx rather than SipHash: the keys are the site's own words,
-    /// not input an attacker picks to collide, and a collision would cost time, never a result.
-    by_word: FxHashMap<Box<str>, StemId>,
+    /// linked text.
+    by_word: WordMap<StemId>,
     by_stem: FxHashMap<Box<str>, StemId>,
     stems: Vec<Box<str>>,
     /// The word id of each stem that is in the index vocabulary.
@@ -41,7 +41,7 @@ impl Lexicon {
                 id
             }
         };
-        self.by_word.insert(word.into(), id);
+        self.by_word.insert(word, id);
         id
     }
 
