@@ -396,16 +396,19 @@ thread_local! {
 impl SourceVector {
     fn new(index: &LinkIndex, terms: &Terms, counts: &FxHashMap<u32, u32>) -> SourceVector {
         // Squares are summed in stem order, so the norm is the same on every run.
-        let mut by_stem: Vec<(&str, Option<u32>, u32)> = counts
+        let mut by_stem: Vec<(u64, &str, Option<u32>, u32)> = counts
             .iter()
-            .map(|(&term, &tf)| (terms.stem(term), terms.word_id(term), tf))
+            .map(|(&term, &tf)| {
+                let stem = terms.stem(term);
+                (leading_bytes(stem), stem, terms.word_id(term), tf)
+            })
             .collect();
-        by_stem.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        by_stem.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
         let mut weights = SCRATCH.with_borrow_mut(std::mem::take);
         weights.resize(index.word_id_end(), 0.0);
         let mut set = Vec::with_capacity(by_stem.len());
         let mut squares = 0.0;
-        for (_, id, tf) in by_stem {
+        for (_, _, id, tf) in by_stem {
             let weight = f64::from(tf) * index.idf(id);
             squares += weight * weight;
             if let Some(id) = id {
@@ -445,5 +448,30 @@ impl Drop for SourceVector {
         }
         let weights = std::mem::take(&mut self.weights);
         SCRATCH.with_borrow_mut(|scratch| *scratch = weights);
+    }
+}
+
+/// The first eight bytes of `text` as a big-endian integer, zeros past its end. Where two texts
+/// differ in their first eight bytes these order as the texts do, so a sort by text compares
+/// them first and most stems, eight bytes or shorter, are never compared byte by byte.
+fn leading_bytes(text: &str) -> u64 {
+    let mut bytes = [0; 8];
+    let len = text.len().min(8);
+    bytes[..len].copy_from_slice(&text.as_bytes()[..len]);
+    u64::from_be_bytes(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::leading_bytes;
+
+    proptest! {
+        #[test]
+        fn leading_bytes_order_as_the_texts_do(a in "[ab\\x00\u{e9}]{0,10}", b in "[ab\\x00\u{e9}]{0,10}") {
+            let by_prefix = leading_bytes(&a).cmp(&leading_bytes(&b)).then_with(|| a.cmp(&b));
+            prop_assert_eq!(by_prefix, a.cmp(&b));
+        }
     }
 }
