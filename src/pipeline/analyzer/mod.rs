@@ -104,8 +104,9 @@ pub(crate) struct Readings {
     pub(crate) lexemes: Rc<[Lexeme]>,
     /// Whether the sentence holds a transition word, and whether it is in the passive voice.
     pub(crate) transition_and_passive: OnceCell<(bool, bool)>,
-    /// The sentence's words as keyphrases are compared with them.
-    pub(crate) keyphrase_words: OnceCell<Vec<seo::keyphrase::Word>>,
+    /// The sentence's words as keyphrases are compared with them; shared, so that an analysis
+    /// taking the sentence over copies a pointer rather than every word.
+    pub(crate) keyphrase_words: OnceCell<Rc<[seo::keyphrase::Word]>>,
 }
 
 impl Analysis {

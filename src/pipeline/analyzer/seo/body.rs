@@ -28,7 +28,7 @@ pub(super) fn introduction(cx: &Context<'_>) -> SeoAssessment {
         .collect();
     let matching: Vec<Range<usize>> = sentences
         .iter()
-        .filter(|&&i| topic.phrases().any(|p| p.found_in(cx.sentences[i])))
+        .filter(|&&i| cx.holds_topic(topic, i))
         .map(|&i| cx.analysis.sentences[i].source.clone())
         .collect();
     let paragraph: Vec<_> = sentences
@@ -66,8 +66,7 @@ pub(super) fn density(cx: &Context<'_>) -> SeoAssessment {
     }
     let mut count = 0;
     let mut evidence = Vec::new();
-    for (index, sentence) in cx.sentences.iter().enumerate() {
-        let found = topic.keyphrase.count_in(sentence);
+    for (index, &found) in cx.keyphrase_counts.iter().enumerate() {
         if found > 0 {
             count += found;
             evidence.push(cx.analysis.sentences[index].source.clone());
@@ -245,11 +244,7 @@ pub(super) fn distribution(cx: &Context<'_>) -> Option<SeoAssessment> {
     if total == 0 {
         return Some(SeoAssessment::missing(id, 1, Missing::Text));
     }
-    let found: Vec<bool> = cx
-        .sentences
-        .iter()
-        .map(|s| topic.phrases().any(|p| p.found_in(s)))
-        .collect();
+    let found: Vec<bool> = (0..total).map(|i| cx.holds_topic(topic, i)).collect();
     // The longest run of sentences without it, as a range of sentence indices.
     let mut longest = 0..0;
     let mut run_start = 0;

@@ -169,6 +169,9 @@ struct Context<'a> {
     topic: Option<Topic>,
     /// The words of each of the analysis' sentences.
     sentences: Vec<&'a [Word]>,
+    /// How often each sentence holds the keyphrase, which several assessments ask; empty
+    /// without a keyphrase.
+    keyphrase_counts: Vec<usize>,
 }
 
 impl<'a> Context<'a> {
@@ -191,13 +194,20 @@ impl<'a> Context<'a> {
                     let readings = analysis.readings(index);
                     let words = readings.keyphrase_words.get_or_init(|| {
                         let text = &analysis.blocks[s.block].text[s.text.clone()];
-                        lexemes::keyphrase_words(&readings.lexemes, text, &matcher)
+                        lexemes::keyphrase_words(&readings.lexemes, text, &matcher).into()
                     });
-                    words.as_slice()
+                    &**words
                 })
                 .collect()
         } else {
             Vec::new()
+        };
+        let keyphrase_counts = match &topic {
+            Some(topic) => sentences
+                .iter()
+                .map(|words| topic.keyphrase.count_in(words))
+                .collect(),
+            None => Vec::new(),
         };
         Context {
             page,
@@ -207,7 +217,17 @@ impl<'a> Context<'a> {
             matcher,
             topic,
             sentences,
+            keyphrase_counts,
         }
+    }
+
+    /// Whether sentence `index` holds the keyphrase or a synonym.
+    fn holds_topic(&self, topic: &Topic, index: usize) -> bool {
+        self.keyphrase_counts[index] > 0
+            || topic
+                .synonyms
+                .iter()
+                .any(|p| p.found_in(self.sentences[index]))
     }
 }
 
