@@ -45,6 +45,7 @@ impl ShortKey {
     /// The key of `word`. Built in registers from loads that may overlap: writing the bytes to
     /// a buffer and reading it back as integers stalls on every word, because a load cannot be
     /// served from several smaller stores still in flight.
+    #[inline]
     fn of(word: &str) -> Option<ShortKey> {
         let bytes = word.as_bytes();
         let len = bytes.len();
@@ -80,6 +81,7 @@ impl<V> Default for WordMap<V> {
 }
 
 impl<V> WordMap<V> {
+    #[inline]
     pub(crate) fn get(&self, word: &str) -> Option<&V> {
         match ShortKey::of(word) {
             Some(key) => self.short.get(&key),

@@ -155,18 +155,25 @@ fn unicode_pieces<'t, F: FnMut(Piece<'t>)>(text: &'t str, offset: usize, sink: &
 fn ascii_pieces<'t, F: FnMut(Piece<'t>)>(text: &'t str, offset: usize, sink: &mut Sink<F>) {
     let bytes = text.as_bytes();
     let class = |at: usize| class_of(bytes[at]);
-    let mut gap_start = 0;
+    // Whether anything but white space stands between the last word and `at`.
+    let mut breaks = false;
     let mut at = 0;
     while at < bytes.len() {
-        if class(at) & JOINS == 0 {
+        let first = class(at);
+        if first & JOINS == 0 {
+            breaks |= first & WHITE_SPACE == 0;
             at += 1;
             continue;
         }
         let start = at;
-        let mut alphanumeric = false;
+        let mut classes = 0;
         loop {
-            while at < bytes.len() && class(at) & JOINS != 0 {
-                alphanumeric |= class(at) & (LETTER | DIGIT) != 0;
+            while let Some(&byte) = bytes.get(at) {
+                let kind = class_of(byte);
+                if kind & JOINS == 0 {
+                    break;
+                }
+                classes |= kind;
                 at += 1;
             }
             // A separator joins when the same kind of character stands on both sides of it.
@@ -181,22 +188,18 @@ fn ascii_pieces<'t, F: FnMut(Piece<'t>)>(text: &'t str, offset: usize, sink: &mu
             }
             at += 1;
         }
-        if !alphanumeric {
+        if classes & (LETTER | DIGIT) == 0 {
+            // Underscores alone: no word, and no white space either.
+            breaks = true;
             continue;
         }
-        if bytes[gap_start..start]
-            .iter()
-            .any(|&b| class_of(b) & WHITE_SPACE == 0)
-        {
+        if breaks {
             sink.break_here();
         }
         sink.word(&text[start..at], offset + start);
-        gap_start = at;
+        breaks = false;
     }
-    if bytes[gap_start..]
-        .iter()
-        .any(|&b| class_of(b) & WHITE_SPACE == 0)
-    {
+    if breaks {
         sink.break_here();
     }
 }
