@@ -27,6 +27,10 @@ use igny8::pipeline::language::Language;
 use igny8::pipeline::linker::{Limits, LinkIndex, link};
 use igny8::pipeline::optimizer::{Options, optimize};
 
+/// The daemon's allocator (`src/main.rs`), so the numbers are the daemon's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Posts in the site.
 const POSTS: usize = 10_000;
 /// Every this many posts is in the per-post benches' sample: 100 posts, about 1 MB of HTML.
