@@ -1,7 +1,7 @@
 //! Assessments of what a search result shows: the SEO title (keyphrase, width), the meta
 //! description (keyphrase, length) and the slug.
 
-use super::super::{Language, analyze};
+use super::super::{sentences, text};
 use super::keyphrase::Phrase;
 use super::title_width::title_width_px;
 use super::{Context, Missing, SeoAssessment, SeoAssessmentId};
@@ -59,34 +59,31 @@ pub(super) fn meta_description_keyphrase(cx: &Context<'_>) -> SeoAssessment {
     let Some(description) = cx.page.meta_description.filter(|d| !d.trim().is_empty()) else {
         return SeoAssessment::missing(id, 3, Missing::MetaDescription);
     };
-    let matches: usize = description_sentences(description, cx.page.language)
-        .iter()
-        .map(|sentence| {
-            let words = cx.matcher.words(sentence);
-            let found = topic.keyphrase.count_in(&words);
-            let rest = topic.keyphrase.without_occurrences(&words, found);
-            found
-                + topic
-                    .synonyms
-                    .iter()
-                    .map(|s| s.count_in(&rest))
-                    .sum::<usize>()
-        })
-        .sum();
+    let mut matches = 0;
+    each_description_sentence(description, |sentence| {
+        let words = cx.matcher.words(sentence);
+        let found = topic.keyphrase.count_in(&words);
+        let rest = topic.keyphrase.without_occurrences(&words, found);
+        matches += found
+            + topic
+                .synonyms
+                .iter()
+                .map(|s| s.count_in(&rest))
+                .sum::<usize>();
+    });
     let score = if (1..=2).contains(&matches) { 9 } else { 3 };
     SeoAssessment::new(id, score, matches as f64).thresholds(&[("most_matches", 2.0)])
 }
 
-/// The description's sentences, segmented as body text is (it may hold entities and tags).
-fn description_sentences(description: &str, language: Language) -> Vec<String> {
-    let Ok(analysis) = analyze(description, language) else {
-        return vec![description.to_owned()];
+/// Hands `f` each sentence of the description, segmented as body text is (it may hold entities
+/// and tags); the whole description when it cannot be read as HTML.
+fn each_description_sentence(description: &str, mut f: impl FnMut(&str)) {
+    let Ok(blocks) = text::blocks(description) else {
+        return f(description);
     };
-    analysis
-        .sentences
-        .iter()
-        .map(|s| analysis.blocks[s.block].text[s.text.clone()].to_owned())
-        .collect()
+    for block in &blocks {
+        sentences::each_sentence(block, |range| f(&block.text[range]));
+    }
 }
 
 /// Characters of the description: 121 to 156 is good; shorter or longer scores the profile's
