@@ -63,11 +63,13 @@ pub struct Block {
 
 impl Block {
     fn new(kind: BlockKind) -> Self {
+        // Room for a short paragraph: grown from empty, a block's buffers would be reallocated
+        // and copied several times over while its text is read.
         Block {
             kind,
-            text: String::new(),
+            text: String::with_capacity(256),
             tag_edges: Vec::new(),
-            origins: Vec::new(),
+            origins: Vec::with_capacity(8),
         }
     }
 
