@@ -3,6 +3,8 @@
 //! applied to the ranking, so the best candidates survive the caps rather than the first ones.
 
 use std::cell::RefCell;
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
 use std::ops::Range;
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -41,7 +43,7 @@ pub(crate) struct Candidate<'i> {
 /// The candidates of one target, which share its place in the ranking: cornerstone targets
 /// first, then by score, ties by target id so nothing depends on chance. Among themselves a
 /// target's candidates rank by position, so the first occurrence wins, then by phrase source,
-/// then in the order they were found.
+/// then in the order they were found. Ordered so that the best target is the greatest.
 struct TargetCandidates {
     cornerstone: bool,
     score: f64,
@@ -50,12 +52,38 @@ struct TargetCandidates {
     members: Range<usize>,
 }
 
-/// The targets of `candidates` best first, and the candidates' indices, each target's together
-/// and in their order. Cornerstone and score belong to the target, so ranking the targets once
-/// and each target's few candidates among themselves orders the candidates as ranking them all
-/// would; and once a target is linked, the rest of its candidates are passed over unread.
-fn ranked(candidates: &[Candidate<'_>]) -> (Vec<TargetCandidates>, Vec<usize>) {
-    let mut group_of: FxHashMap<TargetId, usize> = FxHashMap::default();
+impl Ord for TargetCandidates {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.cornerstone
+            .cmp(&other.cornerstone)
+            .then_with(|| self.score.total_cmp(&other.score))
+            .then_with(|| other.target.cmp(&self.target))
+    }
+}
+
+impl PartialOrd for TargetCandidates {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for TargetCandidates {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for TargetCandidates {}
+
+/// The targets of `candidates`, best on top, and the candidates' indices, each target's together
+/// in the order they were found. Cornerstone and score belong to the target, so taking the
+/// targets best first and each target's few candidates in their own order visits the candidates
+/// as ranking them all would. The limits are met after a few targets of the hundreds a document's
+/// phrases name, so the targets are kept in a heap rather than sorted, and a target's candidates
+/// are ordered only when it is reached.
+fn ranked(candidates: &[Candidate<'_>]) -> (BinaryHeap<TargetCandidates>, Vec<usize>) {
+    let mut group_of: FxHashMap<TargetId, usize> =
+        FxHashMap::with_capacity_and_hasher(candidates.len(), Default::default());
     let mut targets: Vec<TargetCandidates> = Vec::new();
     let mut groups = Vec::with_capacity(candidates.len());
     for candidate in candidates {
@@ -84,21 +112,7 @@ fn ranked(candidates: &[Candidate<'_>]) -> (Vec<TargetCandidates>, Vec<usize>) {
         order[members.end] = index;
         members.end += 1;
     }
-    for target in &targets {
-        // Found in document order, so nearly sorted; the sort is stable, so ties stay in the
-        // order they were found.
-        order[target.members.clone()].sort_by_key(|&index| {
-            let candidate = &candidates[index];
-            (candidate.node, candidate.start, candidate.source)
-        });
-    }
-    targets.sort_unstable_by(|a, b| {
-        b.cornerstone
-            .cmp(&a.cornerstone)
-            .then_with(|| b.score.total_cmp(&a.score))
-            .then_with(|| a.target.cmp(&b.target))
-    });
-    (targets, order)
+    (BinaryHeap::from(targets), order)
 }
 
 /// The links to insert, in document order.
@@ -124,7 +138,7 @@ pub(crate) fn choose<'i>(
 
     let mut words = 0usize;
     let mut terms = Terms::new(index);
-    let mut source_terms: FxHashMap<u32, u32> = FxHashMap::default();
+    let mut source_terms = TermCounts::new(index.lexicon().len());
     let mut node_tokens = Vec::with_capacity(scan.nodes.len());
     for node in &scan.nodes {
         // Scripts and styles are neither counted nor linked, so their words are not read.
@@ -144,7 +158,7 @@ pub(crate) fn choose<'i>(
         for token in &tokens {
             if let Word::Term { term, .. } = token {
                 words += 1;
-                *source_terms.entry(*term).or_default() += 1;
+                source_terms.add(*term);
             }
         }
         node_tokens.push((decoded, tokens));
@@ -156,7 +170,8 @@ pub(crate) fn choose<'i>(
     // Whether each target met may be linked to from this document, and with what score and
     // cornerstone flag: a phrase occurs many times and has many owners, so each target is looked
     // up and weighed once per document.
-    let mut eligible: FxHashMap<TargetId, Option<(f64, bool)>> = FxHashMap::default();
+    let mut eligible: FxHashMap<TargetId, Option<(f64, bool)>> =
+        FxHashMap::with_capacity_and_hasher(512, Default::default());
     let mut candidates = Vec::new();
     // The node's words as automaton characters, and where each starts; reused node to node.
     let mut haystack = String::new();
@@ -269,10 +284,17 @@ fn select<'i>(
     for marked in &scan.marked {
         *per_paragraph.entry(marked.paragraph).or_default() += 1;
     }
-    let (targets, order) = ranked(&candidates);
+    let (mut targets, mut order) = ranked(&candidates);
     let mut chosen: Vec<usize> = Vec::new();
-    'targets: for target in &targets {
-        for &at in &order[target.members.clone()] {
+    'targets: while let Some(target) = targets.pop() {
+        let members = &mut order[target.members];
+        // Found in document order, so nearly sorted; the sort is stable, so ties stay in the
+        // order they were found.
+        members.sort_by_key(|&index| {
+            let candidate = &candidates[index];
+            (candidate.node, candidate.start, candidate.source)
+        });
+        for &at in members.iter() {
             if total >= cap {
                 break 'targets;
             }
@@ -376,6 +398,64 @@ impl<'i> Terms<'i> {
     }
 }
 
+/// How often each term occurs in a document, counted in a table indexed by term: an indexed
+/// increment per word costs a fraction of a hash lookup, and a document has a thousand words
+/// but only a few hundred terms. The table is taken from [`COUNTS`] and given back, zeroed,
+/// on drop.
+struct TermCounts {
+    counts: Vec<u32>,
+    /// The terms counted, in the order first met.
+    terms: Vec<u32>,
+}
+
+thread_local! {
+    /// Room for a [`TermCounts`] table, all zeros between documents.
+    static COUNTS: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+}
+
+impl TermCounts {
+    /// Counts of terms below `known` (the lexicon's ids) fit in the table as taken; a document's
+    /// new stems, numbered after them, grow it.
+    fn new(known: usize) -> TermCounts {
+        let mut counts = COUNTS.with_borrow_mut(std::mem::take);
+        if counts.len() < known {
+            counts.resize(known, 0);
+        }
+        TermCounts {
+            counts,
+            terms: Vec::with_capacity(256),
+        }
+    }
+
+    fn add(&mut self, term: u32) {
+        let at = term as usize;
+        if at >= self.counts.len() {
+            self.counts.resize(at + 1, 0);
+        }
+        if self.counts[at] == 0 {
+            self.terms.push(term);
+        }
+        self.counts[at] += 1;
+    }
+
+    /// Each term counted, with its count.
+    fn each(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.terms
+            .iter()
+            .map(|&term| (term, self.counts[term as usize]))
+    }
+}
+
+impl Drop for TermCounts {
+    fn drop(&mut self) {
+        for &term in &self.terms {
+            self.counts[term as usize] = 0;
+        }
+        let counts = std::mem::take(&mut self.counts);
+        COUNTS.with_borrow_mut(|scratch| *scratch = counts);
+    }
+}
+
 /// The source document's TF-IDF weights over the index vocabulary, by word id.
 struct SourceVector {
     /// The document's weight of every word id, zero for the words it lacks: a document has
@@ -394,11 +474,11 @@ thread_local! {
 }
 
 impl SourceVector {
-    fn new(index: &LinkIndex, terms: &Terms, counts: &FxHashMap<u32, u32>) -> SourceVector {
+    fn new(index: &LinkIndex, terms: &Terms, counts: &TermCounts) -> SourceVector {
         // Squares are summed in stem order, so the norm is the same on every run.
         let mut by_stem: Vec<(u64, &str, Option<u32>, u32)> = counts
-            .iter()
-            .map(|(&term, &tf)| {
+            .each()
+            .map(|(term, tf)| {
                 let stem = terms.stem(term);
                 (leading_bytes(stem), stem, terms.word_id(term), tf)
             })
