@@ -75,9 +75,10 @@ pub(crate) fn report_of(
     analysis: &Analysis,
     facts: &Elements,
 ) -> Report {
-    let seo = seo::assess(page, analysis, facts, &ruleset.seo);
-    let readability = readability::assess_with(analysis, &ruleset.readability);
+    // Parsed once: the SEO link assessments and engagement judge links from it.
     let host = page.host();
+    let seo = seo::assess(page, host.as_deref(), analysis, facts, &ruleset.seo);
+    let readability = readability::assess_with(analysis, &ruleset.readability);
     let engagement = engagement::assess(analysis, facts, host.as_deref(), &ruleset.engagement);
     let overall = overall(
         &ruleset.overall,

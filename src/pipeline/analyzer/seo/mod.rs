@@ -162,6 +162,8 @@ pub fn aggregate(scores: impl IntoIterator<Item = i16>) -> u8 {
 /// keyphrase matching, segmented once.
 struct Context<'a> {
     page: &'a Page<'a>,
+    /// The host of the page's URL: links to it are internal.
+    host: Option<&'a str>,
     analysis: &'a Analysis,
     elements: &'a Elements,
     rules: &'a SeoRules,
@@ -177,6 +179,7 @@ struct Context<'a> {
 impl<'a> Context<'a> {
     fn new(
         page: &'a Page<'a>,
+        host: Option<&'a str>,
         analysis: &'a Analysis,
         elements: &'a Elements,
         rules: &'a SeoRules,
@@ -211,6 +214,7 @@ impl<'a> Context<'a> {
         };
         Context {
             page,
+            host,
             analysis,
             elements,
             rules,
@@ -240,25 +244,28 @@ pub(crate) fn assess_one(
     rules: &SeoRules,
     id: SeoAssessmentId,
 ) -> Option<SeoAssessment> {
-    let cx = Context::new(page, analysis, elements, rules);
+    // The three a rule asks of a lone text read no link, so they need no host.
+    let cx = Context::new(page, None, analysis, elements, rules);
     match id {
         SeoAssessmentId::MetaDescriptionKeyphrase => Some(snippet::meta_description_keyphrase(&cx)),
         SeoAssessmentId::SubheadingsKeyphrase => Some(body::subheadings(&cx)),
         SeoAssessmentId::ImageKeyphrase => Some(body::image_keyphrase(&cx)),
-        _ => assess(page, analysis, elements, rules)
+        _ => assess(page, page.host().as_deref(), analysis, elements, rules)
             .assessment(id)
             .cloned(),
     }
 }
 
-/// Runs the SEO assessments on an analysed page.
+/// Runs the SEO assessments on an analysed page whose links are judged from `host`, the
+/// lower-cased host of its URL.
 pub fn assess(
     page: &Page<'_>,
+    host: Option<&str>,
     analysis: &Analysis,
     elements: &Elements,
     rules: &SeoRules,
 ) -> SeoReport {
-    let cx = Context::new(page, analysis, elements, rules);
+    let cx = Context::new(page, host, analysis, elements, rules);
     let support = page.language.support();
     let mut omitted = Vec::new();
     let mut assessments = vec![

@@ -47,12 +47,11 @@ pub(super) fn internal_links(cx: &Context<'_>) -> SeoAssessment {
 
 /// Links of one kind: none is bad (3), all nofollowed 7, some 8, all followed 9.
 fn links(cx: &Context<'_>, id: SeoAssessmentId, kind: LinkKind) -> SeoAssessment {
-    let host = cx.page.host();
     let links: Vec<&Link> = cx
         .elements
         .links
         .iter()
-        .filter(|l| l.kind(host.as_deref()) == kind)
+        .filter(|l| l.kind(cx.host) == kind)
         .collect();
     let nofollowed = links.iter().filter(|l| l.nofollow).count();
     let score = if links.is_empty() {
