@@ -107,6 +107,9 @@ pub(crate) struct Readings {
     /// The sentence's words as keyphrases are compared with them; shared, so that an analysis
     /// taking the sentence over copies a pointer rather than every word.
     pub(crate) keyphrase_words: OnceCell<Rc<[seo::keyphrase::Word]>>,
+    /// How often the sentence holds a keyphrase, with the keyphrase as written: the count is
+    /// kept only for the keyphrase it was counted for.
+    pub(crate) keyphrase_count: OnceCell<(Rc<str>, usize)>,
 }
 
 impl Analysis {
@@ -309,6 +312,7 @@ fn measure_reading(
                 lexemes: sentence_lexemes.drain(..).collect(),
                 transition_and_passive: OnceCell::new(),
                 keyphrase_words: OnceCell::new(),
+                keyphrase_count: OnceCell::new(),
             });
         }
         block_words.push(word_count - words_before);

@@ -15,6 +15,7 @@ mod structure;
 mod title_width;
 
 use std::ops::Range;
+use std::rc::Rc;
 
 use serde::Serialize;
 
@@ -205,12 +206,27 @@ impl<'a> Context<'a> {
         } else {
             Vec::new()
         };
-        let keyphrase_counts = match &topic {
-            Some(topic) => sentences
-                .iter()
-                .map(|words| topic.keyphrase.count_in(words))
-                .collect(),
-            None => Vec::new(),
+        let keyphrase_counts = match (&topic, page.keyphrase) {
+            (Some(topic), Some(keyphrase)) => {
+                let keyphrase: Rc<str> = keyphrase.into();
+                sentences
+                    .iter()
+                    .enumerate()
+                    .map(|(index, words)| {
+                        let count = || topic.keyphrase.count_in(words);
+                        let (counted_for, kept) = analysis
+                            .readings(index)
+                            .keyphrase_count
+                            .get_or_init(|| (keyphrase.clone(), count()));
+                        if **counted_for == *keyphrase {
+                            *kept
+                        } else {
+                            count()
+                        }
+                    })
+                    .collect()
+            }
+            _ => Vec::new(),
         };
         Context {
             page,
