@@ -202,22 +202,24 @@ impl Role {
 pub fn is_passive(sentence: &str) -> bool {
     let mut folded = Vec::new();
     folded_words(sentence, &mut folded);
-    let roles: Vec<Role> = folded.iter().map(|word| Role::of(word)).collect();
-    is_passive_in(&roles)
+    is_passive_in(folded.iter().map(|word| Role::of(word)))
 }
 
-/// [`is_passive`] of a sentence given as the [`Role`]s of its [`folded_words`].
-pub(crate) fn is_passive_in(roles: &[Role]) -> bool {
-    roles
-        .iter()
-        .enumerate()
-        .filter(|(_, role)| role.auxiliary)
-        .any(|(at, _)| {
-            roles[at + 1..]
-                .iter()
-                .find(|role| !role.in_between)
-                .is_some_and(|role| role.participle)
-        })
+/// [`is_passive`] of a sentence given as the [`Role`]s of its [`folded_words`]: an auxiliary
+/// whose next word, past those that may stand between, is a participle.
+pub(crate) fn is_passive_in(roles: impl Iterator<Item = Role> + Clone) -> bool {
+    let mut rest = roles;
+    while let Some(role) = rest.next() {
+        if role.auxiliary
+            && rest
+                .clone()
+                .find(|next| !next.in_between)
+                .is_some_and(|next| next.participle)
+        {
+            return true;
+        }
+    }
+    false
 }
 
 #[cfg(test)]

@@ -12,8 +12,8 @@ use std::ops::Range;
 use serde::Serialize;
 
 use super::assessment::{Rating, Threshold};
-use super::passive_voice::{self, is_passive_in};
-use super::transition_words::{self, has_transition_in};
+use super::passive_voice::is_passive_in;
+use super::transition_words::has_transition_in;
 use super::{Analysis, BlockKind, Language, Sentence, Support};
 use crate::pipeline::ruleset::{Profile, ReadabilityRules, Ruleset};
 
@@ -154,9 +154,6 @@ struct ProseSentence<'a> {
 /// as `support` has them).
 fn prose_sentences(analysis: &Analysis, support: Support) -> Vec<ProseSentence<'_>> {
     let read_words = support.transition_words || support.passive_voice;
-    let mut folded: Vec<&str> = Vec::new();
-    let mut transition_roles: Vec<transition_words::Role> = Vec::new();
-    let mut passive_roles: Vec<passive_voice::Role> = Vec::new();
     analysis
         .sentences
         .iter()
@@ -168,16 +165,14 @@ fn prose_sentences(analysis: &Analysis, support: Support) -> Vec<ProseSentence<'
                     .readings(index)
                     .transition_and_passive
                     .get_or_init(|| {
-                        let lexemes = &analysis.readings(index).lexemes;
-                        folded.clear();
-                        folded.extend(lexemes.iter().filter_map(|l| l.folded()));
-                        transition_roles.clear();
-                        transition_roles.extend(lexemes.iter().filter_map(|l| l.transition_role()));
-                        passive_roles.clear();
-                        passive_roles.extend(lexemes.iter().filter_map(|l| l.passive_role()));
+                        let lexemes = analysis.readings(index).lexemes.iter();
                         (
-                            has_transition_in(&folded, &transition_roles),
-                            is_passive_in(&passive_roles),
+                            has_transition_in(
+                                lexemes
+                                    .clone()
+                                    .filter_map(|l| Some((l.folded()?, l.transition_role()?))),
+                            ),
+                            is_passive_in(lexemes.filter_map(|l| l.passive_role())),
                         )
                     })
             } else {

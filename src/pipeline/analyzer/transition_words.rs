@@ -178,23 +178,30 @@ impl Role {
 pub fn has_transition(sentence: &str) -> bool {
     let mut folded = Vec::new();
     folded_words(sentence, &mut folded);
-    let roles: Vec<Role> = folded.iter().map(|word| Role::of(word)).collect();
-    has_transition_in(&folded, &roles)
+    has_transition_in(folded.iter().map(|word| (word.as_ref(), Role::of(word))))
 }
 
-/// [`has_transition`] of a sentence given as its [`folded_words`] and their [`Role`]s.
-pub(crate) fn has_transition_in<W: AsRef<str>>(folded: &[W], roles: &[Role]) -> bool {
-    roles.iter().enumerate().any(|(at, role)| {
-        role.listed
-            || (role.starts_phrase
-                && phrases_starting(folded[at].as_ref()).iter().any(|phrase| {
-                    folded.len() - at >= phrase.len()
-                        && folded[at + 1..]
-                            .iter()
-                            .zip(&phrase[1..])
-                            .all(|(a, b)| a.as_ref() == *b)
-                }))
-    })
+/// [`has_transition`] of a sentence given as its [`folded_words`], each with its [`Role`]. The
+/// words are walked once and a phrase is compared with the words after its first, so a
+/// sentence is read without being copied.
+pub(crate) fn has_transition_in<'w>(words: impl Iterator<Item = (&'w str, Role)> + Clone) -> bool {
+    let mut rest = words;
+    while let Some((word, role)) = rest.next() {
+        if role.listed {
+            return true;
+        }
+        let phrase_here = role.starts_phrase
+            && phrases_starting(word).iter().any(|phrase| {
+                let mut following = rest.clone();
+                phrase[1..]
+                    .iter()
+                    .all(|expected| following.next().is_some_and(|(w, _)| w == *expected))
+            });
+        if phrase_here {
+            return true;
+        }
+    }
+    false
 }
 
 #[cfg(test)]
