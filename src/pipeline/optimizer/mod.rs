@@ -132,6 +132,7 @@ pub fn optimize(
         before: &before,
         elements: &markup.elements,
         blocks: &analysis.blocks,
+        scores: Default::default(),
     };
     let proposals: Vec<Proposal> = RuleId::ALL
         .into_iter()

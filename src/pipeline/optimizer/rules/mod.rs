@@ -11,6 +11,9 @@ mod lazy_images;
 mod meta_description;
 mod noopener;
 
+use std::cell::RefCell;
+
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use super::markup::Element;
@@ -46,6 +49,9 @@ pub(crate) struct Context<'a> {
     pub(crate) before: &'a Report,
     pub(crate) elements: &'a [Element],
     pub(crate) blocks: &'a [Block],
+    /// The scores [`Context::score_alone`] gave, by assessment and text: a rule asks again of
+    /// the texts it proposed when it predicts their scores.
+    pub(crate) scores: RefCell<FxHashMap<(SeoAssessmentId, String), Option<i16>>>,
 }
 
 impl Context<'_> {
@@ -68,15 +74,22 @@ impl Context<'_> {
         html: &str,
         meta_description: Option<&str>,
     ) -> Option<i16> {
+        // Each assessment asked here reads one of the two texts; the other is empty.
+        let key = (id, meta_description.unwrap_or(html).to_owned());
+        if let Some(&score) = self.scores.borrow().get(&key) {
+            return score;
+        }
         let page = Page {
             html,
             meta_description,
             ..*self.page
         };
-        seo_assessment(&page, self.ruleset, id)
+        let score = seo_assessment(&page, self.ruleset, id)
             .ok()
             .flatten()
-            .map(|a| a.score)
+            .map(|a| a.score);
+        self.scores.borrow_mut().insert(key, score);
+        score
     }
 
     /// Whether Yoast's image assessment counts `alt` as holding the keyphrase: alone on a page,
