@@ -97,8 +97,11 @@ pub(crate) struct Owner {
 pub(crate) struct Indexed {
     pub(crate) url: String,
     pub(crate) canonical_url: Option<String>,
-    pub(crate) categories: BTreeSet<String>,
-    pub(crate) tags: BTreeSet<String>,
+    /// The canonical URL's [`Names`] number: every document asks of hundreds of targets whether
+    /// it already links to them, and comparing numbers spares reading each target's URL.
+    pub(crate) url_id: Option<u32>,
+    /// The numbers of its categories and tags, for the same reason.
+    pub(crate) taxonomy: Box<[u32]>,
     pub(crate) cornerstone: bool,
     /// Term frequencies by word id, sorted by id.
     vector: Vec<(u32, f32)>,
@@ -126,6 +129,10 @@ pub struct LinkIndex {
     targets: FxHashMap<TargetId, Indexed>,
     /// Targets by canonical URL, to recognise links already in a document.
     by_url: HashMap<String, TargetId>,
+    /// Canonical URLs, categories and tags by number, each kind numbered on its own.
+    urls: Names,
+    categories: Names,
+    tags: Names,
     rules: BTreeMap<i64, KeywordRule>,
     document_frequency: HashMap<u32, u32>,
     /// Inverse document frequency by word id from `FIRST_WORD` on, and that of a word no
@@ -136,6 +143,38 @@ pub struct LinkIndex {
     /// The automaton's patterns in its order, each with its owners: a match reaches its owners
     /// by position rather than by a search of `phrases`.
     patterns: Vec<(Vec<u32>, Vec<Owner>)>,
+}
+
+/// Category and tag numbers in one list: a category's number doubled, a tag's doubled plus
+/// one, so a category and a tag of the same name never meet.
+fn taxonomy_ids(
+    categories: impl IntoIterator<Item = u32>,
+    tags: impl IntoIterator<Item = u32>,
+) -> impl Iterator<Item = u32> {
+    let categories = categories.into_iter().map(|c| c << 1);
+    categories.chain(tags.into_iter().map(|t| t << 1 | 1))
+}
+
+/// Names of one kind numbered as they are first met. Like word ids, a number is never reused:
+/// the names of removed targets stay, and a number means the same name for good.
+#[derive(Debug, Default)]
+struct Names {
+    numbers: FxHashMap<Box<str>, u32>,
+}
+
+impl Names {
+    fn number(&mut self, name: &str) -> u32 {
+        if let Some(&number) = self.numbers.get(name) {
+            return number;
+        }
+        let number = self.numbers.len() as u32;
+        self.numbers.insert(name.into(), number);
+        number
+    }
+
+    fn get(&self, name: &str) -> Option<u32> {
+        self.numbers.get(name).copied()
+    }
 }
 
 /// The automaton character of a word no phrase contains.
@@ -182,6 +221,9 @@ impl LinkIndex {
             phrases: BTreeMap::new(),
             targets: FxHashMap::default(),
             by_url: HashMap::new(),
+            urls: Names::default(),
+            categories: Names::default(),
+            tags: Names::default(),
             rules: BTreeMap::new(),
             document_frequency: HashMap::new(),
             idf: Vec::new(),
@@ -304,6 +346,18 @@ impl LinkIndex {
         self.targets.get(&id)
     }
 
+    /// The number of a canonical URL some target has.
+    pub(crate) fn url_id(&self, canonical_url: &str) -> Option<u32> {
+        self.urls.get(canonical_url)
+    }
+
+    /// The taxonomy numbers of those of `categories` and `tags` that some target has too.
+    pub(crate) fn taxonomy_ids(&self, categories: &[String], tags: &[String]) -> Vec<u32> {
+        let categories = categories.iter().filter_map(|c| self.categories.get(c));
+        let tags = tags.iter().filter_map(|t| self.tags.get(t));
+        taxonomy_ids(categories, tags).collect()
+    }
+
     /// The target at a canonical URL; of two targets sharing one, the later inserted.
     pub(crate) fn target_at(&self, canonical_url: &str) -> Option<TargetId> {
         self.by_url.get(canonical_url).copied()
@@ -403,13 +457,17 @@ impl LinkIndex {
         if let Some(url) = &canonical_url {
             self.by_url.insert(url.clone(), target.id);
         }
+        let url_id = canonical_url.as_deref().map(|url| self.urls.number(url));
+        let categories = target.categories.iter().map(|c| self.categories.number(c));
+        let tags = target.tags.iter().map(|t| self.tags.number(t));
+        let taxonomy = taxonomy_ids(categories, tags).collect();
         self.targets.insert(
             target.id,
             Indexed {
                 canonical_url,
+                url_id,
                 url: target.url,
-                categories: target.categories.into_iter().collect(),
-                tags: target.tags.into_iter().collect(),
+                taxonomy,
                 cornerstone: target.cornerstone,
                 vector,
                 weights: Vec::new(),

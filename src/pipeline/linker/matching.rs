@@ -123,14 +123,16 @@ pub(crate) fn choose<'i>(
     scan: &Scan,
 ) -> Vec<Candidate<'i>> {
     let base = Url::parse(&document.url).ok();
-    let own_url = canonical(None, &document.url);
-    // Asked about every target the document's phrases name: hashing a URL once beats comparing
-    // it, shared prefix and all, with several others.
-    let linked: FxHashSet<String> = scan
+    // Asked about every target the document's phrases name, so by number: a URL is read once
+    // per link here rather than once per target there, and a URL no target has can be left
+    // out, since it names no target.
+    let linked: FxHashSet<u32> = scan
         .hrefs
         .iter()
-        .filter_map(|(href, _)| canonical(base.as_ref(), href))
+        .filter_map(|(href, _)| index.url_id(&canonical(base.as_ref(), href)?))
         .collect();
+    let own_url = canonical(None, &document.url).and_then(|url| index.url_id(&url));
+    let taxonomy = index.taxonomy_ids(&document.categories, &document.tags);
     let focus = document
         .focus_keyphrase
         .as_deref()
@@ -213,21 +215,14 @@ pub(crate) fn choose<'i>(
             {
                 let eligible = *eligible.entry(target).or_insert_with(|| {
                     let indexed = index.target(target)?;
-                    let unwanted = indexed.canonical_url.is_none()
-                        || document.id == Some(target)
-                        || indexed.canonical_url == own_url
-                        || indexed
-                            .canonical_url
-                            .as_ref()
-                            .is_some_and(|u| linked.contains(u));
-                    if unwanted {
+                    let unwanted = match indexed.url_id {
+                        None => true,
+                        Some(url) => own_url == Some(url) || linked.contains(&url),
+                    };
+                    if unwanted || document.id == Some(target) {
                         return None;
                     }
-                    let shares = indexed
-                        .categories
-                        .iter()
-                        .any(|c| document.categories.contains(c))
-                        || indexed.tags.iter().any(|t| document.tags.contains(t));
+                    let shares = indexed.taxonomy.iter().any(|t| taxonomy.contains(t));
                     let score = source.cosine(&indexed.weights, indexed.norm)
                         + if shares { SHARED_TAXONOMY_BONUS } else { 0.0 };
                     Some((score, indexed.cornerstone))

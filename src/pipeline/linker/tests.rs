@@ -385,6 +385,49 @@ fn limits_keep_the_best_ranked_candidates() {
 }
 
 #[test]
+fn a_shared_tag_ranks_but_a_tag_named_like_a_category_does_not() {
+    let tagged = |id, title, tag: &str| Target {
+        tags: vec![tag.to_owned()],
+        ..target(id, title)
+    };
+    let one_link = Limits {
+        max_links: 1,
+        words_per_link: 1,
+        per_paragraph: 1,
+    };
+    let document = Document {
+        html: "<p>tokio and serde</p>".to_owned(),
+        url: POST.to_owned(),
+        categories: vec!["rust".to_owned()],
+        tags: vec!["web".to_owned()],
+        ..Document::default()
+    };
+    // Alike in all else, the lower id wins; a tag the document has too outranks it, and a tag
+    // that is only the document's category by name does not.
+    let index = LinkIndex::build(
+        Some(Language::English),
+        [tagged(1, "tokio", "rust"), tagged(2, "serde", "web")],
+        [],
+    );
+    let linked = run(&document, &index, &one_link);
+    assert_eq!(linked.links.len(), 1);
+    assert_eq!(linked.links[0].target, TargetId(2));
+    let index = LinkIndex::build(
+        Some(Language::English),
+        [target(1, "tokio"), tagged(2, "serde", "rust")],
+        [],
+    );
+    let linked = run(&document, &index, &one_link);
+    assert_eq!(linked.links[0].target, TargetId(1));
+    let shared = Document {
+        tags: vec!["rust".to_owned()],
+        ..document.clone()
+    };
+    let linked = run(&shared, &index, &one_link);
+    assert_eq!(linked.links[0].target, TargetId(2));
+}
+
+#[test]
 fn rules_and_cluster_keywords_link_and_are_removed_by_marker() {
     let mut index = LinkIndex::build(
         Some(Language::English),
