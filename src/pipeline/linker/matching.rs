@@ -14,6 +14,7 @@ use super::entities::decode;
 use super::index::{BREAK, LinkIndex, Owner, PhraseSource, TargetId, char_of};
 use super::lexicon::StemId;
 use super::scan::Scan;
+use super::scratch::ScratchTable;
 use super::shortcodes::protected_ranges;
 use super::tokens::{Piece, each_piece};
 use super::url::canonical;
@@ -140,7 +141,7 @@ pub(crate) fn choose<'i>(
 
     let mut words = 0usize;
     let mut terms = Terms::new(index);
-    let mut source_terms = TermCounts::new(index.lexicon().len());
+    let mut source_terms = ScratchTable::take(&TERM_COUNTS, index.lexicon().len());
     let mut node_tokens = Vec::with_capacity(scan.nodes.len());
     for node in &scan.nodes {
         // Scripts and styles are neither counted nor linked, so their words are not read.
@@ -160,7 +161,7 @@ pub(crate) fn choose<'i>(
         for token in &tokens {
             if let Word::Term { term, .. } = token {
                 words += 1;
-                source_terms.add(*term);
+                *source_terms.entry(*term) += 1;
             }
         }
         node_tokens.push((decoded, tokens));
@@ -393,83 +394,25 @@ impl<'i> Terms<'i> {
     }
 }
 
-/// How often each term occurs in a document, counted in a table indexed by term: an indexed
-/// increment per word costs a fraction of a hash lookup, and a document has a thousand words
-/// but only a few hundred terms. The table is taken from [`COUNTS`] and given back, zeroed,
-/// on drop.
-struct TermCounts {
-    counts: Vec<u32>,
-    /// The terms counted, in the order first met.
-    terms: Vec<u32>,
-}
-
 thread_local! {
-    /// Room for a [`TermCounts`] table, all zeros between documents.
-    static COUNTS: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
-}
-
-impl TermCounts {
-    /// Counts of terms below `known` (the lexicon's ids) fit in the table as taken; a document's
-    /// new stems, numbered after them, grow it.
-    fn new(known: usize) -> TermCounts {
-        let mut counts = COUNTS.with_borrow_mut(std::mem::take);
-        if counts.len() < known {
-            counts.resize(known, 0);
-        }
-        TermCounts {
-            counts,
-            terms: Vec::with_capacity(256),
-        }
-    }
-
-    fn add(&mut self, term: u32) {
-        let at = term as usize;
-        if at >= self.counts.len() {
-            self.counts.resize(at + 1, 0);
-        }
-        if self.counts[at] == 0 {
-            self.terms.push(term);
-        }
-        self.counts[at] += 1;
-    }
-
-    /// Each term counted, with its count.
-    fn each(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
-        self.terms
-            .iter()
-            .map(|&term| (term, self.counts[term as usize]))
-    }
-}
-
-impl Drop for TermCounts {
-    fn drop(&mut self) {
-        for &term in &self.terms {
-            self.counts[term as usize] = 0;
-        }
-        let counts = std::mem::take(&mut self.counts);
-        COUNTS.with_borrow_mut(|scratch| *scratch = counts);
-    }
+    /// Room for a document's term counts, indexed by term: an indexed increment per word costs
+    /// a fraction of a hash lookup, and a document has a thousand words but a few hundred terms.
+    static TERM_COUNTS: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+    /// Room for a [`SourceVector`]'s weights, indexed by word id.
+    static WEIGHTS: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The source document's TF-IDF weights over the index vocabulary, by word id.
 struct SourceVector {
     /// The document's weight of every word id, zero for the words it lacks: a document has
     /// hundreds of distinct words, a target's vector a few dozen, and a cosine looks each of the
-    /// target's words up here. Taken from [`SCRATCH`] and given back, zeroed, on drop.
-    weights: Vec<f64>,
-    /// The ids whose weight is set.
-    set: Vec<u32>,
+    /// target's words up here.
+    weights: ScratchTable<f64>,
     norm: f64,
 }
 
-thread_local! {
-    /// Room for a [`SourceVector`] as long as the vocabulary, all zeros between documents, so a
-    /// document pays for its own words and not for the whole vocabulary.
-    static SCRATCH: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
-}
-
 impl SourceVector {
-    fn new(index: &LinkIndex, terms: &Terms, counts: &TermCounts) -> SourceVector {
+    fn new(index: &LinkIndex, terms: &Terms, counts: &ScratchTable<u32>) -> SourceVector {
         // Squares are summed in stem order, so the norm is the same on every run.
         let mut by_stem: Vec<(u64, &str, Option<u32>, u32)> = counts
             .each()
@@ -479,21 +422,18 @@ impl SourceVector {
             })
             .collect();
         by_stem.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
-        let mut weights = SCRATCH.with_borrow_mut(std::mem::take);
-        weights.resize(index.word_id_end(), 0.0);
-        let mut set = Vec::with_capacity(by_stem.len());
+        let mut weights = ScratchTable::take(&WEIGHTS, index.word_id_end());
         let mut squares = 0.0;
         for (_, _, id, tf) in by_stem {
+            // Finite and positive: idf is at least one.
             let weight = f64::from(tf) * index.idf(id);
             squares += weight * weight;
             if let Some(id) = id {
-                weights[id as usize] = weight;
-                set.push(id);
+                *weights.entry(id) = weight;
             }
         }
         SourceVector {
             weights,
-            set,
             norm: squares.sqrt(),
         }
     }
@@ -506,23 +446,13 @@ impl SourceVector {
             // A word the document lacks adds an exact zero (weights are finite and positive), so
             // no branch guards the product: whether a target's word is the document's is not
             // predictable.
-            dot += weight * self.weights.get(id as usize).copied().unwrap_or(0.0);
+            dot += weight * self.weights.get(id);
         }
         if dot == 0.0 {
             0.0
         } else {
             dot / (self.norm * target_norm)
         }
-    }
-}
-
-impl Drop for SourceVector {
-    fn drop(&mut self) {
-        for &id in &self.set {
-            self.weights[id as usize] = 0.0;
-        }
-        let weights = std::mem::take(&mut self.weights);
-        SCRATCH.with_borrow_mut(|scratch| *scratch = weights);
     }
 }
 

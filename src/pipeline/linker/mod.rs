@@ -11,6 +11,7 @@ mod inject;
 mod lexicon;
 mod matching;
 pub(crate) mod scan;
+mod scratch;
 pub(crate) mod shortcodes;
 pub(crate) mod tokens;
 mod url;

@@ -1,0 +1,90 @@
+//! Tables as long as the index vocabulary, indexed by id, that a document borrows from its
+//! thread instead of allocating: a document sets a few hundred entries of tens of thousands, so
+//! it pays for the entries it sets, which the table lists and resets when it is given back.
+
+use std::cell::RefCell;
+use std::thread::LocalKey;
+
+/// A table borrowed from `home`, every entry unset (the default value) between documents.
+pub(crate) struct ScratchTable<T: Copy + Default + 'static> {
+    values: Vec<T>,
+    /// The ids whose entry is set, in the order first set.
+    set: Vec<u32>,
+    home: &'static LocalKey<RefCell<Vec<T>>>,
+}
+
+impl<T: Copy + Default + PartialEq> ScratchTable<T> {
+    /// This thread's table from `home`, at least `len` entries long.
+    pub(crate) fn take(home: &'static LocalKey<RefCell<Vec<T>>>, len: usize) -> Self {
+        let mut values = home.with_borrow_mut(std::mem::take);
+        if values.len() < len {
+            values.resize(len, T::default());
+        }
+        ScratchTable {
+            values,
+            set: Vec::with_capacity(256),
+            home,
+        }
+    }
+
+    /// The entry of `id`, listed as set from now on; the table grows to hold it. A caller must
+    /// not leave the default value in it, which would read as unset.
+    pub(crate) fn entry(&mut self, id: u32) -> &mut T {
+        let at = id as usize;
+        if at >= self.values.len() {
+            self.values.resize(at + 1, T::default());
+        }
+        if self.values[at] == T::default() {
+            self.set.push(id);
+        }
+        &mut self.values[at]
+    }
+
+    /// The entry of `id`; the default value when it is unset.
+    #[inline]
+    pub(crate) fn get(&self, id: u32) -> T {
+        self.values.get(id as usize).copied().unwrap_or_default()
+    }
+
+    /// Each id set, with its entry, in the order first set.
+    pub(crate) fn each(&self) -> impl Iterator<Item = (u32, T)> + '_ {
+        self.set.iter().map(|&id| (id, self.values[id as usize]))
+    }
+}
+
+impl<T: Copy + Default + 'static> Drop for ScratchTable<T> {
+    fn drop(&mut self) {
+        // Reset through the list: the table is as long as the vocabulary, the list a document's.
+        for &id in &self.set {
+            self.values[id as usize] = T::default();
+        }
+        let values = std::mem::take(&mut self.values);
+        self.home.with_borrow_mut(|home| *home = values);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::ScratchTable;
+
+    thread_local! {
+        static TABLE: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+    }
+
+    #[test]
+    fn a_table_comes_back_unset_and_grows_for_ids_past_its_length() {
+        {
+            let mut table = ScratchTable::take(&TABLE, 4);
+            *table.entry(2) += 1;
+            *table.entry(9) += 5;
+            *table.entry(2) += 1;
+            assert_eq!(table.each().collect::<Vec<_>>(), [(2, 2), (9, 5)]);
+            assert_eq!((table.get(3), table.get(100)), (0, 0));
+        }
+        let table = ScratchTable::take(&TABLE, 4);
+        assert_eq!(table.each().count(), 0);
+        assert_eq!((table.get(2), table.get(9)), (0, 0));
+    }
+}
