@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
+use std::ops::Range;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use rustc_hash::FxHashMap;
@@ -92,23 +93,43 @@ pub(crate) struct Owner {
     pub(crate) source: PhraseSource,
 }
 
+/// An owner of a compiled pattern whose target is in the index, with the target's place in the
+/// ranking table.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Way {
+    pub(crate) owner: Owner,
+    pub(crate) slot: u32,
+}
+
+/// What ranking reads of a target, compiled with the automaton into one table, with the
+/// targets' weights and taxonomy numbers each in one pool. A document weighs hundreds of
+/// targets; read from each target's own record and vectors, scattered over the heap, weighing
+/// waited on memory longer than it computed.
+#[derive(Debug, Clone)]
+pub(crate) struct Ranked {
+    /// The canonical URL's [`Names`] number.
+    pub(crate) url_id: Option<u32>,
+    pub(crate) cornerstone: bool,
+    /// The Euclidean norm of the target's weights.
+    pub(crate) norm: f64,
+    weights: Range<u32>,
+    taxonomy: Range<u32>,
+}
+
 /// A target as held in the index.
 #[derive(Debug)]
 pub(crate) struct Indexed {
     pub(crate) url: String,
-    pub(crate) canonical_url: Option<String>,
+    canonical_url: Option<String>,
     /// The canonical URL's [`Names`] number: every document asks of hundreds of targets whether
     /// it already links to them, and comparing numbers spares reading each target's URL.
-    pub(crate) url_id: Option<u32>,
+    url_id: Option<u32>,
     /// The numbers of its categories and tags, for the same reason.
-    pub(crate) taxonomy: Box<[u32]>,
-    pub(crate) cornerstone: bool,
-    /// Term frequencies by word id, sorted by id.
+    taxonomy: Box<[u32]>,
+    cornerstone: bool,
+    /// Term frequencies by word id, sorted by id. Their TF-IDF weights change with every target
+    /// added or removed, so each compilation computes them into the ranking table.
     vector: Vec<(u32, f32)>,
-    /// The vector's TF-IDF weights, in the same order, and their Euclidean norm; they change
-    /// with every target added or removed, so each compilation refreshes them.
-    pub(crate) weights: Vec<(u32, f64)>,
-    pub(crate) norm: f64,
     phrases: Vec<(Vec<u32>, PhraseSource)>,
 }
 
@@ -142,7 +163,12 @@ pub struct LinkIndex {
     automaton: AhoCorasick,
     /// The automaton's patterns in its order, each with its owners: a match reaches its owners
     /// by position rather than by a search of `phrases`.
-    patterns: Vec<(Vec<u32>, Vec<Owner>)>,
+    patterns: Vec<(Vec<u32>, Vec<Way>)>,
+    /// The targets in id order, and the pools their weights (sorted by word id within each
+    /// target) and taxonomy numbers are in.
+    ranked: Vec<Ranked>,
+    weight_pool: Vec<(u32, f64)>,
+    taxonomy_pool: Vec<u32>,
 }
 
 /// Category and tag numbers in one list: a category's number doubled, a tag's doubled plus
@@ -230,6 +256,9 @@ impl LinkIndex {
             unseen_idf: idf(0, 0),
             automaton: compile(std::iter::empty()),
             patterns: Vec::new(),
+            ranked: Vec::new(),
+            weight_pool: Vec::new(),
+            taxonomy_pool: Vec::new(),
         }
     }
 
@@ -337,9 +366,28 @@ impl LinkIndex {
     }
 
     /// The phrase behind pattern `pattern` of the automaton and the ways it may link.
-    pub(crate) fn pattern(&self, pattern: usize) -> (&[u32], &[Owner]) {
-        let (key, owners) = &self.patterns[pattern];
-        (key, owners)
+    pub(crate) fn pattern(&self, pattern: usize) -> (&[u32], &[Way]) {
+        let (key, ways) = &self.patterns[pattern];
+        (key, ways)
+    }
+
+    /// The number of targets in the ranking table.
+    pub(crate) fn ranked_count(&self) -> usize {
+        self.ranked.len()
+    }
+
+    pub(crate) fn ranked(&self, slot: u32) -> &Ranked {
+        &self.ranked[slot as usize]
+    }
+
+    /// A ranked target's TF-IDF weights, sorted by word id.
+    pub(crate) fn weights(&self, ranked: &Ranked) -> &[(u32, f64)] {
+        &self.weight_pool[ranked.weights.start as usize..ranked.weights.end as usize]
+    }
+
+    /// A ranked target's category and tag numbers.
+    pub(crate) fn taxonomy(&self, ranked: &Ranked) -> &[u32] {
+        &self.taxonomy_pool[ranked.taxonomy.start as usize..ranked.taxonomy.end as usize]
     }
 
     pub(crate) fn target(&self, id: TargetId) -> Option<&Indexed> {
@@ -470,8 +518,6 @@ impl LinkIndex {
                 taxonomy,
                 cornerstone: target.cornerstone,
                 vector,
-                weights: Vec::new(),
-                norm: 0.0,
                 phrases,
             },
         );
@@ -574,23 +620,48 @@ impl LinkIndex {
             })
             .collect();
         self.unseen_idf = idf(targets, 0);
-        for indexed in self.targets.values_mut() {
+        let mut ids: Vec<TargetId> = self.targets.keys().copied().collect();
+        ids.sort_unstable();
+        self.ranked.clear();
+        self.weight_pool.clear();
+        self.taxonomy_pool.clear();
+        let mut slots = FxHashMap::with_capacity_and_hasher(ids.len(), Default::default());
+        for id in ids {
+            let indexed = &self.targets[&id];
+            let start = self.weight_pool.len() as u32;
             let mut squares = 0.0;
-            indexed.weights = indexed
-                .vector
-                .iter()
-                .map(|&(id, tf)| {
-                    let weight = f64::from(tf) * self.idf[(id - FIRST_WORD) as usize];
-                    squares += weight * weight;
-                    (id, weight)
-                })
-                .collect();
-            indexed.norm = squares.sqrt();
+            for &(word, tf) in &indexed.vector {
+                let weight = f64::from(tf) * self.idf[(word - FIRST_WORD) as usize];
+                squares += weight * weight;
+                self.weight_pool.push((word, weight));
+            }
+            let weights = start..self.weight_pool.len() as u32;
+            let start = self.taxonomy_pool.len() as u32;
+            self.taxonomy_pool.extend_from_slice(&indexed.taxonomy);
+            let taxonomy = start..self.taxonomy_pool.len() as u32;
+            slots.insert(id, self.ranked.len() as u32);
+            self.ranked.push(Ranked {
+                url_id: indexed.url_id,
+                cornerstone: indexed.cornerstone,
+                norm: squares.sqrt(),
+                weights,
+                taxonomy,
+            });
         }
+        // A rule whose target is absent has no way to link until the target is back.
         self.patterns = self
             .phrases
             .iter()
-            .map(|(key, owners)| (key.clone(), owners.iter().copied().collect()))
+            .map(|(key, owners)| {
+                let ways = owners
+                    .iter()
+                    .filter_map(|&owner| {
+                        let slot = *slots.get(&owner.target)?;
+                        Some(Way { owner, slot })
+                    })
+                    .collect();
+                (key.clone(), ways)
+            })
             .collect();
         self.automaton = compile(self.patterns.iter().map(|(key, _)| key));
     }

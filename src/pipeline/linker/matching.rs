@@ -11,7 +11,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use url::Url;
 
 use super::entities::decode;
-use super::index::{BREAK, LinkIndex, Owner, PhraseSource, TargetId, char_of};
+use super::index::{BREAK, LinkIndex, Owner, PhraseSource, TargetId, Way, char_of};
 use super::lexicon::StemId;
 use super::scan::Scan;
 use super::scratch::ScratchTable;
@@ -170,11 +170,9 @@ pub(crate) fn choose<'i>(
     // Brackets in scripts and styles are code, not shortcodes.
     let shortcodes = protected_ranges(scan.nodes.iter().map(|n| if n.prose { n.raw } else { "" }));
 
-    // Whether each target met may be linked to from this document, and with what score and
-    // cornerstone flag: a phrase occurs many times and has many owners, so each target is looked
-    // up and weighed once per document.
-    let mut eligible: FxHashMap<TargetId, Option<(f64, bool)>> =
-        FxHashMap::with_capacity_and_hasher(512, Default::default());
+    // Whether each target met may be linked to from this document, and with what score: a
+    // phrase occurs many times and has many owners, so each target is weighed once per document.
+    let mut weighed = ScratchTable::take(&WEIGHED, index.ranked_count());
     let mut candidates = Vec::new();
     // The node's words as automaton characters, and where each starts; reused node to node.
     let mut haystack = String::new();
@@ -205,30 +203,39 @@ pub(crate) fn choose<'i>(
             let shielded = shortcodes[n]
                 .iter()
                 .any(|&(s, e)| s < raw_end && raw_start < e);
-            let (key, owners) = index.pattern(found.pattern().as_usize());
+            let (key, ways) = index.pattern(found.pattern().as_usize());
             if shielded || focus.as_deref() == Some(key) {
                 continue;
             }
-            for &Owner {
-                target,
-                source: phrase_source,
-            } in owners
+            for &Way {
+                owner:
+                    Owner {
+                        target,
+                        source: phrase_source,
+                    },
+                slot,
+            } in ways
             {
-                let eligible = *eligible.entry(target).or_insert_with(|| {
-                    let indexed = index.target(target)?;
-                    let unwanted = match indexed.url_id {
+                let weight = weighed.entry(slot);
+                if *weight == Weight::Unweighed {
+                    let ranked = index.ranked(slot);
+                    let unwanted = match ranked.url_id {
                         None => true,
                         Some(url) => own_url == Some(url) || linked.contains(&url),
                     };
-                    if unwanted || document.id == Some(target) {
-                        return None;
-                    }
-                    let shares = indexed.taxonomy.iter().any(|t| taxonomy.contains(t));
-                    let score = source.cosine(&indexed.weights, indexed.norm)
-                        + if shares { SHARED_TAXONOMY_BONUS } else { 0.0 };
-                    Some((score, indexed.cornerstone))
-                });
-                let Some((score, cornerstone)) = eligible else {
+                    *weight = if unwanted || document.id == Some(target) {
+                        Weight::Unwanted
+                    } else {
+                        let shares = index.taxonomy(ranked).iter().any(|t| taxonomy.contains(t));
+                        let score = source.cosine(index.weights(ranked), ranked.norm)
+                            + if shares { SHARED_TAXONOMY_BONUS } else { 0.0 };
+                        Weight::Scored {
+                            score,
+                            cornerstone: ranked.cornerstone,
+                        }
+                    };
+                }
+                let Weight::Scored { score, cornerstone } = *weight else {
                     continue;
                 };
                 candidates.push(Candidate {
@@ -400,6 +407,21 @@ thread_local! {
     static TERM_COUNTS: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
     /// Room for a [`SourceVector`]'s weights, indexed by word id.
     static WEIGHTS: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+    /// Room for a document's weight of each target, indexed by ranking slot.
+    static WEIGHED: RefCell<Vec<Weight>> = const { RefCell::new(Vec::new()) };
+}
+
+/// What a document makes of a target as a place to link to.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+enum Weight {
+    #[default]
+    Unweighed,
+    /// The document is the target, is at its URL or links there already.
+    Unwanted,
+    Scored {
+        score: f64,
+        cornerstone: bool,
+    },
 }
 
 /// The source document's TF-IDF weights over the index vocabulary, by word id.
