@@ -3,6 +3,8 @@
 //! anything but prose. Whether a tag encloses is known only from a later closing tag, so tags are
 //! read over all text nodes of the document in order; an enclosing shortcode may span elements.
 
+use memchr::memchr;
+
 /// One shortcode tag: in text node `node`, bytes `start..end` of its raw text.
 struct Tag<'a> {
     node: usize,
@@ -63,10 +65,13 @@ pub(crate) fn protected_ranges<'a>(
 fn tags_in(node: usize, raw: &str) -> Vec<Tag<'_>> {
     let mut tags = Vec::new();
     let mut from = 0;
-    while let Some(open) = raw[from..].find('[').map(|i| from + i) {
+    // Searched bytewise: nearly every node is prose without a bracket, read to its end.
+    while let Some(open) = memchr(b'[', &raw.as_bytes()[from..]).map(|i| from + i) {
         from = open + 1;
         let rest = &raw[open + 1..];
-        let Some(close) = rest.find(']') else { break };
+        let Some(close) = memchr(b']', rest.as_bytes()) else {
+            break;
+        };
         let inner = &rest[..close];
         if inner.contains('[') || rest.starts_with('[') {
             continue;
