@@ -173,10 +173,15 @@ pub(crate) fn choose<'i>(
     // Whether each target met may be linked to from this document, and with what score: a
     // phrase occurs many times and has many owners, so each target is weighed once per document.
     let mut weighed = ScratchTable::take(&WEIGHED, index.ranked_count());
-    let mut candidates = Vec::new();
-    // The node's words as automaton characters, and where each starts; reused node to node.
-    let mut haystack = String::new();
-    let mut offsets = Vec::new();
+    // A document of the usual length finds a few hundred candidates; starting with room for
+    // them spares copying the list as it grows, which cost more than building it.
+    let mut candidates = Vec::with_capacity(512);
+    // The node's words as automaton characters, and where each starts; reused node to node, and
+    // made long enough for the longest node at once.
+    let longest = node_tokens.iter().map(|(_, tokens)| tokens.len()).max();
+    let longest = longest.unwrap_or(0);
+    let mut haystack = String::with_capacity(longest * char::MAX.len_utf8());
+    let mut offsets = Vec::with_capacity(longest);
     for (n, node) in scan.nodes.iter().enumerate() {
         if !node.linkable {
             continue;
