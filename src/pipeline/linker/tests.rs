@@ -444,13 +444,19 @@ fn rules_and_cluster_keywords_link_and_are_removed_by_marker() {
             target: TargetId(2),
         }],
     );
-    index.upsert_target(target(2, "anyhow"));
     let input = "<p>A web framework needs error handling.</p>";
     let document = Document {
         html: input.to_owned(),
         url: POST.to_owned(),
         ..Document::default()
     };
+    // A rule whose target is absent links nowhere, and links again once the target is back.
+    assert_eq!(
+        run(&document, &index, &loose()).html,
+        "<p>A <a href=\"https://example.com/t/1\" data-igny8-link=\"cluster:9:1\">web framework</a> \
+         needs error handling.</p>"
+    );
+    index.upsert_target(target(2, "anyhow"));
     let linked = run(&document, &index, &loose());
     assert_eq!(
         linked.html,
