@@ -164,10 +164,12 @@ pub struct LinkIndex {
     /// The automaton's patterns in its order, each with its owners: a match reaches its owners
     /// by position rather than by a search of `phrases`.
     patterns: Vec<(Vec<u32>, Vec<Way>)>,
-    /// The targets in id order, and the pools their weights (sorted by word id within each
-    /// target) and taxonomy numbers are in.
+    /// The targets in id order, and the pools their weights (word ids and weights apart, a
+    /// quarter smaller than pairs padded to sixteen bytes; sorted by word id within each target)
+    /// and taxonomy numbers are in.
     ranked: Vec<Ranked>,
-    weight_pool: Vec<(u32, f64)>,
+    weight_ids: Vec<u32>,
+    weight_pool: Vec<f64>,
     taxonomy_pool: Vec<u32>,
 }
 
@@ -257,6 +259,7 @@ impl LinkIndex {
             automaton: compile(std::iter::empty()),
             patterns: Vec::new(),
             ranked: Vec::new(),
+            weight_ids: Vec::new(),
             weight_pool: Vec::new(),
             taxonomy_pool: Vec::new(),
         }
@@ -380,9 +383,10 @@ impl LinkIndex {
         &self.ranked[slot as usize]
     }
 
-    /// A ranked target's TF-IDF weights, sorted by word id.
-    pub(crate) fn weights(&self, ranked: &Ranked) -> &[(u32, f64)] {
-        &self.weight_pool[ranked.weights.start as usize..ranked.weights.end as usize]
+    /// A ranked target's word ids, sorted, and their TF-IDF weights.
+    pub(crate) fn weights(&self, ranked: &Ranked) -> (&[u32], &[f64]) {
+        let range = ranked.weights.start as usize..ranked.weights.end as usize;
+        (&self.weight_ids[range.clone()], &self.weight_pool[range])
     }
 
     /// A ranked target's category and tag numbers.
@@ -623,6 +627,7 @@ impl LinkIndex {
         let mut ids: Vec<TargetId> = self.targets.keys().copied().collect();
         ids.sort_unstable();
         self.ranked.clear();
+        self.weight_ids.clear();
         self.weight_pool.clear();
         self.taxonomy_pool.clear();
         let mut slots = FxHashMap::with_capacity_and_hasher(ids.len(), Default::default());
@@ -633,7 +638,8 @@ impl LinkIndex {
             for &(word, tf) in &indexed.vector {
                 let weight = f64::from(tf) * self.idf[(word - FIRST_WORD) as usize];
                 squares += weight * weight;
-                self.weight_pool.push((word, weight));
+                self.weight_ids.push(word);
+                self.weight_pool.push(weight);
             }
             let weights = start..self.weight_pool.len() as u32;
             let start = self.taxonomy_pool.len() as u32;

@@ -232,7 +232,8 @@ pub(crate) fn choose<'i>(
                         Weight::Unwanted
                     } else {
                         let shares = index.taxonomy(ranked).iter().any(|t| taxonomy.contains(t));
-                        let score = source.cosine(index.weights(ranked), ranked.norm)
+                        let (ids, weights) = index.weights(ranked);
+                        let score = source.cosine(ids, weights, ranked.norm)
                             + if shares { SHARED_TAXONOMY_BONUS } else { 0.0 };
                         Weight::Scored {
                             score,
@@ -465,11 +466,11 @@ impl SourceVector {
         }
     }
 
-    /// Cosine between this document and a target's weights (sorted by id) and norm, summed in
-    /// the target's id order so the result is the same on every run.
-    fn cosine(&self, target: &[(u32, f64)], target_norm: f64) -> f64 {
+    /// Cosine between this document and a target's words (sorted by id), their weights and
+    /// norm, summed in the target's id order so the result is the same on every run.
+    fn cosine(&self, ids: &[u32], weights: &[f64], target_norm: f64) -> f64 {
         let mut dot = 0.0;
-        for &(id, weight) in target {
+        for (&id, &weight) in ids.iter().zip(weights) {
             // A word the document lacks adds an exact zero (weights are finite and positive), so
             // no branch guards the product: whether a target's word is the document's is not
             // predictable.
