@@ -173,13 +173,30 @@ pub(crate) fn choose<'i>(
     // Whether each target met may be linked to from this document, and with what score: a
     // phrase occurs many times and has many owners, so each target is weighed once per document.
     let mut weighed = ScratchTable::take(&WEIGHED, index.ranked_count());
+    let weigh = |slot: u32, target: TargetId| {
+        let ranked = index.ranked(slot);
+        let unwanted = match ranked.url_id {
+            None => true,
+            Some(url) => own_url == Some(url) || linked.contains(&url),
+        };
+        if unwanted || document.id == Some(target) {
+            return Weight::Unwanted;
+        }
+        let shares = index.taxonomy(ranked).iter().any(|t| taxonomy.contains(t));
+        let (ids, weights) = index.weights(ranked);
+        let score = source.cosine(ids, weights, ranked.norm)
+            + if shares { SHARED_TAXONOMY_BONUS } else { 0.0 };
+        Weight::Scored {
+            score,
+            cornerstone: ranked.cornerstone,
+        }
+    };
     // A document of the usual length finds a few hundred candidates; starting with room for
     // them spares copying the list as it grows, which cost more than building it.
     let mut candidates = Vec::with_capacity(512);
     // The node's words as automaton characters, and where each starts; reused node to node, and
     // made long enough for the longest node at once.
-    let longest = node_tokens.iter().map(|(_, tokens)| tokens.len()).max();
-    let longest = longest.unwrap_or(0);
+    let longest = node_tokens.iter().map(|(_, t)| t.len()).max().unwrap_or(0);
     let mut haystack = String::with_capacity(longest * char::MAX.len_utf8());
     let mut offsets = Vec::with_capacity(longest);
     for (n, node) in scan.nodes.iter().enumerate() {
@@ -223,23 +240,7 @@ pub(crate) fn choose<'i>(
             {
                 let weight = weighed.entry(slot);
                 if *weight == Weight::Unweighed {
-                    let ranked = index.ranked(slot);
-                    let unwanted = match ranked.url_id {
-                        None => true,
-                        Some(url) => own_url == Some(url) || linked.contains(&url),
-                    };
-                    *weight = if unwanted || document.id == Some(target) {
-                        Weight::Unwanted
-                    } else {
-                        let shares = index.taxonomy(ranked).iter().any(|t| taxonomy.contains(t));
-                        let (ids, weights) = index.weights(ranked);
-                        let score = source.cosine(ids, weights, ranked.norm)
-                            + if shares { SHARED_TAXONOMY_BONUS } else { 0.0 };
-                        Weight::Scored {
-                            score,
-                            cornerstone: ranked.cornerstone,
-                        }
-                    };
+                    *weight = weigh(slot, target);
                 }
                 let Weight::Scored { score, cornerstone } = *weight else {
                     continue;
