@@ -111,18 +111,25 @@ pub(crate) struct Borrowed<'m, V> {
     words: &'m mut WordMap<V>,
 }
 
-impl<V: Clone> Borrowed<'_, V> {
+impl<V> Borrowed<'_, V> {
     /// What `compute` gives for `word`, computed only when the memo does not know it yet.
-    pub(crate) fn get_or_compute(&mut self, word: &str, compute: impl FnOnce() -> V) -> V {
-        if let Some(value) = self.words.get(word) {
-            return value.clone();
+    /// Lent rather than cloned: a caller that only reads the value pays no copy for it.
+    pub(crate) fn get_or_compute(&mut self, word: &str, compute: impl FnOnce() -> V) -> &V {
+        let words = &mut *self.words;
+        // A full memo starts over before it takes one more word, never while a known word is
+        // read from it.
+        if words.len() >= CAPACITY && words.get(word).is_none() {
+            words.clear();
         }
-        let value = compute();
-        if self.words.len() >= CAPACITY {
-            self.words.clear();
+        match ShortKey::of(word) {
+            Some(key) => words.short.entry(key).or_insert_with(compute),
+            None => {
+                if !words.long.contains_key(word) {
+                    words.long.insert(word.into(), compute());
+                }
+                &words.long[word]
+            }
         }
-        self.words.insert(word, value.clone());
-        value
     }
 }
 
@@ -207,7 +214,7 @@ mod tests {
         let computed = |language: Language, word: &str, value: usize| {
             let mut calls = 0;
             let value = WordMemo::borrowing(&LENGTHS, language, |mut memo| {
-                memo.get_or_compute(word, || {
+                *memo.get_or_compute(word, || {
                     calls += 1;
                     value
                 })
@@ -220,5 +227,22 @@ mod tests {
         assert_eq!(computed(Language::English, long, 0), (20, 0));
         assert_eq!(computed(Language::German, "tea", 99), (99, 1));
         assert_eq!(computed(Language::English, "tea", 0), (3, 0));
+    }
+
+    #[test]
+    fn a_full_memo_still_lends_known_words_and_starts_over_for_a_new_one() {
+        WordMemo::borrowing(&LENGTHS, Language::Dutch, |mut memo| {
+            for n in 0..CAPACITY {
+                memo.get_or_compute(&format!("word{n}"), || n);
+            }
+            assert_eq!(memo.words.len(), CAPACITY);
+            assert_eq!(*memo.get_or_compute("word7", || usize::MAX), 7);
+            assert_eq!(memo.words.len(), CAPACITY);
+            let long = "a word longer than fifteen bytes";
+            assert_eq!(*memo.get_or_compute(long, || 1), 1);
+            assert_eq!(memo.words.len(), 1);
+            assert_eq!(*memo.get_or_compute("word7", || 70), 70);
+            assert_eq!(*memo.get_or_compute(long, || 2), 1);
+        });
     }
 }

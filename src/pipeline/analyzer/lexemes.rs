@@ -133,8 +133,15 @@ pub(crate) struct Reader<'m> {
 }
 
 impl Reader<'_> {
-    /// The reading of `token`, one of those [`super::words::each_token_text`] hands out.
+    /// The reading of `token`, one of those [`super::words::each_token_text`] hands out, to
+    /// keep.
     pub(crate) fn lexeme(&mut self, token: &str) -> Lexeme {
+        self.reading(token).clone()
+    }
+
+    /// The reading of `token`, lent for a look: counting words and syllables keeps nothing,
+    /// and a shared reading's count need not move for it.
+    pub(crate) fn reading(&mut self, token: &str) -> &Lexeme {
         let language = self.language;
         self.memo.get_or_compute(token, || read(token, language))
     }

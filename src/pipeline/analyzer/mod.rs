@@ -177,7 +177,7 @@ impl text::BlockSink for Tally {
         // pass may start over with a fresh reader.
         lexemes::reading(self.language, |reader| {
             words::each_token_text(&block.text, |token| {
-                let lexeme = reader.lexeme(token);
+                let lexeme = reader.reading(token);
                 if lexeme.is_word() {
                     counts.words += 1;
                     counts.syllables += lexeme.syllables;
@@ -280,7 +280,7 @@ fn measure_reading(
         let words_within_sentences = ranges.windows(2).all(|pair| pair[0].end < pair[1].start);
         if !words_within_sentences {
             words::each_token_text(&block.text, |token| {
-                let lexeme = reader.lexeme(token);
+                let lexeme = reader.reading(token);
                 if lexeme.is_word() {
                     word_count += 1;
                     syllable_count += lexeme.syllables;

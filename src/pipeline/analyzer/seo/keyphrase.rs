@@ -100,7 +100,7 @@ impl Matcher {
         let mut words = Vec::with_capacity(text.len() / 5 + 1);
         WordMemo::borrowing(&WORDS, self.language, |mut memo| {
             for_each_word(text, |word| {
-                words.push(memo.get_or_compute(word, || self.forms(word)));
+                words.push(memo.get_or_compute(word, || self.forms(word)).clone());
             });
         });
         words
