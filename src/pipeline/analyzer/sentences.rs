@@ -76,6 +76,41 @@ const ABBREVIATION_KEYS: [(usize, u64); ABBREVIATIONS.len()] = {
     keys
 };
 
+/// [`ABBREVIATION_KEYS`] in order of the letter before their final full stop, and where the
+/// abbreviations ending in each letter from `a` to `z` start (the last entry ends them): a full
+/// stop is checked only against the few that end in the letter before it, not all of them.
+const KEYS_BY_LETTER: ([(usize, u64); ABBREVIATIONS.len()], [usize; 27]) = {
+    let mut keys = ABBREVIATION_KEYS;
+    let mut starts = [0; 27];
+    let mut sorted = 0;
+    let mut letter = 0;
+    while letter < 26 {
+        starts[letter] = sorted;
+        let mut i = sorted;
+        while i < keys.len() {
+            if last_letter(keys[i].1) == letter {
+                let key = keys[i];
+                keys[i] = keys[sorted];
+                keys[sorted] = key;
+                sorted += 1;
+            }
+            i += 1;
+        }
+        letter += 1;
+    }
+    assert!(
+        sorted == keys.len(),
+        "every abbreviation ends in a letter and a full stop"
+    );
+    starts[26] = sorted;
+    (keys, starts)
+};
+
+/// The position in the alphabet of the letter before a key's last byte (lower-cased in keys).
+const fn last_letter(key: u64) -> usize {
+    ((key >> 8) as u8).wrapping_sub(b'a') as usize
+}
+
 /// Whether `text` ends with one of [`ABBREVIATIONS`], without regard to ASCII case, after a
 /// character that is no letter or digit (or at its start). Each of the text's last eight bytes
 /// is lower-cased once, and an abbreviation is then told by comparing two integers: this runs at
@@ -94,15 +129,19 @@ fn ends_with_abbreviation(text: &str) -> bool {
         suffixes[len] = suffixes[len - 1]
             | u64::from(bytes[bytes.len() - len].to_ascii_lowercase()) << (8 * (len - 1));
     }
-    ABBREVIATION_KEYS.iter().any(|&(len, key)| {
-        // An abbreviation's bytes are ASCII, so a suffix equal to one starts at a character.
-        len <= bytes.len()
-            && suffixes[len] == key
-            && !text[..bytes.len() - len]
-                .chars()
-                .next_back()
-                .is_some_and(char::is_alphanumeric)
-    })
+    let (keys, starts) = &KEYS_BY_LETTER;
+    let letter = last_letter(suffixes[2]);
+    keys[starts[letter]..starts[letter + 1]]
+        .iter()
+        .any(|&(len, key)| {
+            // An abbreviation's bytes are ASCII, so a suffix equal to one starts at a character.
+            len <= bytes.len()
+                && suffixes[len] == key
+                && !text[..bytes.len() - len]
+                    .chars()
+                    .next_back()
+                    .is_some_and(char::is_alphanumeric)
+        })
 }
 
 /// The character starting at byte `at` of `text`, if any.
