@@ -65,8 +65,12 @@ pub fn files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Failure>) {
 
 fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
+        let entry = entry?;
+        let path = entry.path();
+        // The directory listing tells most entries' kind without asking the file system about
+        // each; a symbolic link is followed to see whether it names a directory.
+        let kind = entry.file_type()?;
+        if kind.is_dir() || (kind.is_symlink() && path.is_dir()) {
             walk(&path, found)?;
         } else if path
             .extension()
@@ -335,11 +339,19 @@ mod tests {
         std::fs::write(dir.path().join("b/two.htm"), PAGE).unwrap();
         std::fs::write(dir.path().join("a.html"), PAGE).unwrap();
         std::fs::write(dir.path().join("notes.txt"), "skip me").unwrap();
+        // Links are followed, to a directory as to a file.
+        std::os::unix::fs::symlink(dir.path().join("b"), dir.path().join("c")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("a.html"), dir.path().join("d.html")).unwrap();
         let (found, failures) = files(&[dir.path().to_owned()]);
         assert!(failures.is_empty());
         assert_eq!(
             found,
-            [dir.path().join("a.html"), dir.path().join("b/two.htm")]
+            [
+                dir.path().join("a.html"),
+                dir.path().join("b/two.htm"),
+                dir.path().join("c/two.htm"),
+                dir.path().join("d.html"),
+            ]
         );
     }
 
