@@ -4,9 +4,11 @@
 //! readability numbers (words, sentences, syllables, reading ease), measured without the
 //! assessments: the same work a readability library does, for comparing with one.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::{self, Write};
+use std::fs::File;
+use std::io::{self, Read, Write};
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -83,22 +85,54 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> io::Result<()> {
     Ok(())
 }
 
-/// The text of one file, which must be UTF-8.
-fn read_html(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|err| format!("cannot read the file: {err}"))?;
-    String::from_utf8(bytes).map_err(|err| {
-        format!(
-            "not UTF-8 text (invalid byte at offset {})",
-            err.utf8_error().valid_up_to()
-        )
+thread_local! {
+    /// Room for the file being read, kept from file to file on each thread.
+    static FILE_BYTES: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with the text of one file, which must be UTF-8.
+fn with_html<R>(path: &Path, f: impl FnOnce(&str) -> R) -> Result<R, String> {
+    FILE_BYTES.with_borrow_mut(|buffer| {
+        let len = read_whole(path, buffer).map_err(|err| format!("cannot read the file: {err}"))?;
+        let html = std::str::from_utf8(&buffer[..len]).map_err(|err| {
+            format!(
+                "not UTF-8 text (invalid byte at offset {})",
+                err.valid_up_to()
+            )
+        })?;
+        Ok(f(html))
     })
+}
+
+/// Reads the whole file at `path` into the start of `buffer` and returns its length. The buffer
+/// keeps its length from file to file (bytes past the file's are stale) and doubles when a file
+/// fills it, so a file is read without asking its size first: `std::fs::read` asks the file
+/// system for every file's size, a system call per file that a buffer already big enough
+/// does not need.
+fn read_whole(path: &Path, buffer: &mut Vec<u8>) -> io::Result<usize> {
+    let mut file = File::open(path)?;
+    let mut filled = 0;
+    loop {
+        if filled == buffer.len() {
+            buffer.resize((buffer.len() * 2).max(64 * 1024), 0);
+        }
+        match file.read(&mut buffer[filled..]) {
+            Ok(0) => return Ok(filled),
+            Ok(read) => filled += read,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err),
+        }
+    }
 }
 
 /// Analyses one file.
 pub fn analyze_file(path: &Path, options: &Options) -> Result<Report, String> {
-    let html = read_html(path)?;
+    with_html(path, |html| analyze_html(html, options))?
+}
+
+fn analyze_html(html: &str, options: &Options) -> Result<Report, String> {
     let page = Page {
-        html: &html,
+        html,
         title: options.title.as_deref().unwrap_or(""),
         meta_description: options.meta_description.as_deref(),
         slug: options.slug.as_deref(),
@@ -114,8 +148,8 @@ pub fn analyze_file(path: &Path, options: &Options) -> Result<Report, String> {
 
 /// Measures one file's readability numbers, without the assessments.
 pub fn measure_file(path: &Path, language: Language) -> Result<Readability, String> {
-    let html = read_html(path)?;
-    readability(&html, language).map_err(|err| format!("cannot read the HTML: {err}"))
+    with_html(path, |html| readability(html, language))?
+        .map_err(|err| format!("cannot read the HTML: {err}"))
 }
 
 /// One file's JSON line of `--numbers-only`.
@@ -459,6 +493,20 @@ mod tests {
                 .collect();
             let expected: Vec<String> = (0..40).map(|n| format!("{n:02}")).collect();
             assert_eq!(names, expected);
+        }
+    }
+
+    #[test]
+    fn files_are_read_whole_into_a_buffer_kept_between_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let short = dir.path().join("short.html");
+        let long = dir.path().join("long.html");
+        std::fs::write(&short, "<p>Hi</p>").unwrap();
+        // Several times the buffer's first size, so it grows while the file is read.
+        std::fs::write(&long, "<p>A word or two.</p>".repeat(20_000)).unwrap();
+        for path in [&short, &long, &short] {
+            let read = with_html(path, str::to_owned).unwrap();
+            assert_eq!(read, std::fs::read_to_string(path).unwrap());
         }
     }
 
