@@ -20,7 +20,7 @@ use super::passive_voice;
 use super::seo::keyphrase::{Matcher, Word};
 use super::syllables;
 use super::transition_words;
-use super::words::{lowercase, word_of_token};
+use super::words::{each_token_text, lowercase, word_of_token};
 use crate::pipeline::language::Language;
 use crate::pipeline::word_memo::{Borrowed, WordMemo};
 
@@ -141,9 +141,22 @@ impl Reader<'_> {
 
     /// The reading of `token`, lent for a look: counting words and syllables keeps nothing,
     /// and a shared reading's count need not move for it.
-    pub(crate) fn reading(&mut self, token: &str) -> &Lexeme {
+    fn reading(&mut self, token: &str) -> &Lexeme {
         let language = self.language;
         self.memo.get_or_compute(token, || read(token, language))
+    }
+
+    /// The words of `text` as readability counts them, and their syllables.
+    pub(crate) fn count_words(&mut self, text: &str) -> (usize, usize) {
+        let (mut words, mut syllables) = (0, 0);
+        each_token_text(text, |token| {
+            let reading = self.reading(token);
+            if reading.is_word() {
+                words += 1;
+                syllables += reading.syllables;
+            }
+        });
+        (words, syllables)
     }
 }
 

@@ -175,15 +175,10 @@ impl text::BlockSink for Tally {
         sentences::each_sentence(&block, |_| counts.sentences += 1);
         // The token memo is borrowed block by block: a pass's reader cannot hold it, since the
         // pass may start over with a fresh reader.
-        lexemes::reading(self.language, |reader| {
-            words::each_token_text(&block.text, |token| {
-                let lexeme = reader.reading(token);
-                if lexeme.is_word() {
-                    counts.words += 1;
-                    counts.syllables += lexeme.syllables;
-                }
-            });
-        });
+        let (words, syllables) =
+            lexemes::reading(self.language, |reader| reader.count_words(&block.text));
+        counts.words += words;
+        counts.syllables += syllables;
         Some(block)
     }
 }
@@ -279,13 +274,9 @@ fn measure_reading(
         // block is then counted as whole words.
         let words_within_sentences = ranges.windows(2).all(|pair| pair[0].end < pair[1].start);
         if !words_within_sentences {
-            words::each_token_text(&block.text, |token| {
-                let lexeme = reader.reading(token);
-                if lexeme.is_word() {
-                    word_count += 1;
-                    syllable_count += lexeme.syllables;
-                }
-            });
+            let (words, syllables) = reader.count_words(&block.text);
+            word_count += words;
+            syllable_count += syllables;
         }
         for range in ranges.drain(..) {
             let mut words = 0;
