@@ -116,8 +116,19 @@ pub(crate) fn keyphrase_words(lexemes: &[Lexeme], text: &str, matcher: &Matcher)
     words
 }
 
+/// A token's reading as the memo keeps it: its readability counts sit beside the pointer to the
+/// shared reading, in the memo's own table, so counting words reads the table alone. Reading
+/// them through the pointer cost a cache miss on most tokens, the readings being spread over
+/// the heap.
+#[derive(Clone)]
+struct Remembered {
+    is_word: bool,
+    syllables: u32,
+    lexeme: Lexeme,
+}
+
 thread_local! {
-    static LEXEMES: RefCell<WordMemo<Lexeme>> = const { RefCell::new(WordMemo::new()) };
+    static LEXEMES: RefCell<WordMemo<Remembered>> = const { RefCell::new(WordMemo::new()) };
 }
 
 /// Runs `f` with a [`Reader`] of `language`'s tokens.
@@ -129,32 +140,37 @@ pub(crate) fn reading<R>(language: Language, f: impl FnOnce(&mut Reader<'_>) -> 
 /// as long as it lives.
 pub(crate) struct Reader<'m> {
     language: Language,
-    memo: Borrowed<'m, Lexeme>,
+    memo: Borrowed<'m, Remembered>,
 }
 
 impl Reader<'_> {
     /// The reading of `token`, one of those [`super::words::each_token_text`] hands out, to
     /// keep.
     pub(crate) fn lexeme(&mut self, token: &str) -> Lexeme {
-        self.reading(token).clone()
+        self.remembered(token).lexeme.clone()
     }
 
-    /// The reading of `token`, lent for a look: counting words and syllables keeps nothing,
-    /// and a shared reading's count need not move for it.
-    fn reading(&mut self, token: &str) -> &Lexeme {
+    /// What the memo holds for `token`, lent for a look: counting words and syllables keeps
+    /// nothing, and a shared reading's count need not move for it.
+    fn remembered(&mut self, token: &str) -> &Remembered {
         let language = self.language;
-        self.memo.get_or_compute(token, || read(token, language))
+        self.memo.get_or_compute(token, || {
+            let lexeme = read(token, language);
+            Remembered {
+                is_word: lexeme.is_word(),
+                syllables: u32::try_from(lexeme.syllables).unwrap_or(u32::MAX),
+                lexeme,
+            }
+        })
     }
 
     /// The words of `text` as readability counts them, and their syllables.
     pub(crate) fn count_words(&mut self, text: &str) -> (usize, usize) {
         let (mut words, mut syllables) = (0, 0);
         each_token_text(text, |token| {
-            let reading = self.reading(token);
-            if reading.is_word() {
-                words += 1;
-                syllables += reading.syllables;
-            }
+            let remembered = self.remembered(token);
+            words += usize::from(remembered.is_word);
+            syllables += remembered.syllables as usize;
         });
         (words, syllables)
     }
