@@ -8,7 +8,7 @@
 
 use std::ops::Range;
 
-use memchr::memchr;
+use memchr::{memchr, memchr2};
 
 use crate::pipeline::html::{self, Reader, StartTag};
 
@@ -452,8 +452,13 @@ impl<S: BlockSink> Builder<S> {
     }
 
     fn text(&mut self, raw: &str, at: Range<usize>) {
-        // Text without a square bracket holds no shortcode, and is nearly all text.
-        if memchr(b'[', raw.as_bytes()).is_none() {
+        // Text without an ampersand or a square bracket holds no entity and no shortcode, and is
+        // nearly all text: one scan for both tells it, and it is taken whole.
+        let Some(first) = memchr2(b'&', b'[', raw.as_bytes()) else {
+            self.block().push(raw, at.start..at.start + raw.len(), true);
+            return;
+        };
+        if memchr(b'[', &raw.as_bytes()[first..]).is_none() {
             self.push_decoded(raw, at.start);
             return;
         }

@@ -12,7 +12,7 @@
 
 use std::ops::Range;
 
-use memchr::{memchr, memchr_iter};
+use memchr::{memchr, memchr2_iter};
 
 use super::reader::{Attribute, Reader, StartTag};
 
@@ -272,25 +272,27 @@ impl<'h> Tokenizer<'h> {
         if rest.starts_with(b">") || rest.starts_with(b"->") {
             return Err(Declined);
         }
-        let mut search = body;
-        while let Some(found) = memchr(b'>', &self.bytes[search..]) {
-            let close = search + found;
-            let before = &self.bytes[body..close];
+        // One scan finds both the `>` that may end the comment and any `<!` before it.
+        let mut opens_declaration = false;
+        for found in memchr2_iter(b'<', b'>', rest) {
+            let at = body + found;
+            if self.bytes[at] == b'<' {
+                // `<!` inside a comment moves where lol_html says its text ends.
+                opens_declaration |= self.bytes.get(at + 1) == Some(&b'!');
+                continue;
+            }
+            let before = &self.bytes[body..at];
             let text_end = if before.ends_with(b"--") {
-                close - 2
+                at - 2
             } else if before.ends_with(b"--!") {
-                close - 3
+                at - 3
             } else {
-                search = close + 1;
                 continue;
             };
-            // `<!` inside a comment moves where lol_html says its text ends.
-            let opens_declaration =
-                memchr_iter(b'<', before).any(|lt| before.get(lt + 1) == Some(&b'!'));
             if opens_declaration || starts_with_bom(before) {
                 return Err(Declined);
             }
-            return Ok((text_end, close + 1));
+            return Ok((text_end, at + 1));
         }
         Err(Declined)
     }
