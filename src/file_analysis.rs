@@ -43,21 +43,18 @@ pub struct Failure {
 }
 
 /// The files to analyse: each file named, and every `.html` or `.htm` file under each
-/// directory named, sorted so a run's output order is stable.
+/// directory named, in path order so a run's output order is stable.
 pub fn files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Failure>) {
     let mut found = Vec::new();
     let mut failures = Vec::new();
     for path in paths {
         if path.is_dir() {
-            let mut under = Vec::new();
-            if let Err(err) = walk(path, &mut under) {
+            if let Err(err) = walk(path, &mut found) {
                 failures.push(Failure {
                     path: path.clone(),
                     reason: format!("cannot read the directory: {err}"),
                 });
             }
-            under.sort();
-            found.extend(under);
         } else {
             found.push(path.clone());
         }
@@ -65,13 +62,26 @@ pub fn files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Failure>) {
     (found, failures)
 }
 
+/// Pushes the HTML files under `dir` in path order: each directory's entries are sorted by name
+/// before any is followed, which is the order of the whole paths, since paths compare name by
+/// name. Sorting the whole list after the walk instead compared every pair of paths component
+/// by component, and took longer than the walk.
 fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> io::Result<()> {
+    let mut entries = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
-        let path = entry.path();
         // The directory listing tells most entries' kind without asking the file system about
-        // each; a symbolic link is followed to see whether it names a directory.
-        let kind = entry.file_type()?;
+        // each.
+        entries.push((entry.path(), entry.file_type()?));
+    }
+    // Every entry's path is `dir` joined with its name, so the paths' bytes sort as the names.
+    entries.sort_unstable_by(|(a, _), (b, _)| {
+        a.as_os_str()
+            .as_encoded_bytes()
+            .cmp(b.as_os_str().as_encoded_bytes())
+    });
+    for (path, kind) in entries {
+        // A symbolic link is followed to see whether it names a directory.
         if kind.is_dir() || (kind.is_symlink() && path.is_dir()) {
             walk(&path, found)?;
         } else if path
@@ -372,6 +382,9 @@ mod tests {
         std::fs::create_dir(dir.path().join("b")).unwrap();
         std::fs::write(dir.path().join("b/two.htm"), PAGE).unwrap();
         std::fs::write(dir.path().join("a.html"), PAGE).unwrap();
+        // Paths compare name by name: "b/two.htm" comes before "b.html", though `/` is a
+        // greater byte than `.`.
+        std::fs::write(dir.path().join("b.html"), PAGE).unwrap();
         std::fs::write(dir.path().join("notes.txt"), "skip me").unwrap();
         // Links are followed, to a directory as to a file.
         std::os::unix::fs::symlink(dir.path().join("b"), dir.path().join("c")).unwrap();
@@ -383,6 +396,7 @@ mod tests {
             [
                 dir.path().join("a.html"),
                 dir.path().join("b/two.htm"),
+                dir.path().join("b.html"),
                 dir.path().join("c/two.htm"),
                 dir.path().join("d.html"),
             ]
