@@ -168,14 +168,9 @@ fn ascii_pieces<'t, F: FnMut(Piece<'t>)>(text: &'t str, offset: usize, sink: &mu
         let start = at;
         let mut classes = 0;
         loop {
-            while let Some(&byte) = bytes.get(at) {
-                let kind = class_of(byte);
-                if kind & JOINS == 0 {
-                    break;
-                }
-                classes |= kind;
-                at += 1;
-            }
+            let (run, kinds) = joined_run(&bytes[at..]);
+            at += run;
+            classes |= kinds;
             // A separator joins when the same kind of character stands on both sides of it.
             let joined = at + 1 < bytes.len()
                 && [LETTER, DIGIT].into_iter().any(|side| {
@@ -202,6 +197,23 @@ fn ascii_pieces<'t, F: FnMut(Piece<'t>)>(text: &'t str, offset: usize, sink: &mu
     if breaks {
         sink.break_here();
     }
+}
+
+/// The length of the run of letters, digits and `_` that `bytes` starts with, and the classes
+/// met in it. A loop of its own over the slice: written inside [`ascii_pieces`]' loop, which
+/// also looks at the bytes around the run, every byte paid for bounds checks several times
+/// over.
+#[inline]
+fn joined_run(bytes: &[u8]) -> (usize, u8) {
+    let mut classes = 0;
+    for (len, &byte) in bytes.iter().enumerate() {
+        let kind = class_of(byte);
+        if kind & JOINS == 0 {
+            return (len, classes);
+        }
+        classes |= kind;
+    }
+    (bytes.len(), classes)
 }
 
 /// The classes of an ASCII character, as bits.
