@@ -328,7 +328,7 @@ impl Role {
             "ul" | "ol" | "dl" => Role::List,
             "table" => Role::Table,
             "pre" => Role::Preformatted,
-            _ => heading_level(name).map_or(Role::Block, Role::Heading),
+            _ => html::heading_level(name).map_or(Role::Block, Role::Heading),
         }
     }
 }
@@ -505,13 +505,6 @@ impl<S: BlockSink> Builder<S> {
             search = entity_end;
         }
         block.push(&raw[plain..], source + plain..source + raw.len(), true);
-    }
-}
-
-fn heading_level(name: &str) -> Option<u8> {
-    match name.as_bytes() {
-        [b'h', level @ b'1'..=b'6'] => Some(level - b'0'),
-        _ => None,
     }
 }
 

@@ -12,6 +12,15 @@ mod tokenizer;
 
 pub(crate) use reader::{Reader, StartTag};
 
+/// The level of the heading element called `name` (lower case), from 1 for `h1` to 6 for `h6`;
+/// `None` for any other element.
+pub(crate) fn heading_level(name: &str) -> Option<u8> {
+    match name.as_bytes() {
+        [b'h', level @ b'1'..=b'6'] => Some(level - b'0'),
+        _ => None,
+    }
+}
+
 /// lol_html could not read the document (only its resource limits can cause this).
 pub(crate) type ReadError = lol_html::errors::RewritingError;
 

@@ -56,10 +56,7 @@ impl Element {
 
     /// The level of a heading, `None` for other elements.
     pub(crate) fn heading_level(&self) -> Option<u8> {
-        match self.name.as_bytes() {
-            [b'h', level @ b'1'..=b'6'] => Some(level - b'0'),
-            _ => None,
-        }
+        html::heading_level(&self.name)
     }
 }
 
