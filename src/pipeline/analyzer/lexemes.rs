@@ -10,6 +10,7 @@
 //! where a token starts with a character that attaches to the separator before it (a combining
 //! mark, a format character or a joiner; rule WB4), which each reading records.
 
+use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
 use std::ops::Deref;
 use std::rc::Rc;
@@ -20,7 +21,7 @@ use super::passive_voice;
 use super::seo::keyphrase::{Matcher, Word};
 use super::syllables;
 use super::transition_words;
-use super::words::{each_token_text, lowercase, word_of_token};
+use super::words::{each_token_text, lowercase, straight_apostrophes, word_of_token};
 use crate::pipeline::language::Language;
 use crate::pipeline::word_memo::{Borrowed, WordMemo};
 
@@ -183,9 +184,10 @@ fn read(token: &str, language: Language) -> Lexeme {
         .map_or(0, |word| syllables::count(language, word));
     let word = word.map(|word| {
         let lower = lowercase(word);
-        let apostrophes = lower
-            .contains('\u{2019}')
-            .then(|| lower.replace('\u{2019}', "'").into_boxed_str());
+        let apostrophes = match straight_apostrophes(Cow::Borrowed(&lower)) {
+            Cow::Owned(straight) => Some(straight.into_boxed_str()),
+            Cow::Borrowed(_) => None,
+        };
         Folded {
             lower: lower.into_owned().into_boxed_str(),
             apostrophes,

@@ -262,10 +262,17 @@ pub(crate) fn lowercase(text: Cow<'_, str>) -> Cow<'_, str> {
 /// The words of `text` lower-cased, typographic apostrophes made typewriter ones (the form the
 /// English word lists are written in), appended to `into`.
 pub(crate) fn folded_words<'a>(text: &'a str, into: &mut Vec<Cow<'a, str>>) {
-    into.extend(words(text).map(|w| match lowercase(w.text) {
-        word if word.contains('\u{2019}') => Cow::Owned(word.replace('\u{2019}', "'")),
-        word => word,
-    }));
+    into.extend(words(text).map(|w| straight_apostrophes(lowercase(w.text))));
+}
+
+/// `word` with typographic apostrophes made typewriter ones, the form the English word lists
+/// are written in; borrowed when it has none.
+pub(crate) fn straight_apostrophes(word: Cow<'_, str>) -> Cow<'_, str> {
+    if word.contains('\u{2019}') {
+        Cow::Owned(word.replace('\u{2019}', "'"))
+    } else {
+        word
+    }
 }
 
 /// `token` without runs of digits that stand alone: "3.5" becomes ".", "v2" stays.

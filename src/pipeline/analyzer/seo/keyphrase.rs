@@ -14,6 +14,7 @@ use std::hash::BuildHasher;
 use std::ops::Deref;
 use std::rc::Rc;
 
+use crate::pipeline::analyzer::words::{lowercase, straight_apostrophes};
 use crate::pipeline::language::Language;
 use crate::pipeline::linker::tokens::{Normaliser, Piece, each_piece};
 use crate::pipeline::word_memo::WordMemo;
@@ -108,7 +109,7 @@ impl Matcher {
 
     fn forms(&self, word: &str) -> Word {
         Word(Rc::new(Forms {
-            folded: word.to_lowercase().replace('\u{2019}', "'"),
+            folded: straight_apostrophes(lowercase(word.into())).into_owned(),
             stem: Stem::new(self.normaliser.normalise(word)),
         }))
     }
