@@ -15,6 +15,7 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use rustc_hash::FxHashMap;
 
 use super::lexicon::{Lexicon, StemId};
+use super::prefetch::prefetch;
 use super::tokens::{Normaliser, Piece, pieces};
 use super::url::canonical;
 use crate::pipeline::language::Language;
@@ -387,6 +388,30 @@ impl LinkIndex {
     pub(crate) fn weights(&self, ranked: &Ranked) -> (&[u32], &[f64]) {
         let range = ranked.weights.start as usize..ranked.weights.end as usize;
         (&self.weight_ids[range.clone()], &self.weight_pool[range])
+    }
+
+    /// Starts loading `slot`'s record of the ranking table, to be read soon.
+    pub(crate) fn prefetch_ranked(&self, slot: u32) {
+        if let Some(ranked) = self.ranked.get(slot as usize) {
+            prefetch(ranked);
+        }
+    }
+
+    /// Starts loading the first of `slot`'s word ids, weights and taxonomy numbers, to be read
+    /// soon; its record is read now, so it should be loaded already.
+    pub(crate) fn prefetch_vectors(&self, slot: u32) {
+        let Some(ranked) = self.ranked.get(slot as usize) else {
+            return;
+        };
+        let start = ranked.weights.start as usize;
+        if let (Some(id), Some(weight)) = (self.weight_ids.get(start), self.weight_pool.get(start))
+        {
+            prefetch(id);
+            prefetch(weight);
+        }
+        if !ranked.taxonomy.is_empty() {
+            prefetch(&self.taxonomy_pool[ranked.taxonomy.start as usize]);
+        }
     }
 
     /// A ranked target's category and tag numbers.

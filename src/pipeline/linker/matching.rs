@@ -11,7 +11,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use url::Url;
 
 use super::entities::decode;
-use super::index::{BREAK, LinkIndex, Owner, PhraseSource, TargetId, Way, char_of};
+use super::index::{BREAK, LinkIndex, Owner, PhraseSource, Ranked, TargetId, Way, char_of};
 use super::lexicon::StemId;
 use super::scan::Scan;
 use super::scratch::ScratchTable;
@@ -36,6 +36,8 @@ pub(crate) struct Candidate<'i> {
     pub(crate) key: &'i [u32],
     pub(crate) target: TargetId,
     pub(crate) source: PhraseSource,
+    /// The target's place in the index's ranking table.
+    slot: u32,
     pub(crate) cornerstone: bool,
     pub(crate) score: f64,
     paragraph: usize,
@@ -170,27 +172,10 @@ pub(crate) fn choose<'i>(
     // Brackets in scripts and styles are code, not shortcodes.
     let shortcodes = protected_ranges(scan.nodes.iter().map(|n| if n.prose { n.raw } else { "" }));
 
-    // Whether each target met may be linked to from this document, and with what score: a
-    // phrase occurs many times and has many owners, so each target is weighed once per document.
+    // Each target met is weighed once per document, after every candidate is found: a phrase
+    // occurs many times and has many owners, and weighing the targets together in one loop lets
+    // it load the next targets' vectors while it computes one.
     let mut weighed = ScratchTable::take(&WEIGHED, index.ranked_count());
-    let weigh = |slot: u32, target: TargetId| {
-        let ranked = index.ranked(slot);
-        let unwanted = match ranked.url_id {
-            None => true,
-            Some(url) => own_url == Some(url) || linked.contains(&url),
-        };
-        if unwanted || document.id == Some(target) {
-            return Weight::Unwanted;
-        }
-        let shares = index.taxonomy(ranked).iter().any(|t| taxonomy.contains(t));
-        let (ids, weights) = index.weights(ranked);
-        let score = source.cosine(ids, weights, ranked.norm)
-            + if shares { SHARED_TAXONOMY_BONUS } else { 0.0 };
-        Weight::Scored {
-            score,
-            cornerstone: ranked.cornerstone,
-        }
-    };
     // A document of the usual length finds a few hundred candidates; starting with room for
     // them spares copying the list as it grows, which cost more than building it.
     let mut candidates = Vec::with_capacity(512);
@@ -238,13 +223,13 @@ pub(crate) fn choose<'i>(
                 slot,
             } in ways
             {
+                if document.id == Some(target) {
+                    continue;
+                }
                 let weight = weighed.entry(slot);
                 if *weight == Weight::Unweighed {
-                    *weight = weigh(slot, target);
+                    *weight = Weight::Pending;
                 }
-                let Weight::Scored { score, cornerstone } = *weight else {
-                    continue;
-                };
                 candidates.push(Candidate {
                     node: n,
                     start: raw_start,
@@ -254,13 +239,32 @@ pub(crate) fn choose<'i>(
                     key,
                     target,
                     source: phrase_source,
-                    cornerstone,
-                    score,
+                    slot,
+                    cornerstone: false,
+                    score: 0.0,
                     paragraph: node.paragraph,
                 });
             }
         }
     }
+    weigh(
+        &mut weighed,
+        index,
+        &source,
+        |ranked| match ranked.url_id {
+            None => true,
+            Some(url) => own_url == Some(url) || linked.contains(&url),
+        },
+        &taxonomy,
+    );
+    candidates.retain_mut(|candidate| match weighed.get(candidate.slot) {
+        Weight::Scored { score, cornerstone } => {
+            candidate.score = score;
+            candidate.cornerstone = cornerstone;
+            true
+        }
+        _ => false,
+    });
     let mut chosen = select(candidates, index, limits, scan, words);
     for candidate in &mut chosen {
         let (start, end) = candidate.text_range;
@@ -418,11 +422,49 @@ thread_local! {
     static WEIGHED: RefCell<Vec<Weight>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Targets ahead of the one being weighed whose vectors are being loaded, and as many again
+/// whose records are: enough to cover the wait for memory with the work on the targets between.
+const WEIGH_AHEAD: usize = 4;
+
+/// Weighs every target met, which `weighed` holds as pending, in the order they were met: `unwanted` tells
+/// a target the document must not link to (it is at the document's URL or the document links
+/// there already); any other is scored by cosine, plus a bonus when it shares a category or
+/// tag.
+fn weigh(
+    weighed: &mut ScratchTable<Weight>,
+    index: &LinkIndex,
+    source: &SourceVector,
+    unwanted: impl Fn(&Ranked) -> bool,
+    taxonomy: &[u32],
+) {
+    weighed.update_each(|slot, after, _| {
+        if let Some(&ahead) = after.get(2 * WEIGH_AHEAD - 1) {
+            index.prefetch_ranked(ahead);
+        }
+        if let Some(&ahead) = after.get(WEIGH_AHEAD - 1) {
+            index.prefetch_vectors(ahead);
+        }
+        let ranked = index.ranked(slot);
+        if unwanted(ranked) {
+            return Weight::Unwanted;
+        }
+        let shares = index.taxonomy(ranked).iter().any(|t| taxonomy.contains(t));
+        let (ids, weights) = index.weights(ranked);
+        Weight::Scored {
+            score: source.cosine(ids, weights, ranked.norm)
+                + if shares { SHARED_TAXONOMY_BONUS } else { 0.0 },
+            cornerstone: ranked.cornerstone,
+        }
+    });
+}
+
 /// What a document makes of a target as a place to link to.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 enum Weight {
     #[default]
     Unweighed,
+    /// Met, and to be weighed once every target is met.
+    Pending,
     /// The document is the target, is at its URL or links there already.
     Unwanted,
     Scored {

@@ -10,6 +10,7 @@ mod index;
 mod inject;
 mod lexicon;
 mod matching;
+mod prefetch;
 pub(crate) mod scan;
 mod scratch;
 pub(crate) mod shortcodes;

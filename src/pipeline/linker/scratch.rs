@@ -46,6 +46,15 @@ impl<T: Copy + Default + PartialEq> ScratchTable<T> {
         self.values.get(id as usize).copied().unwrap_or_default()
     }
 
+    /// Replaces every entry set, in the order first set, by what `f` makes of it, given its id
+    /// and the ids set after it.
+    pub(crate) fn update_each(&mut self, mut f: impl FnMut(u32, &[u32], T) -> T) {
+        for (at, &id) in self.set.iter().enumerate() {
+            let value = &mut self.values[id as usize];
+            *value = f(id, &self.set[at + 1..], *value);
+        }
+    }
+
     /// Each id set, with its entry, in the order first set.
     pub(crate) fn each(&self) -> impl Iterator<Item = (u32, T)> + '_ {
         self.set.iter().map(|&id| (id, self.values[id as usize]))
