@@ -510,15 +510,27 @@ impl SourceVector {
     }
 
     /// Cosine between this document and a target's words (sorted by id), their weights and
-    /// norm, summed in the target's id order so the result is the same on every run.
+    /// norm. The products are summed in four running sums, word `i` into sum `i % 4`, and the
+    /// sums added pairwise at the end: a fixed order, so the result is the same on every run,
+    /// and four sums rather than one, since each addition waits for the one before it in its own
+    /// sum only.
     fn cosine(&self, ids: &[u32], weights: &[f64], target_norm: f64) -> f64 {
-        let mut dot = 0.0;
-        for (&id, &weight) in ids.iter().zip(weights) {
-            // A word the document lacks adds an exact zero (weights are finite and positive), so
-            // no branch guards the product: whether a target's word is the document's is not
-            // predictable.
-            dot += weight * self.weights.get(id);
+        // A word the document lacks adds an exact zero (weights are finite and positive), so no
+        // branch guards the product: whether a target's word is the document's is not
+        // predictable.
+        let mut sums = [0.0; 4];
+        let mut id_quads = ids.chunks_exact(4);
+        let mut weight_quads = weights.chunks_exact(4);
+        for (ids, weights) in (&mut id_quads).zip(&mut weight_quads) {
+            for lane in 0..4 {
+                sums[lane] += weights[lane] * self.weights.get(ids[lane]);
+            }
         }
+        let rest = id_quads.remainder().iter().zip(weight_quads.remainder());
+        for (sum, (&id, &weight)) in sums.iter_mut().zip(rest) {
+            *sum += weight * self.weights.get(id);
+        }
+        let dot = (sums[0] + sums[1]) + (sums[2] + sums[3]);
         if dot == 0.0 {
             0.0
         } else {
