@@ -144,14 +144,16 @@ fn may_be_listed(word: &str) -> bool {
     }
 }
 
-/// The listed phrases whose first word is `word`; they sit side by side.
-fn phrases_starting(word: &str) -> &'static [&'static [&'static str]] {
+/// Where the listed phrases whose first word is `word` are in [`PHRASES`]; they sit side by
+/// side.
+fn phrases_starting(word: &str) -> (u16, u16) {
     let first = PHRASES.partition_point(|phrase| phrase[0] < word);
     let count = PHRASES[first..]
         .iter()
         .take_while(|phrase| phrase[0] == word)
         .count();
-    &PHRASES[first..first + count]
+    let at = |index: usize| u16::try_from(index).expect("the phrase list is short");
+    (at(first), at(first + count))
 }
 
 /// What the transition test asks of one folded word. A page repeats its words, so the analyzer
@@ -159,7 +161,8 @@ fn phrases_starting(word: &str) -> &'static [&'static [&'static str]] {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Role {
     listed: bool,
-    starts_phrase: bool,
+    /// The start and end in [`PHRASES`] of the phrases the word begins.
+    phrases: (u16, u16),
 }
 
 impl Role {
@@ -169,8 +172,13 @@ impl Role {
         }
         Role {
             listed: WORDS.binary_search(&folded).is_ok(),
-            starts_phrase: !phrases_starting(folded).is_empty(),
+            phrases: phrases_starting(folded),
         }
+    }
+
+    /// The listed phrases the word begins.
+    fn phrases(self) -> &'static [&'static [&'static str]] {
+        &PHRASES[usize::from(self.phrases.0)..usize::from(self.phrases.1)]
     }
 }
 
@@ -186,17 +194,16 @@ pub fn has_transition(sentence: &str) -> bool {
 /// sentence is read without being copied.
 pub(crate) fn has_transition_in<'w>(words: impl Iterator<Item = (&'w str, Role)> + Clone) -> bool {
     let mut rest = words;
-    while let Some((word, role)) = rest.next() {
+    while let Some((_, role)) = rest.next() {
         if role.listed {
             return true;
         }
-        let phrase_here = role.starts_phrase
-            && phrases_starting(word).iter().any(|phrase| {
-                let mut following = rest.clone();
-                phrase[1..]
-                    .iter()
-                    .all(|expected| following.next().is_some_and(|(w, _)| w == *expected))
-            });
+        let phrase_here = role.phrases().iter().any(|phrase| {
+            let mut following = rest.clone();
+            phrase[1..]
+                .iter()
+                .all(|expected| following.next().is_some_and(|(w, _)| w == *expected))
+        });
         if phrase_here {
             return true;
         }
