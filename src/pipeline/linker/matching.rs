@@ -426,10 +426,10 @@ thread_local! {
 /// whose records are: enough to cover the wait for memory with the work on the targets between.
 const WEIGH_AHEAD: usize = 4;
 
-/// Weighs every target met, which `weighed` holds as pending, in the order they were met: `unwanted` tells
-/// a target the document must not link to (it is at the document's URL or the document links
-/// there already); any other is scored by cosine, plus a bonus when it shares a category or
-/// tag.
+/// Weighs every target met, which `weighed` holds as pending, in the order they were met:
+/// `unwanted` tells a target the document must not link to (it is at the document's URL or the
+/// document links there already); any other is scored by cosine, plus a bonus when it shares a
+/// category or tag.
 fn weigh(
     weighed: &mut ScratchTable<Weight>,
     index: &LinkIndex,
