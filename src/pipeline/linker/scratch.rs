@@ -96,4 +96,22 @@ mod tests {
         assert_eq!(table.each().count(), 0);
         assert_eq!((table.get(2), table.get(9)), (0, 0));
     }
+
+    #[test]
+    fn every_set_entry_is_updated_in_the_order_first_set_seeing_the_ids_after_it() {
+        let mut table = ScratchTable::take(&TABLE, 8);
+        for id in [5, 1, 7, 1] {
+            *table.entry(id) += 1;
+        }
+        let mut seen = Vec::new();
+        table.update_each(|id, after, value| {
+            seen.push((id, after.to_vec()));
+            value * 10 + id
+        });
+        assert_eq!(seen, [(5, vec![1, 7]), (1, vec![7]), (7, vec![])]);
+        assert_eq!(
+            table.each().collect::<Vec<_>>(),
+            [(5, 15), (1, 21), (7, 17)]
+        );
+    }
 }
