@@ -20,6 +20,8 @@ use super::tokens::{Normaliser, Piece, pieces};
 use super::url::canonical;
 use crate::pipeline::language::Language;
 
+/// The bytes of a cache line on the processors this runs on.
+const LINE: usize = 64;
 /// Words of a target's text kept for ranking; enough to tell topics apart, small per target.
 const VECTOR_TERMS: usize = 64;
 /// Title and focus keyphrase words say more about a page than body words.
@@ -397,16 +399,19 @@ impl LinkIndex {
         }
     }
 
-    /// Starts loading the first of `slot`'s word ids, weights and taxonomy numbers, to be read
-    /// soon; its record is read now, so it should be loaded already.
+    /// Starts loading `slot`'s word ids, weights and taxonomy numbers, to be read soon; its
+    /// record is read now, so it should be loaded already. Every cache line of the vectors is
+    /// asked for: a vector spans several, and the processor's own prefetcher only follows a
+    /// stream after its first misses.
     pub(crate) fn prefetch_vectors(&self, slot: u32) {
         let Some(ranked) = self.ranked.get(slot as usize) else {
             return;
         };
-        let start = ranked.weights.start as usize;
-        if let (Some(id), Some(weight)) = (self.weight_ids.get(start), self.weight_pool.get(start))
-        {
+        let range = ranked.weights.start as usize..ranked.weights.end as usize;
+        for id in self.weight_ids[range.clone()].iter().step_by(LINE / size_of::<u32>()) {
             prefetch(id);
+        }
+        for weight in self.weight_pool[range].iter().step_by(LINE / size_of::<f64>()) {
             prefetch(weight);
         }
         if !ranked.taxonomy.is_empty() {
