@@ -20,18 +20,27 @@ pub(crate) const CLOSE: &str = "</a>";
 
 /// The start tag of an inserted link.
 pub(crate) fn open_tag(url: &str, marker: &str) -> String {
-    format!(
-        "<a href=\"{}\" {MARKER}=\"{}\">",
-        escape_attribute(url),
-        escape_attribute(marker)
-    )
+    let mut tag = String::with_capacity(url.len() + marker.len() + MARKER.len() + 16);
+    tag.push_str("<a href=\"");
+    push_attribute_value(&mut tag, url);
+    tag.push_str("\" ");
+    tag.push_str(MARKER);
+    tag.push_str("=\"");
+    push_attribute_value(&mut tag, marker);
+    tag.push_str("\">");
+    tag
 }
 
-fn escape_attribute(value: &str) -> String {
-    value
-        .replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
+/// Appends `value` escaped for a double-quoted attribute.
+fn push_attribute_value(out: &mut String, value: &str) {
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '<' => out.push_str("&lt;"),
+            c => out.push(c),
+        }
+    }
 }
 
 /// `html` with the insertions made; they are in input order and do not overlap.
@@ -67,4 +76,21 @@ pub fn remove_links(html: &str, remove: impl Fn(&str) -> bool) -> String {
             Ok(())
         }));
     rewrite_str(html, settings).unwrap_or_else(|_| html.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::open_tag;
+
+    #[test]
+    fn the_start_tag_escapes_what_would_end_or_break_its_attributes() {
+        assert_eq!(
+            open_tag("https://example.com/?a=1&b=\"2\"<", "rule:7"),
+            "<a href=\"https://example.com/?a=1&amp;b=&quot;2&quot;&lt;\" data-igny8-link=\"rule:7\">"
+        );
+        assert_eq!(
+            open_tag("https://example.com/caf\u{e9}", "t&\"<"),
+            "<a href=\"https://example.com/caf\u{e9}\" data-igny8-link=\"t&amp;&quot;&lt;\">"
+        );
+    }
 }
