@@ -144,14 +144,24 @@ pub(crate) fn choose<'i>(
     let mut words = 0usize;
     let mut terms = Terms::new(index);
     let mut source_terms = ScratchTable::take(&TERM_COUNTS, index.lexicon().len());
+    // Every node's words in one list, each node holding its range of it: one allocation for
+    // the document rather than one per node. Room for a word every five bytes, so the list is
+    // rarely moved as it grows.
+    let prose_bytes: usize = scan
+        .nodes
+        .iter()
+        .filter(|n| n.prose)
+        .map(|n| n.raw.len())
+        .sum();
+    let mut all_tokens: Vec<Word> = Vec::with_capacity(prose_bytes / 5 + 4);
     let mut node_tokens = Vec::with_capacity(scan.nodes.len());
     for node in &scan.nodes {
         // Scripts and styles are neither counted nor linked, so their words are not read.
         let raw = if node.prose { node.raw } else { "" };
         let decoded = decode(raw);
-        let mut tokens: Vec<Word> = Vec::with_capacity(decoded.text.len() / 5 + 4);
+        let first = all_tokens.len();
         each_piece(&decoded.text, |piece| {
-            tokens.push(match piece {
+            all_tokens.push(match piece {
                 Piece::Word { word, start, end } => Word::Term {
                     term: terms.term(word),
                     start,
@@ -160,13 +170,13 @@ pub(crate) fn choose<'i>(
                 Piece::Break => Word::Break,
             });
         });
-        for token in &tokens {
+        for token in &all_tokens[first..] {
             if let Word::Term { term, .. } = token {
                 words += 1;
                 *source_terms.entry(*term) += 1;
             }
         }
-        node_tokens.push((decoded, tokens));
+        node_tokens.push((decoded, first..all_tokens.len()));
     }
     let source = SourceVector::new(index, &terms, &source_terms);
     // Brackets in scripts and styles are code, not shortcodes.
@@ -189,6 +199,7 @@ pub(crate) fn choose<'i>(
             continue;
         }
         let (decoded, tokens) = &node_tokens[n];
+        let tokens = &all_tokens[tokens.clone()];
         haystack.clear();
         offsets.clear();
         for token in tokens {
