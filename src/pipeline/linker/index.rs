@@ -15,13 +15,11 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use rustc_hash::FxHashMap;
 
 use super::lexicon::{Lexicon, StemId};
-use super::prefetch::prefetch;
+use super::prefetch::{prefetch, prefetch_lines};
 use super::tokens::{Normaliser, Piece, pieces};
 use super::url::canonical;
 use crate::pipeline::language::Language;
 
-/// The bytes of a cache line on the processors this runs on.
-const LINE: usize = 64;
 /// Words of a target's text kept for ranking; enough to tell topics apart, small per target.
 const VECTOR_TERMS: usize = 64;
 /// Title and focus keyphrase words say more about a page than body words.
@@ -408,12 +406,8 @@ impl LinkIndex {
             return;
         };
         let range = ranked.weights.start as usize..ranked.weights.end as usize;
-        for id in self.weight_ids[range.clone()].iter().step_by(LINE / size_of::<u32>()) {
-            prefetch(id);
-        }
-        for weight in self.weight_pool[range].iter().step_by(LINE / size_of::<f64>()) {
-            prefetch(weight);
-        }
+        prefetch_lines(&self.weight_ids[range.clone()]);
+        prefetch_lines(&self.weight_pool[range]);
         if !ranked.taxonomy.is_empty() {
             prefetch(&self.taxonomy_pool[ranked.taxonomy.start as usize]);
         }

@@ -3,6 +3,9 @@
 //! index, so each target read on its own begins with cache misses. Knowing the next targets
 //! ahead, weighing asks for theirs while it computes the current one.
 
+/// The bytes of a cache line on the processors this runs on.
+const LINE: usize = 64;
+
 /// Starts loading the cache line of `value` into every cache level; never faults, and changes
 /// nothing a program can observe but time.
 #[inline]
@@ -16,4 +19,16 @@ pub(crate) fn prefetch<T>(value: &T) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = value;
+}
+
+/// Starts loading every cache line `values` spans: one element a line apart from the first, and
+/// the last, whose line the steps miss when the slice does not start on a line.
+#[inline]
+pub(crate) fn prefetch_lines<T>(values: &[T]) {
+    for value in values.iter().step_by((LINE / size_of::<T>()).max(1)) {
+        prefetch(value);
+    }
+    if let Some(last) = values.last() {
+        prefetch(last);
+    }
 }
