@@ -11,7 +11,8 @@
 //! - `cargo bench --bench pipeline -- --write-corpus DIR` writes the posts' HTML to DIR (for the
 //!   comparison with textstat, `benches/textstat_compare.py`) and measures nothing;
 //! - `cargo bench --bench pipeline -- --profile N` links and optimizes N posts of the site once
-//!   each and prints a digest of the outputs, for `valgrind --tool=callgrind` and the like.
+//!   each, after as many others, and prints a digest of the outputs, for
+//!   `valgrind --tool=callgrind` and the like.
 
 mod headline;
 mod profile;
