@@ -113,8 +113,17 @@ pub(crate) struct Ranked {
     pub(crate) cornerstone: bool,
     /// The Euclidean norm of the target's weights.
     pub(crate) norm: f64,
-    weights: Range<u32>,
+    terms: Range<u32>,
     taxonomy: Range<u32>,
+}
+
+/// A word of a target's vector and its frequency in the target. The weight is the frequency
+/// times the word's idf; a cosine multiplies the document's weight of the word by the idf
+/// instead, so the target's side is eight bytes a word, its id and frequency side by side.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RankedTerm {
+    pub(crate) id: u32,
+    pub(crate) tf: f32,
 }
 
 /// A target as held in the index.
@@ -165,12 +174,10 @@ pub struct LinkIndex {
     /// The automaton's patterns in its order, each with its owners: a match reaches its owners
     /// by position rather than by a search of `phrases`.
     patterns: Vec<(Vec<u32>, Vec<Way>)>,
-    /// The targets in id order, and the pools their weights (word ids and weights apart, a
-    /// quarter smaller than pairs padded to sixteen bytes; sorted by word id within each target)
-    /// and taxonomy numbers are in.
+    /// The targets in id order, and the pools their terms (sorted by word id within each
+    /// target) and taxonomy numbers are in.
     ranked: Vec<Ranked>,
-    weight_ids: Vec<u32>,
-    weight_pool: Vec<f64>,
+    term_pool: Vec<RankedTerm>,
     taxonomy_pool: Vec<u32>,
 }
 
@@ -260,8 +267,7 @@ impl LinkIndex {
             automaton: compile(std::iter::empty()),
             patterns: Vec::new(),
             ranked: Vec::new(),
-            weight_ids: Vec::new(),
-            weight_pool: Vec::new(),
+            term_pool: Vec::new(),
             taxonomy_pool: Vec::new(),
         }
     }
@@ -384,10 +390,9 @@ impl LinkIndex {
         &self.ranked[slot as usize]
     }
 
-    /// A ranked target's word ids, sorted, and their TF-IDF weights.
-    pub(crate) fn weights(&self, ranked: &Ranked) -> (&[u32], &[f64]) {
-        let range = ranked.weights.start as usize..ranked.weights.end as usize;
-        (&self.weight_ids[range.clone()], &self.weight_pool[range])
+    /// A ranked target's words, sorted by id, with their frequencies.
+    pub(crate) fn terms(&self, ranked: &Ranked) -> &[RankedTerm] {
+        &self.term_pool[ranked.terms.start as usize..ranked.terms.end as usize]
     }
 
     /// Starts loading `slot`'s record of the ranking table, to be read soon.
@@ -397,17 +402,15 @@ impl LinkIndex {
         }
     }
 
-    /// Starts loading `slot`'s word ids, weights and taxonomy numbers, to be read soon; its
-    /// record is read now, so it should be loaded already. Every cache line of the vectors is
-    /// asked for: a vector spans several, and the processor's own prefetcher only follows a
-    /// stream after its first misses.
+    /// Starts loading `slot`'s terms and taxonomy numbers, to be read soon; its record is read
+    /// now, so it should be loaded already. Every cache line of the terms is asked for: they
+    /// span several, and the processor's own prefetcher only follows a stream after its first
+    /// misses.
     pub(crate) fn prefetch_vectors(&self, slot: u32) {
         let Some(ranked) = self.ranked.get(slot as usize) else {
             return;
         };
-        let range = ranked.weights.start as usize..ranked.weights.end as usize;
-        prefetch_lines(&self.weight_ids[range.clone()]);
-        prefetch_lines(&self.weight_pool[range]);
+        prefetch_lines(self.terms(ranked));
         if !ranked.taxonomy.is_empty() {
             prefetch(&self.taxonomy_pool[ranked.taxonomy.start as usize]);
         }
@@ -651,21 +654,19 @@ impl LinkIndex {
         let mut ids: Vec<TargetId> = self.targets.keys().copied().collect();
         ids.sort_unstable();
         self.ranked.clear();
-        self.weight_ids.clear();
-        self.weight_pool.clear();
+        self.term_pool.clear();
         self.taxonomy_pool.clear();
         let mut slots = FxHashMap::with_capacity_and_hasher(ids.len(), Default::default());
         for id in ids {
             let indexed = &self.targets[&id];
-            let start = self.weight_pool.len() as u32;
+            let start = self.term_pool.len() as u32;
             let mut squares = 0.0;
             for &(word, tf) in &indexed.vector {
                 let weight = f64::from(tf) * self.idf[(word - FIRST_WORD) as usize];
                 squares += weight * weight;
-                self.weight_ids.push(word);
-                self.weight_pool.push(weight);
+                self.term_pool.push(RankedTerm { id: word, tf });
             }
-            let weights = start..self.weight_pool.len() as u32;
+            let terms = start..self.term_pool.len() as u32;
             let start = self.taxonomy_pool.len() as u32;
             self.taxonomy_pool.extend_from_slice(&indexed.taxonomy);
             let taxonomy = start..self.taxonomy_pool.len() as u32;
@@ -674,7 +675,7 @@ impl LinkIndex {
                 url_id: indexed.url_id,
                 cornerstone: indexed.cornerstone,
                 norm: squares.sqrt(),
-                weights,
+                terms,
                 taxonomy,
             });
         }

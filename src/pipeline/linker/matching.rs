@@ -11,10 +11,12 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use url::Url;
 
 use super::entities::decode;
-use super::index::{BREAK, LinkIndex, Owner, PhraseSource, Ranked, TargetId, Way, char_of};
+use super::index::{
+    BREAK, LinkIndex, Owner, PhraseSource, Ranked, RankedTerm, TargetId, Way, char_of,
+};
 use super::lexicon::StemId;
 use super::scan::Scan;
-use super::scratch::ScratchTable;
+use super::scratch::{Scratch, ScratchTable};
 use super::shortcodes::protected_ranges;
 use super::tokens::{Piece, each_piece};
 use super::url::canonical;
@@ -87,7 +89,8 @@ impl Eq for TargetCandidates {}
 fn ranked(candidates: &[Candidate<'_>]) -> (BinaryHeap<TargetCandidates>, Vec<usize>) {
     let mut group_of: FxHashMap<TargetId, usize> =
         FxHashMap::with_capacity_and_hasher(candidates.len(), Default::default());
-    let mut targets: Vec<TargetCandidates> = Vec::new();
+    // No more targets than candidates: room for that many spares growing the list from empty.
+    let mut targets: Vec<TargetCandidates> = Vec::with_capacity(candidates.len());
     let mut groups = Vec::with_capacity(candidates.len());
     for candidate in candidates {
         let group = *group_of.entry(candidate.target).or_insert_with(|| {
@@ -426,11 +429,11 @@ impl<'i> Terms<'i> {
 thread_local! {
     /// Room for a document's term counts, indexed by term: an indexed increment per word costs
     /// a fraction of a hash lookup, and a document has a thousand words but a few hundred terms.
-    static TERM_COUNTS: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
-    /// Room for a [`SourceVector`]'s weights, indexed by word id.
-    static WEIGHTS: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+    static TERM_COUNTS: RefCell<Scratch<u32>> = const { RefCell::new(Scratch::new()) };
+    /// Room for a [`SourceVector`]'s weights times idf, indexed by word id.
+    static WEIGHTS: RefCell<Scratch<f64>> = const { RefCell::new(Scratch::new()) };
     /// Room for a document's weight of each target, indexed by ranking slot.
-    static WEIGHED: RefCell<Vec<Weight>> = const { RefCell::new(Vec::new()) };
+    static WEIGHED: RefCell<Scratch<Weight>> = const { RefCell::new(Scratch::new()) };
 }
 
 /// Targets ahead of the one being weighed whose vectors are being loaded, and as many again
@@ -460,9 +463,8 @@ fn weigh(
             return Weight::Unwanted;
         }
         let shares = index.taxonomy(ranked).iter().any(|t| taxonomy.contains(t));
-        let (ids, weights) = index.weights(ranked);
         Weight::Scored {
-            score: source.cosine(ids, weights, ranked.norm)
+            score: source.cosine(index.terms(ranked), ranked.norm)
                 + if shares { SHARED_TAXONOMY_BONUS } else { 0.0 },
             cornerstone: ranked.cornerstone,
         }
@@ -486,10 +488,12 @@ enum Weight {
 
 /// The source document's TF-IDF weights over the index vocabulary, by word id.
 struct SourceVector {
-    /// The document's weight of every word id, zero for the words it lacks: a document has
-    /// hundreds of distinct words, a target's vector a few dozen, and a cosine looks each of the
-    /// target's words up here.
-    weights: ScratchTable<f64>,
+    /// The document's weight of every word id times the word's idf, zero for the words it
+    /// lacks: a document has hundreds of distinct words, a target's vector a few dozen, and a
+    /// cosine looks each of the target's words up here and multiplies by its frequency in the
+    /// target, which with this idf makes the target's weight.
+    weights_idf: ScratchTable<f64>,
+    /// The norm of the weights themselves.
     norm: f64,
 }
 
@@ -504,42 +508,41 @@ impl SourceVector {
             })
             .collect();
         by_stem.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
-        let mut weights = ScratchTable::take(&WEIGHTS, index.word_id_end());
+        let mut weights_idf = ScratchTable::take(&WEIGHTS, index.word_id_end());
         let mut squares = 0.0;
         for (_, _, id, tf) in by_stem {
             // Finite and positive: idf is at least one.
-            let weight = f64::from(tf) * index.idf(id);
+            let idf = index.idf(id);
+            let weight = f64::from(tf) * idf;
             squares += weight * weight;
             if let Some(id) = id {
-                *weights.entry(id) = weight;
+                *weights_idf.entry(id) = weight * idf;
             }
         }
         SourceVector {
-            weights,
+            weights_idf,
             norm: squares.sqrt(),
         }
     }
 
-    /// Cosine between this document and a target's words (sorted by id), their weights and
-    /// norm. The products are summed in four running sums, word `i` into sum `i % 4`, and the
-    /// sums added pairwise at the end: a fixed order, so the result is the same on every run,
-    /// and four sums rather than one, since each addition waits for the one before it in its own
-    /// sum only.
-    fn cosine(&self, ids: &[u32], weights: &[f64], target_norm: f64) -> f64 {
+    /// Cosine between this document and a target's terms (sorted by id) and norm. The products
+    /// are summed in four running sums, term `i` into sum `i % 4`, and the sums added pairwise
+    /// at the end: a fixed order, so the result is the same on every run, and four sums rather
+    /// than one, since each addition waits for the one before it in its own sum only.
+    fn cosine(&self, terms: &[RankedTerm], target_norm: f64) -> f64 {
         // A word the document lacks adds an exact zero (weights are finite and positive), so no
         // branch guards the product: whether a target's word is the document's is not
         // predictable.
+        let product = |term: &RankedTerm| f64::from(term.tf) * self.weights_idf.get(term.id);
         let mut sums = [0.0; 4];
-        let mut id_quads = ids.chunks_exact(4);
-        let mut weight_quads = weights.chunks_exact(4);
-        for (ids, weights) in (&mut id_quads).zip(&mut weight_quads) {
+        let mut quads = terms.chunks_exact(4);
+        for quad in &mut quads {
             for lane in 0..4 {
-                sums[lane] += weights[lane] * self.weights.get(ids[lane]);
+                sums[lane] += product(&quad[lane]);
             }
         }
-        let rest = id_quads.remainder().iter().zip(weight_quads.remainder());
-        for (sum, (&id, &weight)) in sums.iter_mut().zip(rest) {
-            *sum += weight * self.weights.get(id);
+        for (sum, term) in sums.iter_mut().zip(quads.remainder()) {
+            *sum += product(term);
         }
         let dot = (sums[0] + sums[1]) + (sums[2] + sums[3]);
         if dot == 0.0 {

@@ -1,30 +1,44 @@
 //! Tables as long as the index vocabulary, indexed by id, that a document borrows from its
 //! thread instead of allocating: a document sets a few hundred entries of tens of thousands, so
-//! it pays for the entries it sets, which the table lists and resets when it is given back.
+//! it pays for the entries it sets, which the table lists and resets when it is given back. The
+//! list's room goes back with the table too, so a document does not grow it from empty again.
 
 use std::cell::RefCell;
 use std::thread::LocalKey;
+
+/// A thread's table while no document borrows it.
+pub(crate) struct Scratch<T> {
+    values: Vec<T>,
+    /// Empty, with the room the last document needed.
+    set: Vec<u32>,
+}
+
+impl<T> Scratch<T> {
+    pub(crate) const fn new() -> Scratch<T> {
+        Scratch {
+            values: Vec::new(),
+            set: Vec::new(),
+        }
+    }
+}
 
 /// A table borrowed from `home`, every entry unset (the default value) between documents.
 pub(crate) struct ScratchTable<T: Copy + Default + 'static> {
     values: Vec<T>,
     /// The ids whose entry is set, in the order first set.
     set: Vec<u32>,
-    home: &'static LocalKey<RefCell<Vec<T>>>,
+    home: &'static LocalKey<RefCell<Scratch<T>>>,
 }
 
 impl<T: Copy + Default + PartialEq> ScratchTable<T> {
     /// This thread's table from `home`, at least `len` entries long.
-    pub(crate) fn take(home: &'static LocalKey<RefCell<Vec<T>>>, len: usize) -> Self {
-        let mut values = home.with_borrow_mut(std::mem::take);
+    pub(crate) fn take(home: &'static LocalKey<RefCell<Scratch<T>>>, len: usize) -> Self {
+        let Scratch { mut values, set } =
+            home.with_borrow_mut(|home| std::mem::replace(home, Scratch::new()));
         if values.len() < len {
             values.resize(len, T::default());
         }
-        ScratchTable {
-            values,
-            set: Vec::with_capacity(256),
-            home,
-        }
+        ScratchTable { values, set, home }
     }
 
     /// The entry of `id`, listed as set from now on; the table grows to hold it. A caller must
@@ -67,8 +81,12 @@ impl<T: Copy + Default + 'static> Drop for ScratchTable<T> {
         for &id in &self.set {
             self.values[id as usize] = T::default();
         }
-        let values = std::mem::take(&mut self.values);
-        self.home.with_borrow_mut(|home| *home = values);
+        self.set.clear();
+        let scratch = Scratch {
+            values: std::mem::take(&mut self.values),
+            set: std::mem::take(&mut self.set),
+        };
+        self.home.with_borrow_mut(|home| *home = scratch);
     }
 }
 
@@ -76,10 +94,10 @@ impl<T: Copy + Default + 'static> Drop for ScratchTable<T> {
 mod tests {
     use std::cell::RefCell;
 
-    use super::ScratchTable;
+    use super::{Scratch, ScratchTable};
 
     thread_local! {
-        static TABLE: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+        static TABLE: RefCell<Scratch<u32>> = const { RefCell::new(Scratch::new()) };
     }
 
     #[test]
