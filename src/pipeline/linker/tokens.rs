@@ -171,13 +171,17 @@ fn ascii_pieces<'t, F: FnMut(Piece<'t>)>(text: &'t str, offset: usize, sink: &mu
             let (run, kinds) = joined_run(&bytes[at..]);
             at += run;
             classes |= kinds;
-            // A separator joins when the same kind of character stands on both sides of it.
-            let joined = at + 1 < bytes.len()
-                && [LETTER, DIGIT].into_iter().any(|side| {
-                    class(at - 1) & side != 0
-                        && class(at + 1) & side != 0
-                        && class(at) & joining_separator(side) != 0
-                });
+            // A separator joins when the same kind of character stands on both sides of it. Most
+            // runs end at white space, which is no separator: one test tells those.
+            let joined = at + 1 < bytes.len() && {
+                let separator = class(at);
+                separator & (BETWEEN_LETTERS | BETWEEN_DIGITS) != 0
+                    && [LETTER, DIGIT].into_iter().any(|side| {
+                        class(at - 1) & side != 0
+                            && class(at + 1) & side != 0
+                            && separator & joining_separator(side) != 0
+                    })
+            };
             if !joined {
                 break;
             }
