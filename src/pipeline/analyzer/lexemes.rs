@@ -103,18 +103,26 @@ impl Reading {
     }
 }
 
-/// The words of a text for keyphrase matching, given its tokens: the tokens' words, unless a
-/// token's first character joins the separator before it or `matcher` reads another language
-/// than the tokens were read in, when the text is segmented whole.
-pub(crate) fn keyphrase_words(lexemes: &[Lexeme], text: &str, matcher: &Matcher) -> Vec<Word> {
-    let mut words = Vec::with_capacity(lexemes.len() + 4);
+/// Appends the words of a text for keyphrase matching to `words`, given the text's tokens: the
+/// tokens' words, borrowed. `false`, with `words` as it was, when a token's first character
+/// joins the separator before it or `matcher` reads another language than the tokens were read
+/// in: the text must then be segmented whole.
+pub(crate) fn push_keyphrase_words<'l>(
+    lexemes: &'l [Lexeme],
+    matcher: &Matcher,
+    words: &mut Vec<&'l Word>,
+) -> bool {
+    let before = words.len();
     for lexeme in lexemes {
         match lexeme.keyphrase_words(matcher) {
-            Some(own) if !lexeme.joins_separator => words.extend_from_slice(own),
-            _ => return matcher.words(text),
+            Some(own) if !lexeme.joins_separator => words.extend(own),
+            _ => {
+                words.truncate(before);
+                return false;
+            }
         }
     }
-    words
+    true
 }
 
 /// A token's reading as the memo keeps it: its readability counts sit beside the pointer to the

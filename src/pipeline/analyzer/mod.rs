@@ -100,16 +100,27 @@ pub struct Analysis {
 /// page whose block has the same text takes it over instead of reading the words again.
 #[derive(Clone, Debug)]
 pub(crate) struct Readings {
-    /// The sentence's tokens, in order.
-    pub(crate) lexemes: Rc<[Lexeme]>,
+    /// The tokens of the sentence's block, in order: one list for all its sentences.
+    block_lexemes: Rc<[Lexeme]>,
+    /// Where the sentence's tokens are in `block_lexemes`.
+    lexeme_range: Range<usize>,
     /// Whether the sentence holds a transition word, and whether it is in the passive voice.
     pub(crate) transition_and_passive: OnceCell<(bool, bool)>,
-    /// The sentence's words as keyphrases are compared with them; shared, so that an analysis
-    /// taking the sentence over copies a pointer rather than every word.
+    /// The sentence's words as keyphrases are compared with them, segmented from its whole text,
+    /// where they are not its tokens' words: a token's first character joins the separator
+    /// before it, or the keyphrase is read in another language than the tokens. Shared, so that
+    /// an analysis taking the sentence over copies a pointer rather than every word.
     pub(crate) keyphrase_words: OnceCell<Rc<[seo::keyphrase::Word]>>,
     /// How often the sentence holds a keyphrase, with the keyphrase as written: the count is
     /// kept only for the keyphrase it was counted for.
     pub(crate) keyphrase_count: OnceCell<(Rc<str>, usize)>,
+}
+
+impl Readings {
+    /// The sentence's tokens, in order.
+    pub(crate) fn lexemes(&self) -> &[Lexeme] {
+        &self.block_lexemes[self.lexeme_range.clone()]
+    }
 }
 
 impl Analysis {
@@ -238,15 +249,20 @@ fn measure_reading(
     earlier: Option<&Analysis>,
     reader: &mut lexemes::Reader<'_>,
 ) -> Analysis {
-    let mut sentence_list = Vec::new();
-    let mut readings = Vec::new();
+    // Room for a sentence every eighty bytes of text, about what prose averages, so that the
+    // lists are rarely moved as they grow.
+    let text_bytes: usize = blocks.iter().map(|b| b.text.len()).sum();
+    let mut sentence_list = Vec::with_capacity(text_bytes / 80 + blocks.len());
+    let mut readings = Vec::with_capacity(text_bytes / 80 + blocks.len());
     let mut word_count = 0;
     let mut syllable_count = 0;
     let mut block_words = Vec::with_capacity(blocks.len());
     let mut block_syllables = Vec::with_capacity(blocks.len());
-    // One sentence's tokens and one block's sentences, reused from one to the next.
-    let mut sentence_lexemes: Vec<Lexeme> = Vec::new();
+    // One block's tokens, its sentences and where each sentence's tokens are among them, reused
+    // from one block to the next.
+    let mut block_lexemes: Vec<Lexeme> = Vec::new();
     let mut ranges = Vec::new();
+    let mut lexeme_ranges = Vec::new();
     for (index, block) in blocks.iter().enumerate() {
         if let Some(earlier) = earlier.filter(|e| e.same_block(index, block, language)) {
             for at in earlier.sentences_of(index) {
@@ -279,6 +295,7 @@ fn measure_reading(
             syllable_count += syllables;
         }
         for range in ranges.drain(..) {
+            let first_lexeme = block_lexemes.len();
             let mut words = 0;
             words::each_token_text(&block.text[range.clone()], |token| {
                 let lexeme = reader.lexeme(token);
@@ -288,7 +305,7 @@ fn measure_reading(
                         syllable_count += lexeme.syllables;
                     }
                 }
-                sentence_lexemes.push(lexeme);
+                block_lexemes.push(lexeme);
             });
             if words_within_sentences {
                 word_count += words;
@@ -299,13 +316,16 @@ fn measure_reading(
                 words,
                 text: range,
             });
-            readings.push(Readings {
-                lexemes: sentence_lexemes.drain(..).collect(),
-                transition_and_passive: OnceCell::new(),
-                keyphrase_words: OnceCell::new(),
-                keyphrase_count: OnceCell::new(),
-            });
+            lexeme_ranges.push(first_lexeme..block_lexemes.len());
         }
+        let shared: Rc<[Lexeme]> = block_lexemes.drain(..).collect();
+        readings.extend(lexeme_ranges.drain(..).map(|lexeme_range| Readings {
+            block_lexemes: shared.clone(),
+            lexeme_range,
+            transition_and_passive: OnceCell::new(),
+            keyphrase_words: OnceCell::new(),
+            keyphrase_count: OnceCell::new(),
+        }));
         block_words.push(word_count - words_before);
         block_syllables.push(syllable_count - syllables_before);
     }

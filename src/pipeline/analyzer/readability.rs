@@ -165,7 +165,7 @@ fn prose_sentences(analysis: &Analysis, support: Support) -> Vec<ProseSentence<'
                     .readings(index)
                     .transition_and_passive
                     .get_or_init(|| {
-                        let lexemes = analysis.readings(index).lexemes.iter();
+                        let lexemes = analysis.readings(index).lexemes().iter();
                         (
                             has_transition_in(
                                 lexemes
@@ -382,7 +382,7 @@ fn sentence_beginnings(analysis: &Analysis) -> Option<Assessment> {
         }
         let mut first_words = analysis
             .readings(index)
-            .lexemes
+            .lexemes()
             .iter()
             .filter_map(|l| l.lower());
         let Some(first) = first_words.next() else {

@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use super::super::BlockKind;
 use super::keyphrase::{Phrase, Topic};
-use super::{Context, Missing, SeoAssessment, SeoAssessmentId};
+use super::{Context, Missing, SeoAssessment, SeoAssessmentId, push_sentence_words};
 
 /// The first paragraph: 9 when one of its sentences holds the keyphrase or a synonym, 6 when the
 /// paragraph holds one only across sentences, 3 otherwise.
@@ -31,13 +31,17 @@ pub(super) fn introduction(cx: &Context<'_>) -> SeoAssessment {
         .filter(|&&i| cx.holds_topic(topic, i))
         .map(|&i| cx.analysis.sentences[i].source.clone())
         .collect();
-    let paragraph: Vec<_> = sentences
-        .iter()
-        .flat_map(|&i| cx.sentences[i].iter().cloned())
-        .collect();
+    // The paragraph's words, read only when no sentence holds a phrase on its own.
+    let paragraph = || {
+        let mut words = Vec::new();
+        for &index in &sentences {
+            push_sentence_words(cx.analysis, index, &cx.matcher, &mut words);
+        }
+        words
+    };
     let (score, evidence) = if !matching.is_empty() {
         (9, matching)
-    } else if topic.phrases().any(|p| p.found_in(&paragraph)) {
+    } else if topic.phrases().any(|p| p.found_in(&paragraph())) {
         let block = &cx.analysis.blocks[first];
         (6, vec![block.source_range(0..block.text.len())])
     } else {
@@ -240,7 +244,7 @@ fn alt_reflects(topic: &Topic, alt: &[super::keyphrase::Word]) -> bool {
 pub(super) fn distribution(cx: &Context<'_>) -> Option<SeoAssessment> {
     let topic = cx.topic.as_ref()?;
     let id = SeoAssessmentId::KeyphraseDistribution;
-    let total = cx.sentences.len();
+    let total = cx.analysis.sentences.len();
     if total == 0 {
         return Some(SeoAssessment::missing(id, 1, Missing::Text));
     }

@@ -69,6 +69,24 @@ impl Deref for Word {
     }
 }
 
+/// A word of a text, held or borrowed: a sentence's words are borrowed from its tokens' readings,
+/// which costs a pointer each rather than a count increment in every word's shared forms.
+pub(crate) trait AsWord {
+    fn forms(&self) -> &Forms;
+}
+
+impl AsWord for Word {
+    fn forms(&self) -> &Forms {
+        &self.0
+    }
+}
+
+impl AsWord for &Word {
+    fn forms(&self) -> &Forms {
+        &self.0
+    }
+}
+
 thread_local! {
     /// Each word as written, folded and stemmed: every page's sentences go through Snowball,
     /// and pages share most of their words.
@@ -189,18 +207,18 @@ impl Phrase {
 
     /// How often the phrase occurs in `text`. Each content word may sit anywhere, and a text with
     /// every content word twice holds the phrase twice.
-    pub(crate) fn count_in(&self, text: &[Word]) -> usize {
+    pub(crate) fn count_in(&self, text: &[impl AsWord]) -> usize {
         if self.exact {
             return self.exact_positions(text).count();
         }
         self.stems
             .iter()
-            .map(|stem| text.iter().filter(|w| &w.stem == stem).count())
+            .map(|stem| text.iter().filter(|w| &w.forms().stem == stem).count())
             .min()
             .unwrap_or(0)
     }
 
-    pub(crate) fn found_in(&self, text: &[Word]) -> bool {
+    pub(crate) fn found_in(&self, text: &[impl AsWord]) -> bool {
         self.count_in(text) > 0
     }
 
@@ -265,13 +283,16 @@ impl Phrase {
     }
 
     /// Word indices where the phrase's words stand in order, next to each other, case folded.
-    pub(crate) fn exact_positions<'t>(&'t self, text: &'t [Word]) -> impl Iterator<Item = usize> {
+    pub(crate) fn exact_positions<'t>(
+        &'t self,
+        text: &'t [impl AsWord],
+    ) -> impl Iterator<Item = usize> {
         let length = self.words.len();
         (0..(text.len() + 1).saturating_sub(length)).filter(move |&at| {
             text[at..at + length]
                 .iter()
                 .zip(&self.words)
-                .all(|(w, p)| &w.folded == p)
+                .all(|(w, p)| &w.forms().folded == p)
         })
     }
 

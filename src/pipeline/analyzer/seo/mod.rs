@@ -14,6 +14,7 @@ mod snippet;
 mod structure;
 mod title_width;
 
+use std::cell::OnceCell;
 use std::ops::Range;
 use std::rc::Rc;
 
@@ -170,11 +171,19 @@ struct Context<'a> {
     rules: &'a SeoRules,
     matcher: Matcher,
     topic: Option<Topic>,
-    /// The words of each of the analysis' sentences.
-    sentences: Vec<&'a [Word]>,
+    /// The words of the analysis' sentences, read when an assessment first asks for them: the
+    /// keyphrase's counts, which most ask for, are mostly kept with the analysis.
+    sentence_words: OnceCell<SentenceWords<'a>>,
     /// How often each sentence holds the keyphrase, which several assessments ask; empty
     /// without a keyphrase.
     keyphrase_counts: Vec<usize>,
+}
+
+/// The words of all the sentences of an analysis, in order, borrowed from their tokens.
+struct SentenceWords<'a> {
+    words: Vec<&'a Word>,
+    /// Where each sentence's words are in `words`.
+    ranges: Vec<Range<usize>>,
 }
 
 impl<'a> Context<'a> {
@@ -189,45 +198,25 @@ impl<'a> Context<'a> {
         let topic = page
             .keyphrase
             .and_then(|k| Topic::parse(k, page.synonyms, &matcher));
-        let sentences = if topic.is_some() {
-            analysis
-                .sentences
-                .iter()
-                .enumerate()
-                .map(|(index, s)| {
-                    let readings = analysis.readings(index);
-                    let words = readings.keyphrase_words.get_or_init(|| {
-                        let text = &analysis.blocks[s.block].text[s.text.clone()];
-                        lexemes::keyphrase_words(&readings.lexemes, text, &matcher).into()
-                    });
-                    &**words
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let keyphrase_counts = match (&topic, page.keyphrase) {
-            (Some(topic), Some(keyphrase)) => {
-                let keyphrase: Rc<str> = keyphrase.into();
-                sentences
-                    .iter()
-                    .enumerate()
-                    .map(|(index, words)| {
-                        let count = || topic.keyphrase.count_in(words);
-                        let (counted_for, kept) = analysis
-                            .readings(index)
-                            .keyphrase_count
-                            .get_or_init(|| (keyphrase.clone(), count()));
-                        if **counted_for == *keyphrase {
-                            *kept
-                        } else {
-                            count()
-                        }
-                    })
-                    .collect()
+        let mut keyphrase_counts = Vec::new();
+        if let (Some(topic), Some(keyphrase)) = (&topic, page.keyphrase) {
+            let keyphrase: Rc<str> = keyphrase.into();
+            let mut words = Vec::new();
+            let mut count = |index: usize| {
+                words.clear();
+                push_sentence_words(analysis, index, &matcher, &mut words);
+                topic.keyphrase.count_in(&words)
+            };
+            keyphrase_counts.reserve(analysis.sentences.len());
+            for index in 0..analysis.sentences.len() {
+                let kept = &analysis.readings(index).keyphrase_count;
+                keyphrase_counts.push(match kept.get() {
+                    Some((counted_for, kept)) if **counted_for == *keyphrase => *kept,
+                    Some(_) => count(index),
+                    None => kept.get_or_init(|| (keyphrase.clone(), count(index))).1,
+                });
             }
-            _ => Vec::new(),
-        };
+        }
         Context {
             page,
             host,
@@ -236,9 +225,28 @@ impl<'a> Context<'a> {
             rules,
             matcher,
             topic,
-            sentences,
+            sentence_words: OnceCell::new(),
             keyphrase_counts,
         }
+    }
+
+    /// The words of sentence `index`, for keyphrase matching.
+    fn sentence(&self, index: usize) -> &[&'a Word] {
+        let all = self.sentence_words.get_or_init(|| {
+            let analysis = self.analysis;
+            // A word every five bytes or so, as in English.
+            let bytes: usize = analysis.blocks.iter().map(|b| b.text.len()).sum();
+            let mut words = Vec::with_capacity(bytes / 5);
+            let ranges = (0..analysis.sentences.len())
+                .map(|index| {
+                    let start = words.len();
+                    push_sentence_words(analysis, index, &self.matcher, &mut words);
+                    start..words.len()
+                })
+                .collect();
+            SentenceWords { words, ranges }
+        });
+        &all.words[all.ranges[index].clone()]
     }
 
     /// Whether sentence `index` holds the keyphrase or a synonym.
@@ -247,8 +255,30 @@ impl<'a> Context<'a> {
             || topic
                 .synonyms
                 .iter()
-                .any(|p| p.found_in(self.sentences[index]))
+                .any(|p| p.found_in(self.sentence(index)))
     }
+}
+
+/// Appends the words of sentence `index` of `analysis`, as `matcher` reads them, to `words`:
+/// its tokens' words where they are the sentence's, else the sentence's whole text segmented,
+/// which is kept with the analysis.
+fn push_sentence_words<'a>(
+    analysis: &'a Analysis,
+    index: usize,
+    matcher: &Matcher,
+    words: &mut Vec<&'a Word>,
+) {
+    let readings = analysis.readings(index);
+    if lexemes::push_keyphrase_words(readings.lexemes(), matcher, words) {
+        return;
+    }
+    let own = readings.keyphrase_words.get_or_init(|| {
+        let sentence = &analysis.sentences[index];
+        matcher
+            .words(&analysis.blocks[sentence.block].text[sentence.text.clone()])
+            .into()
+    });
+    words.extend(own.iter());
 }
 
 /// Assessment `id` of an analysed page, run alone: a caller that scores a small text on one

@@ -63,13 +63,15 @@ pub(super) fn meta_description_keyphrase(cx: &Context<'_>) -> SeoAssessment {
     each_description_sentence(description, |sentence| {
         let words = cx.matcher.words(sentence);
         let found = topic.keyphrase.count_in(&words);
-        let rest = topic.keyphrase.without_occurrences(&words, found);
-        matches += found
-            + topic
+        matches += found;
+        if !topic.synonyms.is_empty() {
+            let rest = topic.keyphrase.without_occurrences(&words, found);
+            matches += topic
                 .synonyms
                 .iter()
                 .map(|s| s.count_in(&rest))
                 .sum::<usize>();
+        }
     });
     let score = if (1..=2).contains(&matches) { 9 } else { 3 };
     SeoAssessment::new(id, score, matches as f64).thresholds(&[("most_matches", 2.0)])
