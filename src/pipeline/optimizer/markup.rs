@@ -26,7 +26,7 @@ const RECORDED: &[&str] = &["img", "a", "h1", "h2", "h3", "h4", "h5", "h6"];
 #[derive(Debug, Clone)]
 pub(crate) struct Element {
     /// Lower case.
-    pub(crate) name: String,
+    pub(crate) name: &'static str,
     /// Bytes of the start tag in the input.
     pub(crate) start: Range<usize>,
     /// Bytes of its end tag when one with the same name closed it.
@@ -56,7 +56,7 @@ impl Element {
 
     /// The level of a heading, `None` for other elements.
     pub(crate) fn heading_level(&self) -> Option<u8> {
-        html::heading_level(&self.name)
+        html::heading_level(self.name)
     }
 }
 
@@ -239,7 +239,14 @@ impl MarkupReader {
 
 /// Text as one line: every run of white space (no-break spaces included) becomes one space.
 pub(crate) fn normalize(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut line = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    line
 }
 
 fn open(s: &mut MarkupReader, tag: &StartTag<'_>) {
@@ -247,13 +254,14 @@ fn open(s: &mut MarkupReader, tag: &StartTag<'_>) {
     let protected = PROTECTED.contains(&name) && !RULE_TARGETS.contains(&name);
     let figure = name == "figure";
     let figcaption = name == "figcaption";
-    let recorded = RECORDED.contains(&name).then(|| {
+    let recorded = RECORDED.iter().find(|&&n| n == name).map(|&name| {
         let previous_heading = s
             .last_heading
+            .filter(|_| name == "img")
             .map(|h| normalize(&s.elements[h].text))
             .filter(|text| !text.is_empty());
         s.elements.push(Element {
-            name: name.to_owned(),
+            name,
             start: tag.source.clone(),
             end: None,
             attributes: tag
@@ -267,7 +275,7 @@ fn open(s: &mut MarkupReader, tag: &StartTag<'_>) {
             editable: s.protected_depth == 0,
             in_block: s.block_depth > 0,
             caption: None,
-            previous_heading: (name == "img").then_some(previous_heading).flatten(),
+            previous_heading,
             text: String::new(),
         });
         s.elements.len() - 1

@@ -29,8 +29,8 @@ pub use patch::{Patch, PatchError};
 pub use rules::{Prediction, RuleId};
 
 use crate::pipeline::analyzer::{
-    Analysis, Page, Report, TextError, aggregate, finish_page, overall, page_reader, report_after,
-    report_of,
+    Analysis, Page, Report, SeoAssessmentId, TextError, aggregate, finish_page, overall,
+    page_reader, report_after, report_of,
 };
 use crate::pipeline::html;
 use crate::pipeline::ruleset::Ruleset;
@@ -60,12 +60,12 @@ pub struct ScoreDelta {
 }
 
 impl ScoreDelta {
-    fn between(before: &Report, after: &Report) -> ScoreDelta {
+    fn between(before: &Scores, after: &Scores) -> ScoreDelta {
         let delta = |b: u8, a: u8| i16::from(a) - i16::from(b);
         ScoreDelta {
-            seo: delta(before.seo.score, after.seo.score),
-            readability: delta(before.readability.score, after.readability.score),
-            engagement: delta(before.engagement.score, after.engagement.score),
+            seo: delta(before.seo, after.seo),
+            readability: delta(before.readability, after.readability),
+            engagement: delta(before.engagement, after.engagement),
             overall: delta(before.overall, after.overall),
         }
     }
@@ -74,6 +74,54 @@ impl ScoreDelta {
         [self.seo, self.readability, self.engagement, self.overall]
             .iter()
             .any(|d| *d < 0)
+    }
+}
+
+/// A report's scores, each SEO assessment's among them: all that measuring a rule compares, and
+/// much less to copy than the report with its thresholds and evidence.
+#[derive(Clone, Debug)]
+struct Scores {
+    assessments: Vec<(SeoAssessmentId, i16)>,
+    seo: u8,
+    readability: u8,
+    engagement: u8,
+    overall: u8,
+}
+
+impl Scores {
+    fn of(report: &Report) -> Scores {
+        Scores {
+            assessments: report
+                .seo
+                .assessments
+                .iter()
+                .map(|a| (a.id, a.score))
+                .collect(),
+            seo: report.seo.score,
+            readability: report.readability.score,
+            engagement: report.engagement.score,
+            overall: report.overall,
+        }
+    }
+
+    /// These scores with `predictions` taken as the scores of their assessments, and the SEO and
+    /// overall scores computed again under `ruleset`.
+    fn with(&self, predictions: &[Prediction], ruleset: &Ruleset) -> Scores {
+        let assessments: Vec<(SeoAssessmentId, i16)> = self
+            .assessments
+            .iter()
+            .map(|&(id, score)| {
+                let predicted = predictions.iter().find(|p| p.assessment == id);
+                (id, predicted.map_or(score, |p| p.after))
+            })
+            .collect();
+        let seo = aggregate(assessments.iter().map(|&(_, score)| score));
+        Scores {
+            assessments,
+            seo,
+            overall: overall(&ruleset.overall, seo, self.readability, self.engagement),
+            ..*self
+        }
     }
 }
 
@@ -147,9 +195,16 @@ pub fn optimize(
         })
         .collect();
     if !proposals.is_empty()
-        && let Some(optimization) = all_at_once(page, ruleset, &before, &analysis, &proposals)
+        && let Some(applied) = all_at_once(page, ruleset, &before, &analysis, &proposals)
     {
-        return Ok(optimization);
+        return Ok(Optimization {
+            html: applied.html,
+            meta_description: applied.meta_description,
+            changes: applied.changes,
+            dropped: Vec::new(),
+            before,
+            after: applied.after,
+        });
     }
     one_at_a_time(page, ruleset, before, analysis, proposals)
 }
@@ -188,7 +243,7 @@ fn all_at_once(
     before: &Report,
     analysis: &Analysis,
     proposals: &[Proposal],
-) -> Option<Optimization> {
+) -> Option<Applied> {
     let predictions: Vec<&Prediction> = proposals.iter().flat_map(|p| &p.assessments).collect();
     let disjoint = predictions.iter().enumerate().all(|(i, p)| {
         predictions[..i]
@@ -230,27 +285,11 @@ fn all_at_once(
     {
         return None;
     }
-    let mut current = before.clone();
+    let mut current = Scores::of(before);
     let mut changes = Vec::with_capacity(proposals.len());
     for proposal in proposals {
         let predicted = predict(&current, &proposal.assessments, ruleset);
-        let mut next = current.clone();
-        for assessment in &mut next.seo.assessments {
-            if let Some(p) = proposal
-                .assessments
-                .iter()
-                .find(|p| p.assessment == assessment.id)
-            {
-                assessment.score = p.after;
-            }
-        }
-        next.seo.score = aggregate(next.seo.assessments.iter().map(|a| a.score));
-        next.overall = overall(
-            &ruleset.overall,
-            next.seo.score,
-            next.readability.score,
-            next.engagement.score,
-        );
+        let next = current.with(&proposal.assessments, ruleset);
         let measured = ScoreDelta::between(&current, &next);
         if measured.lowers_any() {
             return None;
@@ -264,17 +303,23 @@ fn all_at_once(
         });
         current = next;
     }
-    if (current.seo.score, current.overall) != (after.seo.score, after.overall) {
+    if (current.seo, current.overall) != (after.seo.score, after.overall) {
         return None;
     }
-    Some(Optimization {
+    Some(Applied {
         html,
         meta_description,
         changes,
-        dropped: Vec::new(),
-        before: before.clone(),
         after,
     })
+}
+
+/// Every proposal applied, as [`all_at_once`] measured them.
+struct Applied {
+    html: String,
+    meta_description: Option<String>,
+    changes: Vec<Change>,
+    after: Report,
 }
 
 /// The rules measured one after another: each proposal applied with the ones kept before it and
@@ -298,7 +343,7 @@ fn one_at_a_time(
         assessments,
     } in proposals
     {
-        let predicted = predict(&current, &assessments, ruleset);
+        let predicted = predict(&Scores::of(&current), &assessments, ruleset);
         let applied = changes.iter().flat_map(|c| &c.patches).chain(&patches);
         let next_html = patch::apply(page.html, applied)?;
         let next_meta_description =
@@ -317,7 +362,7 @@ fn one_at_a_time(
             patches,
             assessments,
             predicted,
-            measured: ScoreDelta::between(&current, &next),
+            measured: ScoreDelta::between(&Scores::of(&current), &Scores::of(&next)),
         };
         if change.measured.lowers_any() {
             dropped.push(change);
@@ -341,25 +386,8 @@ fn one_at_a_time(
 
 /// The change in scores from `current` when the assessments take their predicted scores and
 /// nothing else moves.
-fn predict(current: &Report, assessments: &[Prediction], ruleset: &Ruleset) -> ScoreDelta {
-    let seo = aggregate(current.seo.assessments.iter().map(|a| {
-        assessments
-            .iter()
-            .find(|p| p.assessment == a.id)
-            .map_or(a.score, |p| p.after)
-    }));
-    let overall = overall(
-        &ruleset.overall,
-        seo,
-        current.readability.score,
-        current.engagement.score,
-    );
-    ScoreDelta {
-        seo: i16::from(seo) - i16::from(current.seo.score),
-        readability: 0,
-        engagement: 0,
-        overall: i16::from(overall) - i16::from(current.overall),
-    }
+fn predict(current: &Scores, assessments: &[Prediction], ruleset: &Ruleset) -> ScoreDelta {
+    ScoreDelta::between(current, &current.with(assessments, ruleset))
 }
 
 /// The byte ranges of `html` that neither a rule nor a rewrite may change, in document order:

@@ -73,7 +73,7 @@ pub(crate) fn patches(context: &Context<'_>) -> Vec<Patch> {
             }
             Some(Patch::SetAttribute {
                 offset: image.start.start,
-                element: image.name.clone(),
+                element: image.name.to_owned(),
                 name: "alt".to_owned(),
                 value: chosen.clone(),
             })

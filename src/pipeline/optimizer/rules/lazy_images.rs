@@ -19,7 +19,7 @@ pub(crate) fn patches(context: &Context<'_>) -> Vec<Patch> {
         let mut set = |name: &str, value: &str| {
             patches.push(Patch::SetAttribute {
                 offset: image.start.start,
-                element: image.name.clone(),
+                element: image.name.to_owned(),
                 name: name.to_owned(),
                 value: value.to_owned(),
             });

@@ -33,7 +33,7 @@ pub(crate) fn patches(context: &Context<'_>) -> Vec<Patch> {
                 .join(" ");
             Some(Patch::SetAttribute {
                 offset: e.start.start,
-                element: e.name.clone(),
+                element: e.name.to_owned(),
                 name: "rel".to_owned(),
                 value,
             })
